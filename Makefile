@@ -1,0 +1,132 @@
+# verdict - one hand-written Makefile.
+#   make            build ./verdict
+#   make check      install missing Debian packages, build with -Werror and
+#                   ASan+UBSan, run unit and integration tests
+#   make demo       run suites/demo.json against a local target
+#   make bench      benchmarks (figures for people, never asserted)
+#   make install    honours PREFIX and DESTDIR
+
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+MANDIR  ?= $(PREFIX)/share/man
+DESTDIR ?=
+BUILD   ?= build
+CC      ?= cc
+PKG_CONFIG ?= pkg-config
+
+PKGS     = libcurl openssl libpq hiredis libcjson
+WARNINGS = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -Wformat=2 -Wno-unused-parameter
+OPT     ?= -O2 -g
+
+ifneq ($(WERROR),)
+WARNINGS += -Werror
+endif
+ifneq ($(SANITIZE),)
+SANFLAGS = -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+endif
+
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+MHD_CFLAGS := $(shell $(PKG_CONFIG) --cflags libmicrohttpd 2>/dev/null)
+MHD_LIBS   := $(shell $(PKG_CONFIG) --libs libmicrohttpd 2>/dev/null)
+CHECK_CFLAGS := $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
+CHECK_LIBS   := $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
+
+ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(OPT) $(WARNINGS) $(SANFLAGS) \
+             $(PKG_CFLAGS) $(MHD_CFLAGS) -MMD -MP $(CFLAGS)
+ALL_LDFLAGS = $(SANFLAGS) $(LDFLAGS)
+LIBS_ALL = $(PKG_LIBS) $(MHD_LIBS) -lev -lm $(LIBS)
+
+LIB_SRCS = $(wildcard probe/*.c probe/checks/*.c probe/report/*.c \
+                      suites/*.c exporter/*.c deployer/*.c)
+LIB_OBJS = $(LIB_SRCS:%.c=$(BUILD)/%.o)
+UNIT_SRCS = $(wildcard tests/unit/*.c)
+UNIT_OBJS = $(UNIT_SRCS:%.c=$(BUILD)/%.o)
+TOOL_SRCS = $(wildcard tests/tools/*.c)
+TOOLS = $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tools/%)
+
+.PHONY: all check check-build deps unit integration demo bench install \
+        uninstall clean lint check-deps fuzz
+
+all: verdict
+
+verdict: $(BUILD)/verdict
+	cp $< $@
+
+$(BUILD)/verdict: $(BUILD)/verdict.o $(BUILD)/libverdict.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_ALL)
+
+$(BUILD)/libverdict.a: $(LIB_OBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -c -o $@ $<
+
+$(BUILD)/check_unit: $(UNIT_OBJS) $(BUILD)/libverdict.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(LIBS_ALL)
+
+$(BUILD)/tools/%: tests/tools/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(ALL_LDFLAGS) $(LIBS_ALL)
+
+# --- tests -------------------------------------------------------------
+# `make check` is what CI runs (.ci/run). It installs what is missing
+# (Debian packages, as root), builds a sanitized, -Werror tree in
+# build/check, then runs the unit tests and the integration tests, which
+# start their own servers on loopback.
+CHECK_BUILD = build/check
+
+check: deps
+	$(MAKE) check-build BUILD=$(CHECK_BUILD) WERROR=1 \
+		SANITIZE=address,undefined OPT="-O1 -g"
+	$(MAKE) check-deps
+	$(MAKE) unit BUILD=$(CHECK_BUILD)
+	$(MAKE) integration BUILD=$(CHECK_BUILD)
+
+check-build: $(BUILD)/verdict $(BUILD)/check_unit $(TOOLS)
+
+deps:
+	@sh tests/deps.sh
+
+unit: $(BUILD)/check_unit
+	ASAN_OPTIONS=detect_leaks=1 $(BUILD)/check_unit
+
+integration: $(BUILD)/verdict $(TOOLS)
+	VERDICT=$(abspath $(BUILD)/verdict) TOOLS=$(abspath $(BUILD)/tools) \
+		sh tests/integration/run.sh
+
+# The prober must not include anything above it; suites/ sees only the
+# prober; only verdict.c includes everything.
+check-deps:
+	@! grep -nE '#include *"(\.\./)*(suites|exporter|deployer)/' probe/*.[ch] probe/*/*.[ch] \
+		|| { echo "check-deps: probe/ includes a module above it"; exit 1; }
+	@! grep -nE '#include *"(\.\./)*(exporter|deployer)/' suites/*.[ch] \
+		|| { echo "check-deps: suites/ includes exporter/ or deployer/"; exit 1; }
+	@echo "check-deps: ok"
+
+demo: deps verdict $(BUILD)/tools/faultd
+	@sh tests/demo.sh
+
+bench: deps verdict $(TOOLS)
+	VERDICT=$(abspath verdict) TOOLS=$(abspath $(BUILD)/tools) sh tests/bench/run.sh
+
+lint:
+	clang-format --dry-run --Werror verdict.c $(LIB_SRCS) $(wildcard probe/*.h probe/*/*.h suites/*.h exporter/*.h deployer/*.h)
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
+		--suppress=missingIncludeSystem -I. verdict.c $(LIB_SRCS)
+
+install: verdict
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 0755 verdict $(DESTDIR)$(BINDIR)/verdict
+	install -m 0644 docs/verdict.1 $(DESTDIR)$(MANDIR)/man1/verdict.1
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/verdict $(DESTDIR)$(MANDIR)/man1/verdict.1
+
+clean:
+	rm -rf build verdict
+
+-include $(LIB_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(BUILD)/verdict.d

@@ -1,0 +1,701 @@
+/*
+ * http.c - the "http" check: one request, then expectations on status,
+ * headers, body, JSON values and time. Speaks through http_req.c; knows
+ * nothing of suites, reports or exporters.
+ */
+#include <math.h>
+#include <regex.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "../cfg.h"
+#include "../probe_int.h"
+#include "../util.h"
+#include "checks.h"
+
+enum hdr_rule { HDR_PRESENT, HDR_ABSENT, HDR_EQUALS, HDR_CONTAINS, HDR_REGEX };
+
+struct hdr_expect {
+	char *name;
+	enum hdr_rule rule;
+	char *value;     /* equals / contains / the regex source */
+	regex_t re;
+};
+
+struct json_expect {
+	char *path;      /* dotted: "checks.db", "items.0.id" */
+	cJSON *value;    /* expected scalar */
+};
+
+struct http_conf {
+	char *url;
+	char *method;
+	char **hdr_names, **hdr_values;
+	size_t nhdrs;
+	char *body;
+	size_t body_len;
+	bool follow_redirects;
+	long max_redirects;
+	char *userpwd;   /* basic auth, from the environment */
+	/* expectations */
+	char **status;   /* "200", "2xx", ...; NULL: 2xx */
+	size_t nstatus;
+	char **body_contains;
+	size_t nbody_contains;
+	char *body_regex_src;
+	regex_t body_regex;
+	bool has_body_regex;
+	struct hdr_expect *hdrs;
+	size_t nhdr_expect;
+	struct json_expect *json;
+	size_t njson;
+	double max_time; /* seconds; 0: none */
+};
+
+struct http_run {
+	struct vd_http_req *req;
+};
+
+static void
+http_free(void *p)
+{
+	struct http_conf *c = p;
+	size_t i;
+	if (c == NULL)
+		return;
+	free(c->url);
+	free(c->method);
+	for (i = 0; i < c->nhdrs; i++) {
+		free(c->hdr_names[i]);
+		vd_free_secret(c->hdr_values[i]);
+	}
+	free(c->hdr_names);
+	free(c->hdr_values);
+	free(c->body);
+	vd_free_secret(c->userpwd);
+	vd_strlist_free(c->status, c->nstatus);
+	vd_strlist_free(c->body_contains, c->nbody_contains);
+	free(c->body_regex_src);
+	if (c->has_body_regex)
+		regfree(&c->body_regex);
+	for (i = 0; i < c->nhdr_expect; i++) {
+		free(c->hdrs[i].name);
+		free(c->hdrs[i].value);
+		if (c->hdrs[i].rule == HDR_REGEX)
+			regfree(&c->hdrs[i].re);
+	}
+	free(c->hdrs);
+	for (i = 0; i < c->njson; i++) {
+		free(c->json[i].path);
+		cJSON_Delete(c->json[i].value);
+	}
+	free(c->json);
+	free(c);
+}
+
+/* "200", "2xx" or 100..599 */
+static bool
+status_spec_ok(const char *s)
+{
+	if (strlen(s) != 3 || s[0] < '1' || s[0] > '5')
+		return false;
+	if (strcasecmp(s + 1, "xx") == 0)
+		return true;
+	return s[1] >= '0' && s[1] <= '9' && s[2] >= '0' && s[2] <= '9';
+}
+
+static int
+parse_status(struct vd_cfg *c, struct http_conf *hc)
+{
+	const cJSON *it = vd_cfg_take(c, "status"), *el;
+	size_t n, i = 0;
+
+	if (it == NULL)
+		return 0;
+	if (cJSON_IsNumber(it) || cJSON_IsString(it)) {
+		n = 1;
+	} else if (cJSON_IsArray(it) && cJSON_GetArraySize(it) > 0) {
+		n = (size_t)cJSON_GetArraySize(it);
+	} else {
+		return vd_cfg_error(c, "status",
+				    "expected an integer, a class like \"2xx\", "
+				    "or a list of them");
+	}
+	hc->status = vd_xcalloc(n, sizeof(char *));
+	hc->nstatus = n;
+	for (el = cJSON_IsArray(it) ? it->child : it; el && i < n;
+	     el = el->next, i++) {
+		char buf[32];
+		if (cJSON_IsNumber(el) && el->valuedouble == floor(el->valuedouble) &&
+		    el->valuedouble >= 100 && el->valuedouble <= 599)
+			snprintf(buf, sizeof(buf), "%d", (int)el->valuedouble);
+		else if (cJSON_IsString(el) && status_spec_ok(el->valuestring))
+			snprintf(buf, sizeof(buf), "%s", el->valuestring);
+		else
+			return vd_cfg_error(c, "status",
+					    "expected an integer (100-599), a "
+					    "class like \"2xx\", or a list of "
+					    "them");
+		hc->status[i] = vd_xstrdup(buf);
+		if (hc->status[i][1] == 'X' || hc->status[i][1] == 'x') {
+			hc->status[i][1] = 'x';
+			hc->status[i][2] = 'x';
+		}
+	}
+	return 0;
+}
+
+static int
+compile_re(struct vd_cfg *c, const char *key, const char *src, regex_t *re)
+{
+	int rc = regcomp(re, src, REG_EXTENDED | REG_NOSUB);
+	if (rc != 0) {
+		char msg[200];
+		regerror(rc, re, msg, sizeof(msg));
+		return vd_cfg_error(c, key, "invalid regular expression: %s", msg);
+	}
+	return 0;
+}
+
+static int
+parse_expect_headers(struct vd_cfg *c, struct http_conf *hc)
+{
+	const cJSON *it = vd_cfg_take(c, "headers"), *el;
+	size_t i = 0;
+
+	if (it == NULL)
+		return 0;
+	if (!cJSON_IsObject(it))
+		return vd_cfg_error(c, "headers", "expected an object");
+	hc->nhdr_expect = (size_t)cJSON_GetArraySize(it);
+	hc->hdrs = vd_xcalloc(hc->nhdr_expect ? hc->nhdr_expect : 1,
+			      sizeof(*hc->hdrs));
+	cJSON_ArrayForEach(el, it) {
+		struct hdr_expect *h = &hc->hdrs[i++];
+		char key[300];
+		snprintf(key, sizeof(key), "headers.%s", el->string);
+		h->name = vd_xstrdup(el->string);
+		if (cJSON_IsTrue(el)) {
+			h->rule = HDR_PRESENT;
+		} else if (cJSON_IsFalse(el)) {
+			h->rule = HDR_ABSENT;
+		} else if (cJSON_IsString(el)) {
+			h->rule = HDR_EQUALS;
+			h->value = vd_xstrdup(el->valuestring);
+		} else if (cJSON_IsObject(el) && cJSON_GetArraySize(el) == 1 &&
+			   cJSON_IsString(el->child) &&
+			   (strcmp(el->child->string, "regex") == 0 ||
+			    strcmp(el->child->string, "contains") == 0 ||
+			    strcmp(el->child->string, "equals") == 0)) {
+			h->value = vd_xstrdup(el->child->valuestring);
+			if (strcmp(el->child->string, "regex") == 0) {
+				h->rule = HDR_EQUALS; /* nothing to regfree yet */
+				if (compile_re(c, key, h->value, &h->re) < 0)
+					return VD_ERR_CONFIG;
+				h->rule = HDR_REGEX;
+			} else if (strcmp(el->child->string, "contains") == 0) {
+				h->rule = HDR_CONTAINS;
+			} else {
+				h->rule = HDR_EQUALS;
+			}
+		} else {
+			hc->nhdr_expect = i;
+			return vd_cfg_error(c, key,
+					    "expected true (present), false "
+					    "(absent), a string (equal), or "
+					    "{\"regex\"|\"contains\"|\"equals\": "
+					    "string}");
+		}
+	}
+	return 0;
+}
+
+static int
+parse_expect_json(struct vd_cfg *c, struct http_conf *hc)
+{
+	const cJSON *it = vd_cfg_take(c, "json"), *el;
+	size_t i = 0;
+
+	if (it == NULL)
+		return 0;
+	if (!cJSON_IsObject(it))
+		return vd_cfg_error(c, "json",
+				    "expected an object of dotted paths to "
+				    "expected values");
+	hc->njson = (size_t)cJSON_GetArraySize(it);
+	hc->json = vd_xcalloc(hc->njson ? hc->njson : 1, sizeof(*hc->json));
+	cJSON_ArrayForEach(el, it) {
+		char key[300];
+		snprintf(key, sizeof(key), "json.%s", el->string);
+		if (cJSON_IsArray(el) || cJSON_IsObject(el)) {
+			hc->njson = i;
+			return vd_cfg_error(c, key,
+					    "expected a scalar (string, number, "
+					    "boolean or null)");
+		}
+		if (*el->string == '\0' || el->string[0] == '.' ||
+		    el->string[strlen(el->string) - 1] == '.' ||
+		    strstr(el->string, "..")) {
+			hc->njson = i;
+			return vd_cfg_error(c, key, "invalid dotted path");
+		}
+		hc->json[i].path = vd_xstrdup(el->string);
+		hc->json[i].value = cJSON_Duplicate(el, 0);
+		i++;
+	}
+	return 0;
+}
+
+static int
+parse_expect(struct vd_cfg *parent, struct http_conf *hc)
+{
+	struct vd_cfg c;
+	int r = vd_cfg_child(parent, "expect", &c);
+	if (r <= 0)
+		return r;
+	r = parse_status(&c, hc);
+	if (!r)
+		r = vd_cfg_strlist(&c, "body_contains", &hc->body_contains,
+				   &hc->nbody_contains);
+	if (!r)
+		r = vd_cfg_str(&c, "body_regex", false, &hc->body_regex_src);
+	if (!r && hc->body_regex_src) {
+		r = compile_re(&c, "body_regex", hc->body_regex_src,
+			       &hc->body_regex);
+		hc->has_body_regex = r == 0;
+	}
+	if (!r)
+		r = parse_expect_json(&c, hc);
+	if (!r)
+		r = parse_expect_headers(&c, hc);
+	if (!r)
+		r = vd_cfg_duration(&c, "max_time", &hc->max_time);
+	if (!r)
+		r = vd_cfg_finish(&c);
+	vd_cfg_release(&c);
+	return r;
+}
+
+/* "auth": {"type": "basic", "username": "u", "password_env": "VAR"}
+ *       | {"type": "bearer", "token_env": "VAR"} */
+static int
+parse_auth(struct vd_cfg *parent, struct http_conf *hc)
+{
+	struct vd_cfg c;
+	char *type = NULL, *user = NULL, *penv = NULL, *tenv = NULL;
+	const char *secret;
+	int r = vd_cfg_child(parent, "auth", &c);
+
+	if (r <= 0)
+		return r;
+	r = vd_cfg_str(&c, "type", true, &type);
+	if (!r && strcmp(type, "basic") == 0) {
+		r = vd_cfg_str(&c, "username", true, &user);
+		if (!r)
+			r = vd_cfg_str(&c, "password_env", true, &penv);
+		if (!r) {
+			secret = getenv(penv);
+			if (secret == NULL)
+				r = vd_cfg_error(&c, "password_env",
+						 "environment variable %s is "
+						 "not set", penv);
+			else {
+				vd_secret_add(secret);
+				hc->userpwd = vd_xasprintf("%s:%s", user, secret);
+			}
+		}
+	} else if (!r && strcmp(type, "bearer") == 0) {
+		r = vd_cfg_str(&c, "token_env", true, &tenv);
+		if (!r) {
+			secret = getenv(tenv);
+			if (secret == NULL || *secret == '\0') {
+				r = vd_cfg_error(&c, "token_env",
+						 "environment variable %s is "
+						 "not set", tenv);
+			} else {
+				vd_secret_add(secret);
+				hc->hdr_names = vd_xreallocarray(
+					hc->hdr_names, hc->nhdrs + 1,
+					sizeof(char *));
+				hc->hdr_values = vd_xreallocarray(
+					hc->hdr_values, hc->nhdrs + 1,
+					sizeof(char *));
+				hc->hdr_names[hc->nhdrs] =
+					vd_xstrdup("Authorization");
+				hc->hdr_values[hc->nhdrs] =
+					vd_xasprintf("Bearer %s", secret);
+				hc->nhdrs++;
+			}
+		}
+	} else if (!r) {
+		r = vd_cfg_error(&c, "type", "expected \"basic\" or \"bearer\"");
+	}
+	if (!r)
+		r = vd_cfg_finish(&c);
+	vd_cfg_release(&c);
+	free(type);
+	free(user);
+	free(penv);
+	free(tenv);
+	return r;
+}
+
+static int
+parse_body(struct vd_cfg *c, struct http_conf *hc)
+{
+	const cJSON *it = vd_cfg_take(c, "body");
+	if (it == NULL || cJSON_IsNull(it))
+		return 0;
+	if (cJSON_IsString(it)) {
+		hc->body = vd_xstrdup(it->valuestring);
+	} else if (cJSON_IsObject(it) || cJSON_IsArray(it)) {
+		hc->body = cJSON_PrintUnformatted(it);
+		if (hc->body == NULL)
+			abort();
+	} else {
+		return vd_cfg_error(c, "body",
+				    "expected a string, a JSON object/list, or "
+				    "null");
+	}
+	hc->body_len = strlen(hc->body);
+	return 0;
+}
+
+static int
+http_parse(struct vd_check *chk, struct vd_cfg *c)
+{
+	struct http_conf *hc = vd_xcalloc(1, sizeof(*hc));
+	long maxr = 10;
+	size_t i;
+	int r;
+
+	chk->conf = hc;
+	hc->follow_redirects = true;
+	r = vd_cfg_str(c, "url", true, &hc->url);
+	if (!r)
+		r = vd_check_url(c, "url", hc->url, true);
+	if (!r)
+		r = vd_cfg_str(c, "method", false, &hc->method);
+	if (!r && hc->method) {
+		for (i = 0; hc->method[i]; i++)
+			if (hc->method[i] < 'A' || hc->method[i] > 'Z')
+				break;
+		if (hc->method[i] || i == 0 || i > 16)
+			r = vd_cfg_error(c, "method",
+					 "expected an HTTP method in capitals "
+					 "(GET, POST, ...)");
+	}
+	if (!r)
+		r = vd_cfg_strmap(c, "headers", &hc->hdr_names, &hc->hdr_values,
+				  &hc->nhdrs);
+	for (i = 0; !r && i < hc->nhdrs; i++) {
+		if (strpbrk(hc->hdr_names[i], ": \r\n") ||
+		    strpbrk(hc->hdr_values[i], "\r\n"))
+			r = vd_cfg_error(c, "headers",
+					 "header %s: names must not hold "
+					 "spaces or colons, values no newlines",
+					 hc->hdr_names[i]);
+		else if (vd_header_is_secret(hc->hdr_names[i]))
+			vd_secret_add(hc->hdr_values[i]);
+	}
+	if (!r)
+		r = parse_body(c, hc);
+	if (!r)
+		r = vd_cfg_bool(c, "follow_redirects", &hc->follow_redirects);
+	if (!r)
+		r = vd_cfg_int(c, "max_redirects", 0, 100, &maxr);
+	hc->max_redirects = maxr;
+	if (!r)
+		r = parse_auth(c, hc);
+	if (!r)
+		r = parse_expect(c, hc);
+	if (!r) {
+		free(chk->target);
+		chk->target = vd_mask_url(hc->url);
+	}
+	return r;
+}
+
+static bool
+status_matches(const struct http_conf *hc, long status)
+{
+	char buf[8];
+	size_t i;
+	snprintf(buf, sizeof(buf), "%ld", status);
+	if (hc->nstatus == 0)
+		return status >= 200 && status < 300;
+	for (i = 0; i < hc->nstatus; i++) {
+		const char *s = hc->status[i];
+		if (s[1] == 'x' ? s[0] == buf[0] && strlen(buf) == 3
+				: strcmp(s, buf) == 0)
+			return true;
+	}
+	return false;
+}
+
+static void
+status_wanted(const struct http_conf *hc, char *out, size_t len)
+{
+	size_t i, off = 0;
+	if (hc->nstatus == 0) {
+		snprintf(out, len, "2xx");
+		return;
+	}
+	out[0] = '\0';
+	for (i = 0; i < hc->nstatus && off < len; i++)
+		off += (size_t)snprintf(out + off, len - off, "%s%s",
+					i ? (i + 1 == hc->nstatus ? " or " : ", ")
+					  : "",
+					hc->status[i]);
+}
+
+/* Follows a dotted path; numeric parts index arrays. */
+static const cJSON *
+json_at(const cJSON *root, const char *path)
+{
+	char *copy = vd_xstrdup(path), *save = NULL, *part;
+	const cJSON *cur = root;
+
+	for (part = strtok_r(copy, ".", &save); part && cur;
+	     part = strtok_r(NULL, ".", &save)) {
+		if (cJSON_IsArray(cur)) {
+			char *end;
+			long idx = strtol(part, &end, 10);
+			cur = *end == '\0' && idx >= 0
+				      ? cJSON_GetArrayItem(cur, (int)idx)
+				      : NULL;
+		} else if (cJSON_IsObject(cur)) {
+			cur = cJSON_GetObjectItemCaseSensitive(cur, part);
+		} else {
+			cur = NULL;
+		}
+	}
+	free(copy);
+	return cur;
+}
+
+/* Short rendering of a JSON value for reasons. */
+static char *
+json_brief(const cJSON *v)
+{
+	char *s = cJSON_PrintUnformatted(v);
+	char *out;
+	if (s == NULL)
+		return vd_xstrdup("?");
+	if (strlen(s) > 60) {
+		out = vd_xasprintf("%.57s...", s);
+		free(s);
+		return out;
+	}
+	out = vd_xstrdup(s);
+	free(s);
+	return out;
+}
+
+static bool
+json_equal(const cJSON *got, const cJSON *want)
+{
+	if (cJSON_IsNumber(want))
+		return cJSON_IsNumber(got) && got->valuedouble == want->valuedouble;
+	return cJSON_Compare(got, want, true);
+}
+
+/* Returns true if it finished the attempt. */
+static bool
+judge_json(struct vd_attempt *att, const struct http_conf *hc,
+	   const struct vd_http_resp *resp)
+{
+	cJSON *root;
+	size_t i;
+
+	if (hc->njson == 0)
+		return false;
+	root = cJSON_ParseWithLength(resp->body.data, resp->body.len);
+	if (root == NULL) {
+		vd_attempt_finish(att, VD_STATUS_FAIL, VD_REASON_BODY,
+				  "body is not valid JSON%s",
+				  resp->truncated ? " (truncated at max_body)"
+						  : "");
+		return true;
+	}
+	for (i = 0; i < hc->njson; i++) {
+		const cJSON *got = json_at(root, hc->json[i].path);
+		char *w, *g;
+		if (got == NULL) {
+			vd_attempt_finish(att, VD_STATUS_FAIL, VD_REASON_BODY,
+					  "json %s: missing", hc->json[i].path);
+			cJSON_Delete(root);
+			return true;
+		}
+		if (json_equal(got, hc->json[i].value))
+			continue;
+		w = json_brief(hc->json[i].value);
+		g = json_brief(got);
+		vd_attempt_finish(att, VD_STATUS_FAIL, VD_REASON_BODY,
+				  "json %s: got %s, expected %s",
+				  hc->json[i].path, g, w);
+		free(w);
+		free(g);
+		cJSON_Delete(root);
+		return true;
+	}
+	cJSON_Delete(root);
+	return false;
+}
+
+static bool
+judge_headers(struct vd_attempt *att, const struct http_conf *hc,
+	      const struct vd_http_resp *resp)
+{
+	size_t i;
+	for (i = 0; i < hc->nhdr_expect; i++) {
+		const struct hdr_expect *h = &hc->hdrs[i];
+		const char *v = vd_http_resp_header(resp, h->name);
+		const char *why = NULL;
+		switch (h->rule) {
+		case HDR_PRESENT:
+			if (v == NULL)
+				why = "missing";
+			break;
+		case HDR_ABSENT:
+			if (v != NULL)
+				why = "present, expected absent";
+			break;
+		case HDR_EQUALS:
+			if (v == NULL)
+				why = "missing";
+			else if (strcmp(v, h->value) != 0)
+				why = "differs";
+			break;
+		case HDR_CONTAINS:
+			if (v == NULL)
+				why = "missing";
+			else if (strstr(v, h->value) == NULL)
+				why = "does not contain the expected text";
+			break;
+		case HDR_REGEX:
+			if (v == NULL)
+				why = "missing";
+			else if (regexec(&h->re, v, 0, NULL, 0) != 0)
+				why = "does not match";
+			break;
+		}
+		if (why == NULL)
+			continue;
+		if (v && h->rule != HDR_ABSENT)
+			vd_attempt_finish(att, VD_STATUS_FAIL, VD_REASON_HEADER,
+					  "header %s: %s (got \"%.80s\", "
+					  "expected %s\"%.80s\")",
+					  h->name, why, v,
+					  h->rule == HDR_REGEX ? "match for "
+					  : h->rule == HDR_CONTAINS ? "to contain "
+								    : "",
+					  h->value);
+		else
+			vd_attempt_finish(att, VD_STATUS_FAIL, VD_REASON_HEADER,
+					  "header %s: %s", h->name, why);
+		return true;
+	}
+	return false;
+}
+
+static void
+http_done(struct vd_http_req *req, void *udata)
+{
+	struct vd_attempt *att = udata;
+	const struct http_conf *hc = att->check->conf;
+	const struct vd_http_resp *resp = vd_http_req_resp(req);
+	double total = att->result->timings[VD_PHASE_TOTAL];
+	size_t i;
+	char want[128];
+
+	if (vd_http_req_failed(att, req))
+		return;
+	if (!status_matches(hc, resp->status)) {
+		status_wanted(hc, want, sizeof(want));
+		vd_attempt_finish(att, VD_STATUS_FAIL, VD_REASON_STATUS,
+				  "status %ld, expected %s", resp->status, want);
+		return;
+	}
+	if (judge_headers(att, hc, resp))
+		return;
+	for (i = 0; i < hc->nbody_contains; i++) {
+		if (memmem(resp->body.data, resp->body.len, hc->body_contains[i],
+			   strlen(hc->body_contains[i])) == NULL) {
+			vd_attempt_finish(att, VD_STATUS_FAIL, VD_REASON_BODY,
+					  "body does not contain \"%.80s\"%s",
+					  hc->body_contains[i],
+					  resp->truncated
+						  ? " (read stopped at max_body)"
+						  : "");
+			return;
+		}
+	}
+	if (hc->has_body_regex &&
+	    regexec(&hc->body_regex, resp->body.data, 0, NULL, 0) != 0) {
+		vd_attempt_finish(att, VD_STATUS_FAIL, VD_REASON_BODY,
+				  "body does not match /%.80s/",
+				  hc->body_regex_src);
+		return;
+	}
+	if (judge_json(att, hc, resp))
+		return;
+	if (hc->max_time > 0 && total > hc->max_time) {
+		char got[32], lim[32];
+		vd_format_duration(total, got, sizeof(got));
+		vd_format_duration(hc->max_time, lim, sizeof(lim));
+		vd_attempt_finish(att, VD_STATUS_FAIL, VD_REASON_SLOW,
+				  "took %s, max_time %s", got, lim);
+		return;
+	}
+	vd_attempt_finish(att, VD_STATUS_PASS, VD_REASON_NONE, "status %ld%s",
+			  resp->status,
+			  resp->truncated ? ", body truncated at max_body" : "");
+}
+
+static void
+http_start(struct vd_attempt *att)
+{
+	const struct vd_check *chk = att->check;
+	const struct http_conf *hc = chk->conf;
+	struct http_run *run = vd_xcalloc(1, sizeof(*run));
+	struct vd_http_req_opts o;
+
+	memset(&o, 0, sizeof(o));
+	o.url = hc->url;
+	o.method = hc->method;
+	o.hdr_names = hc->hdr_names;
+	o.hdr_values = hc->hdr_values;
+	o.nhdrs = hc->nhdrs;
+	o.body = hc->body;
+	o.body_len = hc->body_len;
+	o.follow_redirects = hc->follow_redirects;
+	o.max_redirects = hc->max_redirects;
+	o.tls = &chk->tls;
+	o.max_body = chk->max_body;
+	o.userpwd = hc->userpwd;
+	att->data = run;
+	if (strncmp(hc->url, "https:", 6) == 0 && !chk->tls.verify)
+		vd_result_fact_bool(att->result, "tls_verify", false);
+	run->req = vd_http_req_start(att, &o, http_done, att);
+}
+
+static void
+http_cancel(struct vd_attempt *att)
+{
+	struct http_run *run = att->data;
+	if (run == NULL)
+		return;
+	vd_http_req_free(run->req);
+	free(run);
+}
+
+const struct vd_check_type vd_check_http = {
+	.name = "http",
+	.parse = http_parse,
+	.start = http_start,
+	.cancel = http_cancel,
+	.free = http_free,
+	.flags = VD_TYPE_TLS,
+};

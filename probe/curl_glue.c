@@ -1,0 +1,281 @@
+/*
+ * curl_glue.c - libcurl's multi interface driven by libev: one ev_io per
+ * socket libcurl asks us to watch, one ev_timer for its timeout, and
+ * curl_multi_socket_action() on every event (libcurl's evhiperfifo
+ * pattern). All libcurl<->libev glue lives here.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "probe_int.h"
+#include "util.h"
+
+struct vd_curl {
+	struct ev_loop *loop;
+	CURLM *multi;
+	ev_timer timer;
+	int running;
+	bool in_action; /* inside curl_multi_socket_action */
+};
+
+struct sock {
+	ev_io io;
+	struct vd_curl *vc;
+	curl_socket_t fd;
+};
+
+/* One transfer: what vd_curl_add() was given. */
+struct xfer {
+	vd_curl_done_cb *cb;
+	void *udata;
+	bool done;
+};
+
+static void
+check_done(struct vd_curl *vc)
+{
+	CURLMsg *msg;
+	int left;
+
+	while ((msg = curl_multi_info_read(vc->multi, &left)) != NULL) {
+		struct xfer *x = NULL;
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
+		if (x == NULL || x->done)
+			continue;
+		x->done = true;
+		x->cb(msg->easy_handle, msg->data.result, x->udata);
+	}
+}
+
+static void
+action(struct vd_curl *vc, curl_socket_t fd, int ev_bitmask)
+{
+	vc->in_action = true;
+	curl_multi_socket_action(vc->multi, fd, ev_bitmask, &vc->running);
+	vc->in_action = false;
+	check_done(vc);
+}
+
+static void
+io_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct sock *s = (struct sock *)w;
+	int mask = 0;
+	(void)loop;
+	if (revents & EV_READ)
+		mask |= CURL_CSELECT_IN;
+	if (revents & EV_WRITE)
+		mask |= CURL_CSELECT_OUT;
+	action(s->vc, s->fd, mask);
+}
+
+static void
+timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct vd_curl *vc = w->data;
+	(void)loop;
+	(void)revents;
+	action(vc, CURL_SOCKET_TIMEOUT, 0);
+}
+
+static int
+multi_timer_cb(CURLM *multi, long timeout_ms, void *userp)
+{
+	struct vd_curl *vc = userp;
+	(void)multi;
+	ev_timer_stop(vc->loop, &vc->timer);
+	if (timeout_ms >= 0) {
+		/* 0 ms arms a zero-delay timer: never call socket_action
+		 * from inside this callback. */
+		ev_timer_set(&vc->timer, (double)timeout_ms / 1000.0, 0.);
+		ev_timer_start(vc->loop, &vc->timer);
+	}
+	return 0;
+}
+
+static int
+socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp, void *sockp)
+{
+	struct vd_curl *vc = userp;
+	struct sock *s = sockp;
+	int kind;
+	(void)easy;
+
+	if (what == CURL_POLL_REMOVE) {
+		if (s) {
+			ev_io_stop(vc->loop, &s->io);
+			curl_multi_assign(vc->multi, fd, NULL);
+			free(s);
+		}
+		return 0;
+	}
+	kind = (what & CURL_POLL_IN ? EV_READ : 0) |
+	       (what & CURL_POLL_OUT ? EV_WRITE : 0);
+	if (s == NULL) {
+		s = vd_xcalloc(1, sizeof(*s));
+		s->vc = vc;
+		s->fd = fd;
+		ev_io_init(&s->io, io_cb, fd, kind);
+		curl_multi_assign(vc->multi, fd, s);
+	} else {
+		ev_io_stop(vc->loop, &s->io);
+		ev_io_set(&s->io, fd, kind);
+	}
+	ev_io_start(vc->loop, &s->io);
+	return 0;
+}
+
+static void *
+curl_create(struct vd_prober *p)
+{
+	struct vd_curl *vc = vd_xcalloc(1, sizeof(*vc));
+	vc->loop = vd_prober_loop(p);
+	vc->multi = curl_multi_init();
+	if (vc->multi == NULL)
+		abort();
+	curl_multi_setopt(vc->multi, CURLMOPT_SOCKETFUNCTION, socket_cb);
+	curl_multi_setopt(vc->multi, CURLMOPT_SOCKETDATA, vc);
+	curl_multi_setopt(vc->multi, CURLMOPT_TIMERFUNCTION, multi_timer_cb);
+	curl_multi_setopt(vc->multi, CURLMOPT_TIMERDATA, vc);
+	/* Our own concurrency limit applies; libcurl must not queue. */
+	curl_multi_setopt(vc->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, 0L);
+	curl_multi_setopt(vc->multi, CURLMOPT_MAXCONNECTS, 1L);
+	ev_timer_init(&vc->timer, timer_cb, 0., 0.);
+	vc->timer.data = vc;
+	return vc;
+}
+
+static void
+curl_destroy(void *state)
+{
+	struct vd_curl *vc = state;
+	ev_timer_stop(vc->loop, &vc->timer);
+	curl_multi_cleanup(vc->multi);
+	free(vc);
+}
+
+struct vd_curl *
+vd_curl_get(struct vd_prober *p)
+{
+	return vd_prober_shared(p, "curl", curl_create, curl_destroy);
+}
+
+void
+vd_curl_easy_defaults(CURL *easy)
+{
+	curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+	/* A probe measures connect and TLS: never reuse a connection. */
+	curl_easy_setopt(easy, CURLOPT_FRESH_CONNECT, 1L);
+	curl_easy_setopt(easy, CURLOPT_FORBID_REUSE, 1L);
+	curl_easy_setopt(easy, CURLOPT_USERAGENT, "verdict/" VD_VERSION);
+	curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	/* Proxies from the environment would send probes elsewhere. */
+	curl_easy_setopt(easy, CURLOPT_PROXY, "");
+}
+
+int
+vd_curl_add(struct vd_curl *vc, CURL *easy, vd_curl_done_cb *cb, void *udata)
+{
+	struct xfer *x = vd_xcalloc(1, sizeof(*x));
+	x->cb = cb;
+	x->udata = udata;
+	curl_easy_setopt(easy, CURLOPT_PRIVATE, (char *)x);
+	if (curl_multi_add_handle(vc->multi, easy) != CURLM_OK) {
+		curl_easy_setopt(easy, CURLOPT_PRIVATE, NULL);
+		free(x);
+		return VD_ERR_SYSTEM;
+	}
+	return 0;
+}
+
+void
+vd_curl_remove(struct vd_curl *vc, CURL *easy)
+{
+	struct xfer *x = NULL;
+	curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&x);
+	curl_multi_remove_handle(vc->multi, easy);
+	curl_easy_setopt(easy, CURLOPT_PRIVATE, NULL);
+	free(x);
+}
+
+static double
+usec(CURL *easy, CURLINFO what)
+{
+	curl_off_t v = 0;
+	if (curl_easy_getinfo(easy, what, &v) != CURLE_OK)
+		return 0;
+	return (double)v / 1e6;
+}
+
+void
+vd_curl_timings(CURL *easy, struct vd_result *res)
+{
+	double dns = usec(easy, CURLINFO_NAMELOOKUP_TIME_T);
+	double conn = usec(easy, CURLINFO_CONNECT_TIME_T);
+	double app = usec(easy, CURLINFO_APPCONNECT_TIME_T);
+	double first = usec(easy, CURLINFO_STARTTRANSFER_TIME_T);
+	double total = usec(easy, CURLINFO_TOTAL_TIME_T);
+	double ready;
+
+	res->timings[VD_PHASE_RESOLVE] = dns;
+	res->timings[VD_PHASE_CONNECT] = conn >= dns && conn > 0 ? conn - dns : -1;
+	res->timings[VD_PHASE_TLS] = app > 0 && app >= conn ? app - conn : -1;
+	ready = app > 0 ? app : conn;
+	res->timings[VD_PHASE_FIRST_BYTE] =
+		first > 0 && first >= ready ? first - ready : -1;
+	if (total > 0)
+		res->timings[VD_PHASE_TOTAL] = total;
+}
+
+void
+vd_curl_tls(CURL *easy, const struct vd_tls_opts *opts)
+{
+	curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, opts->verify ? 1L : 0L);
+	curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, opts->verify ? 2L : 0L);
+	if (opts->ca_file)
+		curl_easy_setopt(easy, CURLOPT_CAINFO, opts->ca_file);
+	if (opts->cert_file)
+		curl_easy_setopt(easy, CURLOPT_SSLCERT, opts->cert_file);
+	if (opts->key_file)
+		curl_easy_setopt(easy, CURLOPT_SSLKEY, opts->key_file);
+}
+
+enum vd_reason
+vd_curl_reason(CURLcode code)
+{
+	switch (code) {
+	case CURLE_OK:
+		return VD_REASON_NONE;
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_RESOLVE_PROXY:
+		return VD_REASON_DNS;
+	case CURLE_COULDNT_CONNECT:
+		return VD_REASON_CONNECT;
+	case CURLE_OPERATION_TIMEDOUT:
+		return VD_REASON_TIMEOUT;
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CIPHER:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_ISSUER_ERROR:
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+	case CURLE_SSL_INVALIDCERTSTATUS:
+	case CURLE_SSL_CRL_BADFILE:
+	case CURLE_SSL_ENGINE_NOTFOUND:
+	case CURLE_SSL_ENGINE_SETFAILED:
+	case CURLE_SSL_SHUTDOWN_FAILED:
+	case CURLE_USE_SSL_FAILED:
+		return VD_REASON_TLS;
+	case CURLE_TOO_MANY_REDIRECTS:
+		return VD_REASON_REDIRECT;
+	case CURLE_LOGIN_DENIED:
+		return VD_REASON_AUTH;
+	default:
+		return VD_REASON_PROTOCOL;
+	}
+}

@@ -1,0 +1,281 @@
+/*
+ * probe.h - the prober's public face: checks, results, the check-type
+ * vtable, the engine that runs checks on one libev loop, and suite runs.
+ * Depends on libev and cJSON only; nothing in suites/, exporter/ or
+ * deployer/ is visible from here.
+ */
+#ifndef VD_PROBE_H
+#define VD_PROBE_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include <ev.h>
+
+#define VD_VERSION "0.1.0"
+
+/* Error codes: 0 is success, every failure is negative. */
+enum {
+	VD_OK = 0,
+	VD_ERR_CONFIG = -1, /* a suite/config file is invalid */
+	VD_ERR_IO = -2,     /* a file could not be read or written */
+	VD_ERR_SYSTEM = -3, /* a system call failed (see errno) */
+	VD_ERR_USAGE = -4,  /* bad command line */
+};
+
+/* Returns a static string for a VD_ERR_* code. */
+const char *vd_strerror(int err);
+
+enum vd_status {
+	VD_STATUS_PASS = 0,
+	VD_STATUS_FAIL,    /* the target answered, the answer is wrong */
+	VD_STATUS_ERROR,   /* no answer to judge (timeout, refused, ...) */
+	VD_STATUS_SKIPPED, /* not run: an earlier stage failed */
+};
+
+const char *vd_status_name(enum vd_status st);
+
+/*
+ * A bounded, fixed set of reasons, usable as a metric label value.
+ * Every result that is not a pass carries one.
+ */
+enum vd_reason {
+	VD_REASON_NONE = 0,
+	VD_REASON_TIMEOUT,
+	VD_REASON_DNS,
+	VD_REASON_REFUSED,
+	VD_REASON_CONNECT, /* other connect failures: unreachable, reset */
+	VD_REASON_TLS,     /* handshake or certificate problem */
+	VD_REASON_PROTOCOL, /* malformed answer, reset mid-body, too large */
+	VD_REASON_STATUS,  /* unexpected status code */
+	VD_REASON_BODY,    /* body_contains / body_regex / json mismatch */
+	VD_REASON_HEADER,  /* header expectation not met */
+	VD_REASON_SLOW,    /* answered, but slower than max_time */
+	VD_REASON_REDIRECT, /* redirect loop or too many redirects */
+	VD_REASON_AUTH,    /* authentication refused */
+	VD_REASON_VALUE,   /* a query/command returned the wrong value */
+	VD_REASON_POLICY,  /* security header, CORS or file policy finding */
+	VD_REASON_SKIPPED, /* an earlier stage failed */
+	VD_REASON_INTERNAL, /* verdict itself could not run the check */
+	VD_REASON_COUNT
+};
+
+const char *vd_reason_name(enum vd_reason r);
+
+enum vd_phase {
+	VD_PHASE_RESOLVE = 0,
+	VD_PHASE_CONNECT,
+	VD_PHASE_TLS,
+	VD_PHASE_FIRST_BYTE, /* request sent to first response byte */
+	VD_PHASE_TOTAL,
+	VD_PHASE_COUNT
+};
+
+const char *vd_phase_name(enum vd_phase ph);
+
+enum vd_fact_kind { VD_FACT_STR, VD_FACT_NUM, VD_FACT_BOOL };
+
+/* A type-specific fact about a result: "http_status", "tls_version", ... */
+struct vd_fact {
+	char *key;
+	enum vd_fact_kind kind;
+	char *str; /* VD_FACT_STR */
+	double num; /* VD_FACT_NUM */
+	bool b;     /* VD_FACT_BOOL */
+};
+
+struct vd_result {
+	enum vd_status status;
+	enum vd_reason reason_kind;
+	char *reason;    /* one line, secrets masked; "" for a plain pass */
+	int attempts;    /* attempts made, >= 1 unless skipped */
+	double started;  /* unix time (seconds) the first attempt began */
+	double duration; /* seconds, first attempt start to last attempt end */
+	double timings[VD_PHASE_COUNT]; /* seconds, last attempt; < 0: unknown */
+	struct vd_fact *facts;
+	size_t nfacts;
+	size_t facts_cap;
+};
+
+void vd_result_init(struct vd_result *res);
+/* Frees what res owns and re-initialises it. */
+void vd_result_clear(struct vd_result *res);
+/* Deep copy; dst must be initialised (its old contents are cleared). */
+void vd_result_copy(struct vd_result *dst, const struct vd_result *src);
+/* Setting a key that exists replaces its value. Strings are masked. */
+void vd_result_fact_str(struct vd_result *res, const char *key, const char *val);
+void vd_result_fact_num(struct vd_result *res, const char *key, double val);
+void vd_result_fact_bool(struct vd_result *res, const char *key, bool val);
+/* Returns the fact or NULL. */
+const struct vd_fact *vd_result_fact(const struct vd_result *res, const char *key);
+
+/* TLS options, meaning the same on every check that speaks TLS. */
+struct vd_tls_opts {
+	bool verify;       /* default true */
+	char *ca_file;     /* NULL: system store */
+	char *cert_file;   /* client certificate */
+	char *key_file;    /* client key */
+	char *server_name; /* SNI / name to verify; NULL: from the target */
+};
+
+struct vd_check_type;
+struct vd_cfg;
+
+struct vd_check {
+	char *name;
+	const struct vd_check_type *type;
+	char *stage;       /* stage name */
+	unsigned stage_index; /* stages run in order of first use */
+	bool critical;     /* false: a warning, never fails the run */
+	char **tags;
+	size_t ntags;
+	double timeout;    /* seconds, per attempt */
+	int retries;       /* extra attempts after the first */
+	double interval;   /* seconds between attempts */
+	double every;      /* seconds between scheduled runs (serve); 0: default */
+	size_t max_body;   /* bytes read from a peer at most */
+	struct vd_tls_opts tls;
+	char *target;      /* what is probed, for people; secrets masked */
+	void *conf;        /* the type's parsed configuration */
+};
+
+/* Frees a check and everything it owns; NULL does nothing. */
+void vd_check_free(struct vd_check *chk);
+/* True if name equals the check's name or one of its tags. */
+bool vd_check_matches(const struct vd_check *chk, const char *name_or_tag);
+
+struct vd_prober;
+struct vd_attempt;
+
+/*
+ * A check type. One file under probe/checks/ exports one of these; the
+ * registry in probe/checks/registry.c lists them all.
+ */
+struct vd_check_type {
+	const char *name;
+	/*
+	 * parse: reads the type's own keys from cfg (the check's object, with
+	 * defaults merged in). MUST take every key it understands through
+	 * the vd_cfg_* getters so that unknown keys can be refused by the
+	 * caller; MUST set chk->conf and SHOULD set chk->target (masked).
+	 * Returns 0, or VD_ERR_CONFIG after vd_cfg_error().
+	 */
+	int (*parse)(struct vd_check *chk, struct vd_cfg *cfg);
+	/*
+	 * start: begins one attempt. MUST NOT block the loop. MAY call
+	 * vd_attempt_finish() before returning. Per-attempt state goes in
+	 * att->data. The engine owns the deadline; start MUST NOT rely on
+	 * the library's own timeouts to end the attempt.
+	 */
+	void (*start)(struct vd_attempt *att);
+	/*
+	 * cancel: MUST stop every watcher and release everything the attempt
+	 * owns (att->data). Called exactly once per started attempt, after
+	 * it finished or when its deadline expired (att->timed_out), and
+	 * never from inside one of the attempt's library callbacks.
+	 */
+	void (*cancel)(struct vd_attempt *att);
+	/* free: frees chk->conf; MUST accept NULL. */
+	void (*free)(void *conf);
+	unsigned flags;
+};
+
+#define VD_TYPE_TLS 0x1 /* accepts the "tls" object */
+
+/* Returns the registered type called name, or NULL. */
+const struct vd_check_type *vd_check_type_find(const char *name);
+/* NULL-terminated list of every registered type. */
+extern const struct vd_check_type *const vd_check_types[];
+
+/* One attempt of one check; what a check type sees while it runs. */
+struct vd_attempt {
+	struct ev_loop *loop;
+	struct vd_prober *prober;
+	const struct vd_check *check;
+	struct vd_result *result; /* the type may set timings and facts */
+	void *data;               /* the type's state, freed by cancel */
+	double start;             /* ev_now() at start */
+	bool finished;
+	bool timed_out;
+};
+
+/*
+ * Ends an attempt with a verdict and a one-line reason (printf format,
+ * masked for secrets). A second call is a no-op. Safe from inside library
+ * callbacks: cancel() runs later, from the loop.
+ */
+void vd_attempt_finish(struct vd_attempt *att, enum vd_status st,
+		       enum vd_reason kind, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* Remaining seconds before the attempt's deadline (>= 0). */
+double vd_attempt_remaining(const struct vd_attempt *att);
+
+struct vd_prober_opts {
+	unsigned concurrency; /* attempts in flight at most; 0: default */
+};
+
+#define VD_DEFAULT_CONCURRENCY 256
+
+/* Returns a new prober on loop; never NULL (aborts on OOM). */
+struct vd_prober *vd_prober_new(struct ev_loop *loop,
+				const struct vd_prober_opts *opts);
+/* Cancels every probe in flight (no callbacks) and frees; NULL is a no-op. */
+void vd_prober_free(struct vd_prober *p);
+struct ev_loop *vd_prober_loop(const struct vd_prober *p);
+/* Attempts currently in flight. */
+unsigned vd_prober_inflight(const struct vd_prober *p);
+
+struct vd_probe;
+
+/*
+ * Called once when a check has its final result (after retries). res is
+ * owned by the engine and valid only during the call: copy what you keep.
+ */
+typedef void vd_probe_cb(const struct vd_check *chk,
+			 const struct vd_result *res, void *udata);
+
+/*
+ * Runs chk (with its retries) and calls cb once. The check must outlive the
+ * probe. Returns a handle valid until cb returns or vd_probe_cancel().
+ */
+struct vd_probe *vd_probe_start(struct vd_prober *p, const struct vd_check *chk,
+				vd_probe_cb *cb, void *udata);
+/* Stops a probe; its callback is not called. */
+void vd_probe_cancel(struct vd_probe *pr);
+
+/* A run of many checks, stage by stage. */
+struct vd_run;
+
+struct vd_run_summary {
+	const struct vd_check *const *checks;
+	struct vd_result *results; /* results[i] belongs to checks[i] */
+	size_t n;
+	double started;  /* unix time */
+	double duration; /* seconds */
+	bool passed;     /* every critical check passed */
+};
+
+typedef void vd_run_cb(const struct vd_run_summary *sum, void *udata);
+/* Called as each check finishes (may be NULL). */
+typedef void vd_run_progress_cb(const struct vd_check *chk,
+				const struct vd_result *res, void *udata);
+
+/*
+ * Runs checks[0..n) stage by stage (by stage_index): a stage starts when
+ * the one before it is done; when a critical check of a stage did not
+ * pass, the later stages are skipped. cb is called once, from the loop.
+ */
+struct vd_run *vd_run_start(struct vd_prober *p,
+			    const struct vd_check *const *checks, size_t n,
+			    vd_run_cb *cb, vd_run_progress_cb *progress,
+			    void *udata);
+/* Frees a run (cancelling what is in flight). NULL is a no-op. */
+void vd_run_free(struct vd_run *run);
+
+/* Seconds since the epoch, as a double. */
+double vd_now_unix(void);
+
+#endif

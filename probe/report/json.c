@@ -1,0 +1,110 @@
+/*
+ * json.c - the JSON report: the contract other tools (and the deployer)
+ * consume. Documented in README.md ("The JSON report"); extend, never
+ * rename.
+ */
+#include <math.h>
+#include <stdlib.h>
+
+#include <cjson/cJSON.h>
+
+#include "../report.h"
+
+static void
+add_num(cJSON *o, const char *k, double v)
+{
+	/* 6 decimals: microseconds are plenty, and the output stays short */
+	cJSON_AddNumberToObject(o, k, round(v * 1e6) / 1e6);
+}
+
+static cJSON *
+check_json(const struct vd_check *chk, const struct vd_result *res)
+{
+	cJSON *o = cJSON_CreateObject(), *t, *f, *tags;
+	size_t i;
+	int ph;
+
+	cJSON_AddStringToObject(o, "name", chk->name);
+	cJSON_AddStringToObject(o, "type", chk->type->name);
+	cJSON_AddStringToObject(o, "target", chk->target ? chk->target : "");
+	cJSON_AddStringToObject(o, "stage", chk->stage);
+	cJSON_AddStringToObject(o, "status", vd_status_name(res->status));
+	cJSON_AddBoolToObject(o, "critical", chk->critical);
+	cJSON_AddStringToObject(o, "reason", res->reason ? res->reason : "");
+	cJSON_AddStringToObject(o, "reason_kind",
+				vd_reason_name(res->reason_kind));
+	cJSON_AddNumberToObject(o, "attempts", res->attempts);
+	add_num(o, "started", res->started);
+	add_num(o, "duration_seconds", res->duration);
+	t = cJSON_AddObjectToObject(o, "timings");
+	for (ph = 0; ph < VD_PHASE_COUNT; ph++)
+		if (res->timings[ph] >= 0)
+			add_num(t, vd_phase_name((enum vd_phase)ph),
+				res->timings[ph]);
+	tags = cJSON_AddArrayToObject(o, "tags");
+	for (i = 0; i < chk->ntags; i++)
+		cJSON_AddItemToArray(tags, cJSON_CreateString(chk->tags[i]));
+	f = cJSON_AddObjectToObject(o, "facts");
+	for (i = 0; i < res->nfacts; i++) {
+		const struct vd_fact *fa = &res->facts[i];
+		switch (fa->kind) {
+		case VD_FACT_STR:
+			cJSON_AddStringToObject(f, fa->key, fa->str);
+			break;
+		case VD_FACT_NUM:
+			cJSON_AddNumberToObject(f, fa->key, fa->num);
+			break;
+		case VD_FACT_BOOL:
+			cJSON_AddBoolToObject(f, fa->key, fa->b);
+			break;
+		}
+	}
+	return o;
+}
+
+cJSON *
+vd_report_json_tree(const struct vd_report_in *in)
+{
+	const struct vd_run_summary *sum = in->sum;
+	cJSON *root = cJSON_CreateObject(), *checks, *counts;
+	size_t i, n[4] = { 0, 0, 0, 0 };
+
+	cJSON_AddStringToObject(root, "suite", in->suite);
+	cJSON_AddStringToObject(root, "verdict", sum->passed ? "pass" : "fail");
+	cJSON_AddStringToObject(root, "version", VD_VERSION);
+	add_num(root, "started", sum->started);
+	add_num(root, "duration_seconds", sum->duration);
+	checks = cJSON_AddArrayToObject(root, "checks");
+	for (i = 0; i < sum->n; i++) {
+		cJSON_AddItemToArray(checks,
+				     check_json(sum->checks[i], &sum->results[i]));
+		n[sum->results[i].status]++;
+	}
+	counts = cJSON_AddObjectToObject(root, "counts");
+	cJSON_AddNumberToObject(counts, "pass", (double)n[VD_STATUS_PASS]);
+	cJSON_AddNumberToObject(counts, "fail", (double)n[VD_STATUS_FAIL]);
+	cJSON_AddNumberToObject(counts, "error", (double)n[VD_STATUS_ERROR]);
+	cJSON_AddNumberToObject(counts, "skipped", (double)n[VD_STATUS_SKIPPED]);
+	return root;
+}
+
+static int
+json_write(FILE *f, const struct vd_report_in *in)
+{
+	cJSON *root = vd_report_json_tree(in);
+	char *s = cJSON_Print(root);
+	int r = 0;
+
+	cJSON_Delete(root);
+	if (s == NULL)
+		abort();
+	if (fputs(s, f) == EOF || fputc('\n', f) == EOF)
+		r = VD_ERR_IO;
+	free(s);
+	return r;
+}
+
+const struct vd_report_writer vd_report_json = {
+	.name = "json",
+	.write = json_write,
+};

@@ -1,0 +1,63 @@
+/*
+ * markdown.c - a Markdown summary (GitHub Actions shows it from
+ * $GITHUB_STEP_SUMMARY): a verdict line and a table of checks.
+ */
+#include "../report.h"
+#include "../util.h"
+#include "escape.h"
+
+static const char *
+icon(const struct vd_check *chk, enum vd_status st)
+{
+	switch (st) {
+	case VD_STATUS_PASS:
+		return "pass";
+	case VD_STATUS_SKIPPED:
+		return "skipped";
+	case VD_STATUS_FAIL:
+		return chk->critical ? "**FAIL**" : "warn";
+	case VD_STATUS_ERROR:
+		return chk->critical ? "**ERROR**" : "warn";
+	}
+	return "?";
+}
+
+static int
+md_write(FILE *f, const struct vd_report_in *in)
+{
+	const struct vd_run_summary *sum = in->sum;
+	size_t i, bad = 0;
+	char d[32];
+
+	for (i = 0; i < sum->n; i++)
+		if (sum->results[i].status != VD_STATUS_PASS)
+			bad++;
+	vd_format_duration(sum->duration, d, sizeof(d));
+	fputs("### verdict: ", f);
+	vd_md_escape(f, in->suite);
+	fprintf(f, " — %s\n\n%zu checks, %zu not passing, %s\n\n",
+		sum->passed ? "PASS" : "FAIL", sum->n, bad, d);
+	fputs("| check | stage | status | time | reason |\n"
+	      "| --- | --- | --- | ---: | --- |\n", f);
+	for (i = 0; i < sum->n; i++) {
+		const struct vd_check *chk = sum->checks[i];
+		const struct vd_result *res = &sum->results[i];
+		fputs("| ", f);
+		vd_md_escape(f, chk->name);
+		fputs(" | ", f);
+		vd_md_escape(f, chk->stage);
+		fprintf(f, " | %s | ", icon(chk, res->status));
+		vd_format_duration(res->duration, d, sizeof(d));
+		fputs(res->status == VD_STATUS_SKIPPED ? "-" : d, f);
+		fputs(" | ", f);
+		vd_md_escape(f, res->reason);
+		fputs(" |\n", f);
+	}
+	fputc('\n', f);
+	return ferror(f) ? VD_ERR_IO : 0;
+}
+
+const struct vd_report_writer vd_report_markdown = {
+	.name = "markdown",
+	.write = md_write,
+};

@@ -1,0 +1,228 @@
+/*
+ * result.c - results, facts, names of statuses/reasons/phases, and the
+ * parts of struct vd_check every module shares. Depends on util.h.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cfg.h"
+#include "probe.h"
+#include "util.h"
+
+const char *
+vd_strerror(int err)
+{
+	switch (err) {
+	case VD_OK:
+		return "success";
+	case VD_ERR_CONFIG:
+		return "invalid configuration";
+	case VD_ERR_IO:
+		return "input/output error";
+	case VD_ERR_SYSTEM:
+		return "system error";
+	case VD_ERR_USAGE:
+		return "usage error";
+	}
+	return "unknown error";
+}
+
+const char *
+vd_status_name(enum vd_status st)
+{
+	switch (st) {
+	case VD_STATUS_PASS:
+		return "pass";
+	case VD_STATUS_FAIL:
+		return "fail";
+	case VD_STATUS_ERROR:
+		return "error";
+	case VD_STATUS_SKIPPED:
+		return "skipped";
+	}
+	return "error";
+}
+
+static const char *const reason_names[VD_REASON_COUNT] = {
+	[VD_REASON_NONE] = "none",
+	[VD_REASON_TIMEOUT] = "timeout",
+	[VD_REASON_DNS] = "dns",
+	[VD_REASON_REFUSED] = "refused",
+	[VD_REASON_CONNECT] = "connect",
+	[VD_REASON_TLS] = "tls",
+	[VD_REASON_PROTOCOL] = "protocol",
+	[VD_REASON_STATUS] = "status",
+	[VD_REASON_BODY] = "body",
+	[VD_REASON_HEADER] = "header",
+	[VD_REASON_SLOW] = "slow",
+	[VD_REASON_REDIRECT] = "redirect",
+	[VD_REASON_AUTH] = "auth",
+	[VD_REASON_VALUE] = "value",
+	[VD_REASON_POLICY] = "policy",
+	[VD_REASON_SKIPPED] = "skipped",
+	[VD_REASON_INTERNAL] = "internal",
+};
+
+const char *
+vd_reason_name(enum vd_reason r)
+{
+	if ((unsigned)r >= VD_REASON_COUNT)
+		return "internal";
+	return reason_names[r];
+}
+
+const char *
+vd_phase_name(enum vd_phase ph)
+{
+	switch (ph) {
+	case VD_PHASE_RESOLVE:
+		return "resolve";
+	case VD_PHASE_CONNECT:
+		return "connect";
+	case VD_PHASE_TLS:
+		return "tls";
+	case VD_PHASE_FIRST_BYTE:
+		return "first_byte";
+	case VD_PHASE_TOTAL:
+	case VD_PHASE_COUNT:
+		break;
+	}
+	return "total";
+}
+
+void
+vd_result_init(struct vd_result *res)
+{
+	int i;
+	memset(res, 0, sizeof(*res));
+	for (i = 0; i < VD_PHASE_COUNT; i++)
+		res->timings[i] = -1;
+}
+
+void
+vd_result_clear(struct vd_result *res)
+{
+	size_t i;
+	free(res->reason);
+	for (i = 0; i < res->nfacts; i++) {
+		free(res->facts[i].key);
+		free(res->facts[i].str);
+	}
+	free(res->facts);
+	vd_result_init(res);
+}
+
+void
+vd_result_copy(struct vd_result *dst, const struct vd_result *src)
+{
+	size_t i;
+	vd_result_clear(dst);
+	*dst = *src;
+	dst->reason = vd_xstrdup_null(src->reason);
+	dst->facts = NULL;
+	dst->nfacts = dst->facts_cap = 0;
+	if (src->nfacts) {
+		dst->facts = vd_xcalloc(src->nfacts, sizeof(*dst->facts));
+		dst->facts_cap = src->nfacts;
+		for (i = 0; i < src->nfacts; i++) {
+			dst->facts[i] = src->facts[i];
+			dst->facts[i].key = vd_xstrdup(src->facts[i].key);
+			dst->facts[i].str = vd_xstrdup_null(src->facts[i].str);
+		}
+		dst->nfacts = src->nfacts;
+	}
+}
+
+static struct vd_fact *
+fact_slot(struct vd_result *res, const char *key)
+{
+	size_t i;
+	struct vd_fact *f;
+	for (i = 0; i < res->nfacts; i++) {
+		if (strcmp(res->facts[i].key, key) == 0) {
+			free(res->facts[i].str);
+			res->facts[i].str = NULL;
+			return &res->facts[i];
+		}
+	}
+	if (res->nfacts == res->facts_cap) {
+		res->facts_cap = res->facts_cap ? res->facts_cap * 2 : 8;
+		res->facts = vd_xreallocarray(res->facts, res->facts_cap,
+					      sizeof(*res->facts));
+	}
+	f = &res->facts[res->nfacts++];
+	memset(f, 0, sizeof(*f));
+	f->key = vd_xstrdup(key);
+	return f;
+}
+
+void
+vd_result_fact_str(struct vd_result *res, const char *key, const char *val)
+{
+	struct vd_fact *f = fact_slot(res, key);
+	f->kind = VD_FACT_STR;
+	f->str = vd_mask(val ? val : "");
+}
+
+void
+vd_result_fact_num(struct vd_result *res, const char *key, double val)
+{
+	struct vd_fact *f = fact_slot(res, key);
+	f->kind = VD_FACT_NUM;
+	f->num = val;
+}
+
+void
+vd_result_fact_bool(struct vd_result *res, const char *key, bool val)
+{
+	struct vd_fact *f = fact_slot(res, key);
+	f->kind = VD_FACT_BOOL;
+	f->b = val;
+}
+
+const struct vd_fact *
+vd_result_fact(const struct vd_result *res, const char *key)
+{
+	size_t i;
+	for (i = 0; i < res->nfacts; i++)
+		if (strcmp(res->facts[i].key, key) == 0)
+			return &res->facts[i];
+	return NULL;
+}
+
+void
+vd_check_free(struct vd_check *chk)
+{
+	if (chk == NULL)
+		return;
+	if (chk->type && chk->type->free)
+		chk->type->free(chk->conf);
+	free(chk->name);
+	free(chk->stage);
+	vd_strlist_free(chk->tags, chk->ntags);
+	vd_tls_opts_free(&chk->tls);
+	free(chk->target);
+	free(chk);
+}
+
+bool
+vd_check_matches(const struct vd_check *chk, const char *name_or_tag)
+{
+	size_t i;
+	if (strcmp(chk->name, name_or_tag) == 0)
+		return true;
+	for (i = 0; i < chk->ntags; i++)
+		if (strcmp(chk->tags[i], name_or_tag) == 0)
+			return true;
+	return false;
+}
+
+const struct vd_check_type *
+vd_check_type_find(const char *name)
+{
+	size_t i;
+	for (i = 0; vd_check_types[i]; i++)
+		if (strcmp(vd_check_types[i]->name, name) == 0)
+			return vd_check_types[i];
+	return NULL;
+}

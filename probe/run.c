@@ -1,0 +1,166 @@
+/*
+ * run.c - a run of many checks, stage by stage: a stage starts when the
+ * one before it is done, and a stage whose critical check did not pass
+ * skips every later stage. Built on vd_probe_start().
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "probe.h"
+#include "util.h"
+
+struct run_slot {
+	struct vd_run *run;
+	size_t idx;
+};
+
+struct vd_run {
+	struct vd_prober *prober;
+	struct run_slot *slots;   /* probe udata, one per check */
+	const struct vd_check *const *checks;
+	size_t n;
+	struct vd_result *results;
+	struct vd_probe **probes; /* in flight, per check */
+	vd_run_cb *cb;
+	vd_run_progress_cb *progress;
+	void *udata;
+	unsigned stage;      /* current stage index */
+	unsigned nstages;
+	size_t pending;      /* probes in flight in this stage */
+	char *blocker;       /* "stage 'health' failed (backend-health)" */
+	double started_mono; /* ev_now */
+	double started_unix;
+	ev_timer done;       /* zero-delay: cb runs from a clean stack */
+	bool finished;
+};
+
+static void advance(struct vd_run *run);
+
+static void
+probe_done(const struct vd_check *chk, const struct vd_result *res, void *udata)
+{
+	struct run_slot *slot = udata;
+	struct vd_run *run = slot->run;
+	size_t i = slot->idx;
+
+	run->probes[i] = NULL;
+	vd_result_copy(&run->results[i], res);
+	if (run->progress)
+		run->progress(chk, &run->results[i], run->udata);
+	if (chk->critical && res->status != VD_STATUS_PASS && !run->blocker)
+		run->blocker = vd_xasprintf("stage '%s' failed (%s)", chk->stage,
+					    chk->name);
+	if (--run->pending == 0) {
+		run->stage++;
+		advance(run);
+	}
+}
+
+static void
+done_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct vd_run *run = w->data;
+	struct vd_run_summary sum;
+	size_t i;
+	(void)revents;
+
+	ev_now_update(loop);
+	sum.checks = run->checks;
+	sum.results = run->results;
+	sum.n = run->n;
+	sum.started = run->started_unix;
+	sum.duration = ev_now(loop) - run->started_mono;
+	sum.passed = true;
+	for (i = 0; i < run->n; i++)
+		if (run->checks[i]->critical &&
+		    run->results[i].status != VD_STATUS_PASS)
+			sum.passed = false;
+	run->cb(&sum, run->udata);
+}
+
+/* Starts stages until one has something in flight, or all are done. */
+static void
+advance(struct vd_run *run)
+{
+	size_t i;
+	for (; run->stage < run->nstages; run->stage++) {
+		for (i = 0; i < run->n; i++) {
+			const struct vd_check *chk = run->checks[i];
+			if (chk->stage_index != run->stage)
+				continue;
+			if (run->blocker) {
+				struct vd_result *r = &run->results[i];
+				vd_result_clear(r);
+				r->status = VD_STATUS_SKIPPED;
+				r->reason_kind = VD_REASON_SKIPPED;
+				r->reason = vd_xasprintf("skipped: %s",
+							 run->blocker);
+				r->started = vd_now_unix();
+				if (run->progress)
+					run->progress(chk, r, run->udata);
+				continue;
+			}
+			run->pending++;
+			run->probes[i] = vd_probe_start(run->prober, chk,
+							probe_done,
+							&run->slots[i]);
+		}
+		if (run->pending)
+			return;
+	}
+	if (!run->finished) {
+		run->finished = true;
+		ev_timer_start(vd_prober_loop(run->prober), &run->done);
+	}
+}
+
+struct vd_run *
+vd_run_start(struct vd_prober *p, const struct vd_check *const *checks,
+	     size_t n, vd_run_cb *cb, vd_run_progress_cb *progress, void *udata)
+{
+	struct vd_run *run = vd_xcalloc(1, sizeof(*run));
+	size_t i;
+
+	run->prober = p;
+	run->checks = checks;
+	run->n = n;
+	run->cb = cb;
+	run->progress = progress;
+	run->udata = udata;
+	run->results = vd_xcalloc(n ? n : 1, sizeof(*run->results));
+	run->probes = vd_xcalloc(n ? n : 1, sizeof(*run->probes));
+	run->slots = vd_xcalloc(n ? n : 1, sizeof(*run->slots));
+	for (i = 0; i < n; i++) {
+		run->slots[i].run = run;
+		run->slots[i].idx = i;
+		vd_result_init(&run->results[i]);
+		if (checks[i]->stage_index + 1 > run->nstages)
+			run->nstages = checks[i]->stage_index + 1;
+	}
+	ev_timer_init(&run->done, done_cb, 0., 0.);
+	run->done.data = run;
+	ev_now_update(vd_prober_loop(p));
+	run->started_mono = ev_now(vd_prober_loop(p));
+	run->started_unix = vd_now_unix();
+	advance(run);
+	return run;
+}
+
+void
+vd_run_free(struct vd_run *run)
+{
+	size_t i;
+	if (run == NULL)
+		return;
+	ev_timer_stop(vd_prober_loop(run->prober), &run->done);
+	for (i = 0; i < run->n; i++) {
+		if (run->probes[i])
+			vd_probe_cancel(run->probes[i]);
+		vd_result_clear(&run->results[i]);
+	}
+	free(run->probes);
+	free(run->slots);
+	free(run->results);
+	free(run->blocker);
+	free(run);
+}

@@ -1,0 +1,80 @@
+/*
+ * util.h - small helpers shared by every module: allocators that abort on
+ * out-of-memory, a growable string buffer with a hard cap, durations,
+ * sizes and secret masking. Depends on libc only.
+ */
+#ifndef VD_UTIL_H
+#define VD_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+void *vd_xmalloc(size_t n);
+void *vd_xcalloc(size_t nmemb, size_t size);
+void *vd_xrealloc(void *p, size_t n);
+/* vd_xreallocarray: n * size with overflow check (aborts). */
+void *vd_xreallocarray(void *p, size_t nmemb, size_t size);
+char *vd_xstrdup(const char *s);
+/* NULL in, NULL out. */
+char *vd_xstrdup_null(const char *s);
+char *vd_xstrndup(const char *s, size_t n);
+char *vd_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *vd_xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+/* Wipes then frees a string holding a secret; NULL does nothing. */
+void vd_free_secret(char *s);
+
+/* A byte buffer. cap_max bounds growth: appends past it are truncated
+ * and set 'truncated'. cap_max 0 means unbounded. data is always
+ * NUL-terminated. */
+struct vd_buf {
+	char *data;
+	size_t len;
+	size_t cap;
+	size_t cap_max;
+	bool truncated;
+};
+
+void vd_buf_init(struct vd_buf *b, size_t cap_max);
+void vd_buf_free(struct vd_buf *b);
+void vd_buf_reset(struct vd_buf *b);
+/* Returns the number of bytes stored (less than n when capped). */
+size_t vd_buf_append(struct vd_buf *b, const void *p, size_t n);
+void vd_buf_puts(struct vd_buf *b, const char *s);
+void vd_buf_printf(struct vd_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Hands the string to the caller; b is left empty and needs no free. */
+char *vd_buf_steal(struct vd_buf *b);
+
+/* Parses "250ms", "5s", "1m", "1h", "1.5s", "1m30s" into seconds.
+ * Returns 0 or -1. */
+int vd_parse_duration(const char *s, double *out);
+/* Formats seconds for people: "250ms", "5s", "1m30s". */
+void vd_format_duration(double secs, char *buf, size_t len);
+/* Parses "1048576", "512KiB", "1MiB", "10MB" (decimal) into bytes. */
+int vd_parse_size(const char *s, size_t *out);
+
+/*
+ * Secrets: every string registered here is replaced by "***" wherever
+ * vd_mask() is applied (reasons, reports, logs, metric labels). Strings
+ * shorter than 3 bytes are not registered (they would mask too much).
+ */
+void vd_secret_add(const char *s);
+void vd_secret_clear(void);
+/* Returns a new string with secrets masked. */
+char *vd_mask(const char *s);
+/* Returns a copy of url with any password (user:PASS@) replaced by ***,
+ * and registers the password as a secret. */
+char *vd_mask_url(const char *url);
+/* True for header names whose values are secret (Authorization, Cookie,
+ * *token*, *secret*, *key*, *password*). */
+bool vd_header_is_secret(const char *name);
+
+/* strcmp-like helpers */
+bool vd_streq(const char *a, const char *b);
+bool vd_strcaseeq(const char *a, const char *b);
+bool vd_startswith(const char *s, const char *prefix);
+
+/* Sets O_NONBLOCK and FD_CLOEXEC; returns 0 or -1. */
+int vd_set_nonblock(int fd);
+
+#endif

@@ -1,0 +1,562 @@
+/*
+ * suite.c - loads and validates suite files. Reads JSON with comments,
+ * interpolates ${VAR}, merges defaults into each check, hands each check's
+ * own keys to its type's parser, and refuses unknown keys, wrong types and
+ * duplicate names with a message naming the file and the place.
+ */
+#include "suite.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "../probe/cfg.h"
+#include "../probe/util.h"
+
+#define MAX_SUITE_BYTES (16 * 1024 * 1024)
+
+int
+vd_json_strip_comments(char *t, size_t len)
+{
+	size_t i = 0;
+	while (i < len) {
+		if (t[i] == '"') {
+			i++;
+			while (i < len && t[i] != '"') {
+				if (t[i] == '\\' && i + 1 < len)
+					i++;
+				i++;
+			}
+			i++;
+		} else if (t[i] == '/' && i + 1 < len && t[i + 1] == '/') {
+			while (i < len && t[i] != '\n')
+				t[i++] = ' ';
+		} else if (t[i] == '/' && i + 1 < len && t[i + 1] == '*') {
+			t[i++] = ' ';
+			t[i++] = ' ';
+			while (i < len && !(t[i] == '*' && i + 1 < len &&
+					    t[i + 1] == '/')) {
+				if (t[i] != '\n')
+					t[i] = ' ';
+				i++;
+			}
+			if (i >= len)
+				return -1;
+			t[i++] = ' ';
+			t[i++] = ' ';
+		} else {
+			i++;
+		}
+	}
+	return 0;
+}
+
+static bool
+name_is_secret(const char *name)
+{
+	static const char *const words[] = { "PASS", "SECRET", "TOKEN", "KEY",
+		"CREDENTIAL", "AUTH", NULL };
+	char up[256];
+	size_t i;
+	for (i = 0; name[i] && i < sizeof(up) - 1; i++)
+		up[i] = (char)toupper((unsigned char)name[i]);
+	up[i] = '\0';
+	for (i = 0; words[i]; i++)
+		if (strstr(up, words[i]))
+			return true;
+	return false;
+}
+
+char *
+vd_interpolate(const char *s, char *missing, size_t missing_len)
+{
+	struct vd_buf b;
+	vd_buf_init(&b, 0);
+	while (*s) {
+		const char *end, *def;
+		char *name;
+		const char *val;
+		size_t nlen;
+
+		if (s[0] != '$') {
+			vd_buf_append(&b, s++, 1);
+			continue;
+		}
+		if (s[1] == '$') {
+			vd_buf_append(&b, "$", 1);
+			s += 2;
+			continue;
+		}
+		if (s[1] != '{') {
+			vd_buf_append(&b, s++, 1);
+			continue;
+		}
+		end = strchr(s + 2, '}');
+		if (end == NULL) {
+			snprintf(missing, missing_len, "%s", "unterminated ${");
+			vd_buf_free(&b);
+			return NULL;
+		}
+		def = strstr(s + 2, ":-");
+		if (def && def > end)
+			def = NULL;
+		nlen = (size_t)((def ? def : end) - (s + 2));
+		name = vd_xstrndup(s + 2, nlen);
+		for (size_t i = 0; i < nlen; i++) {
+			if (!(isalnum((unsigned char)name[i]) || name[i] == '_')) {
+				snprintf(missing, missing_len,
+					 "invalid variable name \"%.60s\"", name);
+				free(name);
+				vd_buf_free(&b);
+				return NULL;
+			}
+		}
+		val = getenv(name);
+		if (val == NULL && def == NULL) {
+			snprintf(missing, missing_len,
+				 "environment variable %s is not set", name);
+			free(name);
+			vd_buf_free(&b);
+			return NULL;
+		}
+		if (val == NULL) {
+			vd_buf_append(&b, def + 2, (size_t)(end - def - 2));
+		} else {
+			if (name_is_secret(name))
+				vd_secret_add(val);
+			vd_buf_puts(&b, val);
+		}
+		free(name);
+		s = end + 1;
+	}
+	return vd_buf_steal(&b);
+}
+
+/* Interpolates every string value in place and refuses duplicate keys.
+ * path is the place of node, for messages. */
+static int
+walk(cJSON *node, const char *file, const char *path, struct vd_cfg_err *err)
+{
+	cJSON *it;
+	size_t i = 0;
+	char sub[600];
+
+	if (cJSON_IsString(node)) {
+		char why[200];
+		char *v = vd_interpolate(node->valuestring, why, sizeof(why));
+		if (v == NULL)
+			return vd_cfg_error_at(err, file, path, "%s", why);
+		if (strcmp(v, node->valuestring) != 0) {
+			/* cJSON_SetValuestring only shrinks in place */
+			free(node->valuestring);
+			node->valuestring = v;
+		} else {
+			free(v);
+		}
+		return 0;
+	}
+	if (cJSON_IsObject(node)) {
+		cJSON_ArrayForEach(it, node) {
+			cJSON *o;
+			for (o = node->child; o != it; o = o->next)
+				if (strcmp(o->string, it->string) == 0) {
+					if (*path)
+						snprintf(sub, sizeof(sub), "%s.%s",
+							 path, it->string);
+					else
+						snprintf(sub, sizeof(sub), "%s",
+							 it->string);
+					return vd_cfg_error_at(err, file, sub,
+							       "duplicate key");
+				}
+			if (*path)
+				snprintf(sub, sizeof(sub), "%s.%s", path, it->string);
+			else
+				snprintf(sub, sizeof(sub), "%s", it->string);
+			if (walk(it, file, sub, err) < 0)
+				return VD_ERR_CONFIG;
+		}
+	} else if (cJSON_IsArray(node)) {
+		cJSON_ArrayForEach(it, node) {
+			snprintf(sub, sizeof(sub), "%s[%zu]", path, i++);
+			if (walk(it, file, sub, err) < 0)
+				return VD_ERR_CONFIG;
+		}
+	}
+	return 0;
+}
+
+/* dst gets every key of src it lacks; objects present in both merge. */
+static void
+merge_defaults(cJSON *dst, const cJSON *src)
+{
+	const cJSON *it;
+	cJSON_ArrayForEach(it, src) {
+		cJSON *have = cJSON_GetObjectItemCaseSensitive(dst, it->string);
+		if (have == NULL)
+			cJSON_AddItemToObject(dst, it->string,
+					      cJSON_Duplicate(it, 1));
+		else if (cJSON_IsObject(have) && cJSON_IsObject(it))
+			merge_defaults(have, it);
+	}
+}
+
+static bool
+name_ok(const char *s)
+{
+	if (*s == '\0' || strlen(s) > 200)
+		return false;
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return false;
+	return true;
+}
+
+static unsigned
+stage_index(struct vd_suite *s, const char *stage)
+{
+	size_t i;
+	for (i = 0; i < s->nstages; i++)
+		if (strcmp(s->stages[i], stage) == 0)
+			return (unsigned)i;
+	s->stages = vd_xreallocarray(s->stages, s->nstages + 1, sizeof(char *));
+	s->stages[s->nstages] = vd_xstrdup(stage);
+	return (unsigned)s->nstages++;
+}
+
+static int
+parse_check(struct vd_suite *s, const cJSON *own, const cJSON *defaults,
+	    size_t idx, const char *file, struct vd_cfg_err *err,
+	    bool *defaults_used)
+{
+	struct vd_check *chk;
+	struct vd_cfg c;
+	cJSON *merged;
+	char path[64], *type = NULL;
+	long retries = 0;
+	int r;
+	size_t i;
+
+	snprintf(path, sizeof(path), "checks[%zu]", idx);
+	if (!cJSON_IsObject(own))
+		return vd_cfg_error_at(err, file, path, "expected an object");
+	merged = cJSON_Duplicate(own, 1);
+	if (defaults)
+		merge_defaults(merged, defaults);
+	vd_cfg_init(&c, merged, file, path, err);
+	c.own = own;
+
+	chk = vd_xcalloc(1, sizeof(*chk));
+	chk->critical = true;
+	chk->timeout = 5.0;
+	chk->interval = 1.0;
+	chk->max_body = 1024 * 1024;
+	chk->tls.verify = true;
+
+	r = vd_cfg_str(&c, "name", true, &chk->name);
+	if (!r && !name_ok(chk->name))
+		r = vd_cfg_error(&c, "name",
+				 "must be 1-200 characters without control "
+				 "characters");
+	for (i = 0; !r && i < s->nchecks; i++)
+		if (strcmp(s->checks[i]->name, chk->name) == 0)
+			r = vd_cfg_error(&c, "name",
+					 "duplicate check name \"%s\" (also "
+					 "checks[%zu])",
+					 chk->name, i);
+	if (!r)
+		r = vd_cfg_str(&c, "type", true, &type);
+	if (!r) {
+		chk->type = vd_check_type_find(type);
+		if (chk->type == NULL) {
+			struct vd_buf known;
+			vd_buf_init(&known, 0);
+			for (i = 0; vd_check_types[i]; i++)
+				vd_buf_printf(&known, "%s%s", i ? ", " : "",
+					      vd_check_types[i]->name);
+			r = vd_cfg_error(&c, "type",
+					 "unknown check type \"%s\" (known: %s)",
+					 type, known.data);
+			vd_buf_free(&known);
+		}
+	}
+	free(type);
+	if (!r) {
+		char *stage = NULL;
+		r = vd_cfg_str(&c, "stage", false, &stage);
+		if (!r && stage && !name_ok(stage))
+			r = vd_cfg_error(&c, "stage", "invalid stage name");
+		chk->stage = stage ? stage : vd_xstrdup("main");
+	}
+	if (!r)
+		r = vd_cfg_bool(&c, "critical", &chk->critical);
+	if (!r)
+		r = vd_cfg_strlist(&c, "tags", &chk->tags, &chk->ntags);
+	if (!r)
+		r = vd_cfg_duration(&c, "timeout", &chk->timeout);
+	if (!r && chk->timeout <= 0)
+		r = vd_cfg_error(&c, "timeout", "must be more than 0");
+	if (!r)
+		r = vd_cfg_int(&c, "retries", 0, 10000, &retries);
+	chk->retries = (int)retries;
+	if (!r)
+		r = vd_cfg_duration(&c, "interval", &chk->interval);
+	if (!r)
+		r = vd_cfg_duration(&c, "every", &chk->every);
+	if (!r && vd_cfg_has(&c, "every") && chk->every < 0.1)
+		r = vd_cfg_error(&c, "every", "must be at least 100ms");
+	if (!r)
+		r = vd_cfg_size(&c, "max_body", &chk->max_body);
+	if (!r && (chk->type->flags & VD_TYPE_TLS))
+		r = vd_cfg_tls(&c, &chk->tls);
+	if (!r)
+		r = chk->type->parse(chk, &c);
+	if (!r)
+		r = vd_cfg_finish(&c);
+	if (!r && chk->target == NULL)
+		chk->target = vd_xstrdup("");
+	if (!r && defaults) {
+		/* note which defaults this check used */
+		const cJSON *it, *d;
+		size_t k = 0, j;
+		cJSON_ArrayForEach(it, merged) {
+			if (c.taken[k]) {
+				j = 0;
+				cJSON_ArrayForEach(d, defaults) {
+					if (strcmp(d->string, it->string) == 0)
+						defaults_used[j] = true;
+					j++;
+				}
+			}
+			k++;
+		}
+	}
+	vd_cfg_release(&c);
+	cJSON_Delete(merged);
+	if (r) {
+		vd_check_free(chk);
+		return r;
+	}
+	chk->stage_index = stage_index(s, chk->stage);
+	s->checks[s->nchecks++] = chk;
+	return 0;
+}
+
+static bool
+is_extra(const struct vd_suite_load_opts *opts, const char *key)
+{
+	size_t i;
+	if (opts == NULL || opts->extra_keys == NULL)
+		return false;
+	for (i = 0; opts->extra_keys[i]; i++)
+		if (strcmp(opts->extra_keys[i], key) == 0)
+			return true;
+	return false;
+}
+
+static void
+pos_of(const char *text, const char *at, int *line, int *col)
+{
+	const char *p;
+	*line = 1;
+	*col = 1;
+	for (p = text; p < at && *p; p++) {
+		if (*p == '\n') {
+			(*line)++;
+			*col = 1;
+		} else {
+			(*col)++;
+		}
+	}
+}
+
+int
+vd_suite_parse(const char *text, size_t len, const char *name,
+	       const struct vd_suite_load_opts *opts, struct vd_suite **out,
+	       char *errbuf, size_t errlen)
+{
+	struct vd_cfg_err err = { .set = false };
+	struct vd_suite *s = NULL;
+	struct vd_cfg c;
+	const cJSON *checks, *defaults, *it;
+	const char *end = NULL;
+	char *copy;
+	bool *dused = NULL;
+	long conc = 0;
+	int r = 0;
+	size_t i;
+
+	*out = NULL;
+	if (errlen)
+		errbuf[0] = '\0';
+	copy = vd_xmalloc(len + 1);
+	memcpy(copy, text, len);
+	copy[len] = '\0';
+	if (memchr(text, '\0', len) != NULL) {
+		snprintf(errbuf, errlen, "%s: file contains a NUL byte", name);
+		free(copy);
+		return VD_ERR_CONFIG;
+	}
+	if (vd_json_strip_comments(copy, len) < 0) {
+		snprintf(errbuf, errlen, "%s: unterminated /* comment", name);
+		free(copy);
+		return VD_ERR_CONFIG;
+	}
+	s = vd_xcalloc(1, sizeof(*s));
+	s->root = cJSON_ParseWithOpts(copy, &end, 1);
+	if (s->root == NULL) {
+		int line, col;
+		pos_of(copy, end ? end : cJSON_GetErrorPtr(), &line, &col);
+		snprintf(errbuf, errlen,
+			 "%s: line %d, column %d: invalid JSON%s", name, line,
+			 col, len == 0 ? " (empty file)" : "");
+		free(copy);
+		vd_suite_free(s);
+		return VD_ERR_CONFIG;
+	}
+	free(copy);
+	if (!cJSON_IsObject(s->root)) {
+		vd_cfg_error_at(&err, name, "", "expected a JSON object at the top");
+		r = VD_ERR_CONFIG;
+		goto out;
+	}
+	if (walk(s->root, name, "", &err) < 0) {
+		r = VD_ERR_CONFIG;
+		goto out;
+	}
+	vd_cfg_init(&c, s->root, name, "", &err);
+	r = vd_cfg_str(&c, "name", false, &s->name);
+	if (!r && s->name && !name_ok(s->name))
+		r = vd_cfg_error(&c, "name", "invalid suite name");
+	if (!r)
+		r = vd_cfg_int(&c, "concurrency", 1, 1000000, &conc);
+	s->concurrency = (unsigned)conc;
+	(void)vd_cfg_take(&c, "$schema");
+	defaults = vd_cfg_take(&c, "defaults");
+	if (!r && defaults && !cJSON_IsObject(defaults))
+		r = vd_cfg_error(&c, "defaults", "expected an object");
+	checks = vd_cfg_take(&c, "checks");
+	if (!r && checks == NULL && !(opts && opts->checks_optional))
+		r = vd_cfg_error(&c, "checks", "required");
+	if (!r && checks && !cJSON_IsArray(checks))
+		r = vd_cfg_error(&c, "checks", "expected a list of checks");
+	if (!r && checks && cJSON_GetArraySize(checks) == 0 &&
+	    !(opts && opts->checks_optional))
+		r = vd_cfg_error(&c, "checks", "the list is empty");
+	if (!r) {
+		cJSON_ArrayForEach(it, s->root) {
+			if (is_extra(opts, it->string))
+				(void)vd_cfg_take(&c, it->string);
+		}
+		r = vd_cfg_finish(&c);
+	}
+	vd_cfg_release(&c);
+	if (r)
+		goto out;
+	if (s->name == NULL) {
+		char *b = vd_xstrdup(name), *dot;
+		s->name = vd_xstrdup(basename(b));
+		free(b);
+		dot = strrchr(s->name, '.');
+		if (dot && dot != s->name)
+			*dot = '\0';
+	}
+	if (checks) {
+		size_t n = (size_t)cJSON_GetArraySize(checks);
+		s->checks = vd_xcalloc(n ? n : 1, sizeof(*s->checks));
+		if (defaults)
+			dused = vd_xcalloc((size_t)cJSON_GetArraySize(defaults) + 1,
+					   sizeof(bool));
+		i = 0;
+		cJSON_ArrayForEach(it, checks) {
+			r = parse_check(s, it, defaults, i++, name, &err, dused);
+			if (r)
+				goto out;
+		}
+	}
+	if (defaults && s->nchecks) {
+		i = 0;
+		cJSON_ArrayForEach(it, defaults) {
+			if (!dused[i++]) {
+				char p[300];
+				snprintf(p, sizeof(p), "defaults.%s", it->string);
+				r = vd_cfg_error_at(&err, name, p,
+						    "not used by any check "
+						    "(unknown key?)");
+				goto out;
+			}
+		}
+	}
+out:
+	free(dused);
+	if (r) {
+		snprintf(errbuf, errlen, "%s", err.msg);
+		vd_suite_free(s);
+		return r;
+	}
+	*out = s;
+	return 0;
+}
+
+int
+vd_suite_load(const char *path, const struct vd_suite_load_opts *opts,
+	      struct vd_suite **out, char *err, size_t errlen)
+{
+	FILE *f;
+	struct vd_buf b;
+	char chunk[8192];
+	size_t n;
+	int r;
+
+	*out = NULL;
+	f = fopen(path, "r");
+	if (f == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return VD_ERR_IO;
+	}
+	vd_buf_init(&b, MAX_SUITE_BYTES);
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+		vd_buf_append(&b, chunk, n);
+		if (b.truncated)
+			break;
+	}
+	if (ferror(f)) {
+		snprintf(err, errlen, "%s: read error: %s", path, strerror(errno));
+		fclose(f);
+		vd_buf_free(&b);
+		return VD_ERR_IO;
+	}
+	fclose(f);
+	if (b.truncated) {
+		snprintf(err, errlen, "%s: larger than %d MiB", path,
+			 MAX_SUITE_BYTES >> 20);
+		vd_buf_free(&b);
+		return VD_ERR_CONFIG;
+	}
+	r = vd_suite_parse(b.data, b.len, path, opts, out, err, errlen);
+	vd_buf_free(&b);
+	if (r == 0) {
+		(*out)->path = vd_xstrdup(path);
+	}
+	return r;
+}
+
+void
+vd_suite_free(struct vd_suite *s)
+{
+	size_t i;
+	if (s == NULL)
+		return;
+	for (i = 0; i < s->nchecks; i++)
+		vd_check_free(s->checks[i]);
+	free(s->checks);
+	vd_strlist_free(s->stages, s->nstages);
+	free(s->name);
+	free(s->path);
+	cJSON_Delete(s->root);
+	free(s);
+}

@@ -1,0 +1,62 @@
+/*
+ * suite.h - suite files: JSON with comments, ${VAR} interpolation,
+ * defaults, and validation with errors that name the file and the place.
+ * Loading produces plain structs (struct vd_check) the prober runs.
+ * Depends on the prober's public header and cJSON.
+ */
+#ifndef VD_SUITE_H
+#define VD_SUITE_H
+
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#include "../probe/probe.h"
+
+struct vd_suite {
+	char *name;
+	char *path;              /* as given */
+	struct vd_check **checks;
+	size_t nchecks;
+	char **stages;           /* in order of first use */
+	size_t nstages;
+	unsigned concurrency;    /* "concurrency" key; 0: not set */
+	cJSON *root;             /* the interpolated document, for extra keys */
+};
+
+struct vd_suite_load_opts {
+	/* top-level keys the caller reads itself from suite->root
+	 * (NULL-terminated); any other unknown key is refused */
+	const char *const *extra_keys;
+	/* if true, "checks" may be absent or empty */
+	bool checks_optional;
+};
+
+/*
+ * Loads the suite at path. On success returns 0 and sets *out (free with
+ * vd_suite_free). On failure returns VD_ERR_CONFIG or VD_ERR_IO and writes
+ * a one-line message naming the file and the place into err.
+ */
+int vd_suite_load(const char *path, const struct vd_suite_load_opts *opts,
+		  struct vd_suite **out, char *err, size_t errlen);
+/* The same from memory; name is used in messages. */
+int vd_suite_parse(const char *text, size_t len, const char *name,
+		   const struct vd_suite_load_opts *opts, struct vd_suite **out,
+		   char *err, size_t errlen);
+void vd_suite_free(struct vd_suite *s);
+
+/*
+ * Strips // and block comments outside strings, in place, keeping every
+ * other byte where it was (comments become spaces) so that error
+ * positions stay true. Returns -1 on an unterminated block comment.
+ */
+int vd_json_strip_comments(char *text, size_t len);
+
+/*
+ * Replaces ${VAR}, ${VAR:-default} and $$ in s. On an unset variable
+ * without default returns NULL and writes its name to missing. Values of
+ * variables whose names suggest a secret are registered for masking.
+ */
+char *vd_interpolate(const char *s, char *missing, size_t missing_len);
+
+#endif

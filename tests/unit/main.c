@@ -1,0 +1,18 @@
+/* main.c - runs every unit-test suite (Check). Exit 0 when all pass. */
+#include <stdlib.h>
+
+#include "unit.h"
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(util_suite());
+	int failed;
+
+	/* one line per suite */
+	srunner_set_fork_status(sr, CK_NOFORK);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

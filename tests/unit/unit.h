@@ -1,0 +1,11 @@
+/* unit.h - the Check suites of the unit tests; main.c runs them all.
+ * Adding a suite: tests/unit/check_<module>.c exporting one
+ * Suite *<module>_suite(void), one line here, one line in main.c. */
+#ifndef VD_UNIT_H
+#define VD_UNIT_H
+
+#include <check.h>
+
+Suite *util_suite(void);
+
+#endif

@@ -1,0 +1,356 @@
+/*
+ * verdict.c - the composition root: the command line, and the wiring of
+ * the loop, the prober, suites, reports, the exporter and the deployer.
+ * The only file that includes every module.
+ */
+#include <curl/curl.h>
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "probe/probe.h"
+#include "probe/report.h"
+#include "probe/util.h"
+#include "suites/suite.h"
+
+#define EXIT_PASS 0
+#define EXIT_FAIL 1
+#define EXIT_USAGE 2
+
+static const char *progname = "verdict";
+
+static void
+usage_main(FILE *f)
+{
+	fprintf(f,
+		"usage: verdict [--help] [--version] COMMAND [ARGS]\n"
+		"\n"
+		"Health checks, smoke tests, a Prometheus exporter and a deploy "
+		"gate.\n"
+		"\n"
+		"commands:\n"
+		"  run SUITE.json       run a suite's checks; exit 0 pass, 1 fail, "
+		"2 bad suite\n"
+		"  validate SUITE.json  check a suite file without probing\n"
+		"  types                list the check types\n"
+		"\n"
+		"'verdict COMMAND --help' tells more. Exit codes: 0 every critical "
+		"check\n"
+		"passed, 1 a critical check failed, 2 usage or suite error.\n");
+}
+
+static void
+usage_run(FILE *f)
+{
+	fprintf(f,
+		"usage: verdict run [options] SUITE.json\n"
+		"\n"
+		"Runs every check of the suite concurrently, stage by stage, "
+		"prints a report\n"
+		"and exits 0 (every critical check passed), 1 (a critical check "
+		"failed or\n"
+		"errored) or 2 (usage error or invalid suite; nothing was "
+		"probed).\n"
+		"\n"
+		"options:\n"
+		"  -f, --format FMT      report format: text (default), json, "
+		"junit, tap, markdown\n"
+		"  -o, --output FILE     write the report to FILE as well as to "
+		"stdout\n"
+		"      --only NAME|TAG   run only checks with this name or tag "
+		"(repeatable)\n"
+		"  -c, --concurrency N   checks in flight at most (default: the "
+		"suite's, else %d)\n"
+		"  -q, --quiet           text: show only checks that did not pass\n"
+		"  -v, --verbose         text: show reasons and targets of every "
+		"check\n"
+		"  -h, --help            this help\n"
+		"\n"
+		"Colour is used only on a terminal and never when NO_COLOR is set.\n"
+		"When GITHUB_STEP_SUMMARY is set, a Markdown summary is appended "
+		"to that file.\n",
+		VD_DEFAULT_CONCURRENCY);
+}
+
+struct run_ctx {
+	struct vd_run_summary sum; /* copied out of the callback */
+	bool done;
+};
+
+static void
+run_done(const struct vd_run_summary *sum, void *udata)
+{
+	struct run_ctx *ctx = udata;
+	size_t i;
+	ctx->sum = *sum;
+	ctx->sum.results = vd_xcalloc(sum->n ? sum->n : 1, sizeof(struct vd_result));
+	for (i = 0; i < sum->n; i++) {
+		vd_result_init(&ctx->sum.results[i]);
+		vd_result_copy(&ctx->sum.results[i], &sum->results[i]);
+	}
+	ctx->done = true;
+	ev_break(EV_DEFAULT, EVBREAK_ALL);
+}
+
+static int
+write_report(const struct vd_report_writer *w, const struct vd_report_in *in,
+	     const char *path, const char *mode)
+{
+	FILE *f = fopen(path, mode);
+	int r;
+	if (f == NULL) {
+		fprintf(stderr, "%s: %s: %s\n", progname, path, strerror(errno));
+		return -1;
+	}
+	r = w->write(f, in);
+	if (fclose(f) != 0 || r < 0) {
+		fprintf(stderr, "%s: %s: write error\n", progname, path);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+load_suite(const char *path, struct vd_suite **out)
+{
+	char err[1200];
+	int r = vd_suite_load(path, NULL, out, err, sizeof(err));
+	if (r < 0)
+		fprintf(stderr, "%s: %s\n", progname, err);
+	return r;
+}
+
+static int
+cmd_run(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "format", required_argument, NULL, 'f' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "only", required_argument, NULL, 'O' },
+		{ "concurrency", required_argument, NULL, 'c' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const struct vd_report_writer *w = &vd_report_text;
+	const char *output = NULL, *summary;
+	char **only = NULL;
+	size_t nonly = 0, i, j, n = 0;
+	long conc = 0;
+	int verbosity = 0, ch, status = EXIT_USAGE;
+	struct vd_suite *suite = NULL;
+	const struct vd_check **sel = NULL;
+	struct vd_prober *prober = NULL;
+	struct vd_prober_opts popts = { 0 };
+	struct vd_run *run = NULL;
+	struct run_ctx ctx;
+	struct vd_report_in in;
+
+	memset(&ctx, 0, sizeof(ctx));
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "f:o:c:qvh", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'f':
+			w = vd_report_find(optarg);
+			if (w == NULL) {
+				fprintf(stderr,
+					"%s: run: unknown format \"%s\" (text, "
+					"json, junit, tap, markdown)\n",
+					progname, optarg);
+				goto out;
+			}
+			break;
+		case 'o':
+			output = optarg;
+			break;
+		case 'O':
+			only = vd_xreallocarray(only, nonly + 1, sizeof(*only));
+			only[nonly++] = optarg;
+			break;
+		case 'c': {
+			char *end;
+			errno = 0;
+			conc = strtol(optarg, &end, 10);
+			if (errno || *end || conc < 1 || conc > 1000000) {
+				fprintf(stderr,
+					"%s: run: --concurrency: expected a "
+					"number from 1 to 1000000\n",
+					progname);
+				goto out;
+			}
+			break;
+		}
+		case 'q':
+			verbosity = -1;
+			break;
+		case 'v':
+			verbosity = 1;
+			break;
+		case 'h':
+			usage_run(stdout);
+			status = EXIT_PASS;
+			goto out;
+		default:
+			usage_run(stderr);
+			goto out;
+		}
+	}
+	if (optind != argc - 1) {
+		fprintf(stderr, "%s: run: expected one suite file\n", progname);
+		usage_run(stderr);
+		goto out;
+	}
+	if (load_suite(argv[optind], &suite) < 0)
+		goto out;
+	sel = vd_xcalloc(suite->nchecks, sizeof(*sel));
+	for (i = 0; i < suite->nchecks; i++) {
+		bool keep = nonly == 0;
+		for (j = 0; j < nonly && !keep; j++)
+			keep = vd_check_matches(suite->checks[i], only[j]);
+		if (keep)
+			sel[n++] = suite->checks[i];
+	}
+	if (n == 0) {
+		fprintf(stderr, "%s: run: no check matches --only\n", progname);
+		goto out;
+	}
+
+	popts.concurrency = conc ? (unsigned)conc : suite->concurrency;
+	prober = vd_prober_new(EV_DEFAULT, &popts);
+	run = vd_run_start(prober, (const struct vd_check *const *)sel, n,
+			   run_done, NULL, &ctx);
+	ev_run(EV_DEFAULT, 0);
+	if (!ctx.done) {
+		fprintf(stderr, "%s: run: the loop stopped early\n", progname);
+		status = EXIT_FAIL;
+		goto out;
+	}
+
+	memset(&in, 0, sizeof(in));
+	in.suite = suite->name;
+	in.sum = &ctx.sum;
+	in.verbosity = verbosity;
+	in.color = w == &vd_report_text && isatty(STDOUT_FILENO) &&
+		   (getenv("NO_COLOR") == NULL || *getenv("NO_COLOR") == '\0');
+	status = ctx.sum.passed ? EXIT_PASS : EXIT_FAIL;
+	if (w->write(stdout, &in) < 0 || fflush(stdout) != 0) {
+		fprintf(stderr, "%s: run: could not write the report\n", progname);
+		status = EXIT_FAIL;
+	}
+	in.color = false;
+	if (output && write_report(w, &in, output, "w") < 0)
+		status = EXIT_FAIL;
+	summary = getenv("GITHUB_STEP_SUMMARY");
+	if (summary && *summary &&
+	    write_report(&vd_report_markdown, &in, summary, "a") < 0)
+		status = EXIT_FAIL;
+out:
+	vd_run_free(run);
+	vd_prober_free(prober);
+	if (ctx.sum.results) {
+		for (i = 0; i < ctx.sum.n; i++)
+			vd_result_clear(&ctx.sum.results[i]);
+		free(ctx.sum.results);
+	}
+	free(sel);
+	free(only);
+	vd_suite_free(suite);
+	return status;
+}
+
+static int
+cmd_validate(int argc, char **argv)
+{
+	struct vd_suite *suite = NULL;
+	int i, status = EXIT_PASS;
+
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0) {
+		fprintf(argc < 2 ? stderr : stdout,
+			"usage: verdict validate SUITE.json [...]\n"
+			"\n"
+			"Checks suite files without probing: JSON syntax, keys, "
+			"types, durations,\n"
+			"URLs, regular expressions, environment variables. Exit 0 "
+			"when every file\n"
+			"is valid, 2 otherwise.\n");
+		return argc < 2 ? EXIT_USAGE : EXIT_PASS;
+	}
+	for (i = 1; i < argc; i++) {
+		if (load_suite(argv[i], &suite) < 0) {
+			status = EXIT_USAGE;
+			continue;
+		}
+		printf("%s: ok (%zu checks, %zu stages)\n", argv[i],
+		       suite->nchecks, suite->nstages);
+		vd_suite_free(suite);
+		suite = NULL;
+	}
+	return status;
+}
+
+static int
+cmd_types(int argc, char **argv)
+{
+	size_t i;
+	(void)argc;
+	(void)argv;
+	for (i = 0; vd_check_types[i]; i++)
+		printf("%s\n", vd_check_types[i]->name);
+	return EXIT_PASS;
+}
+
+struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+};
+
+static const struct command commands[] = {
+	{ "run", cmd_run },
+	{ "validate", cmd_validate },
+	{ "types", cmd_types },
+	{ NULL, NULL },
+};
+
+int
+main(int argc, char **argv)
+{
+	const struct command *c;
+	int r;
+
+	signal(SIGPIPE, SIG_IGN);
+	if (argc < 2) {
+		usage_main(stderr);
+		return EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		usage_main(stdout);
+		return EXIT_PASS;
+	}
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+		printf("verdict %s (%s)\n", VD_VERSION, curl_version());
+		return EXIT_PASS;
+	}
+	for (c = commands; c->name; c++)
+		if (strcmp(c->name, argv[1]) == 0)
+			break;
+	if (c->name == NULL) {
+		fprintf(stderr, "%s: unknown command \"%s\"\n", progname, argv[1]);
+		usage_main(stderr);
+		return EXIT_USAGE;
+	}
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		fprintf(stderr, "%s: could not initialise libcurl\n", progname);
+		return EXIT_FAIL;
+	}
+	r = c->fn(argc - 1, argv + 1);
+	curl_global_cleanup();
+	vd_secret_clear();
+	return r;
+}

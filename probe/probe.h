@@ -77,7 +77,17 @@ const char *vd_phase_name(enum vd_phase ph);
 
 enum vd_fact_kind { VD_FACT_STR, VD_FACT_NUM, VD_FACT_BOOL };
 
-/* A type-specific fact about a result: "http_status", "tls_version", ... */
+/*
+ * A type-specific fact about a result. Keys shared by several types (the
+ * exporter reads them; keep the names):
+ *   http_status (num), http_redirects (num), body_truncated (bool),
+ *   tls_verify (bool: false when verification was off or failed),
+ *   tls_verify_error (str), tls_version (str "TLSv1.3"), tls_cipher (str),
+ *   tls_not_after / tls_not_before (num, unix seconds of the leaf),
+ *   tls_earliest_not_after (num, unix seconds, whole chain),
+ *   tls_days_left (num), tls_subject, tls_issuer, tls_sans (str),
+ *   tls_chain_length (num), server_version (str), findings (str).
+ */
 struct vd_fact {
 	char *key;
 	enum vd_fact_kind kind;

@@ -47,6 +47,29 @@ void vd_curl_tls(CURL *easy, const struct vd_tls_opts *opts);
 /* Maps a curl error to a reason kind and a short phrase. */
 enum vd_reason vd_curl_reason(CURLcode code);
 
+/* --- name resolution off the loop (probe/resolve.c) --- */
+
+struct addrinfo;
+struct vd_resolve;
+
+/*
+ * Called once with the addresses of a lookup (the callee owns ai and frees
+ * it with freeaddrinfo) or ai NULL and a getaddrinfo error code. Never
+ * called from inside vd_resolve_start().
+ */
+typedef void vd_resolve_cb(struct addrinfo *ai, int gai_err, void *udata);
+
+/*
+ * Resolves host:port (socktype SOCK_STREAM, ...) without blocking the
+ * loop; numeric addresses resolve at once (still through cb, from the
+ * loop). Returns a handle valid until cb runs or vd_resolve_cancel().
+ */
+struct vd_resolve *vd_resolve_start(struct vd_prober *p, const char *host,
+				    const char *port, int socktype,
+				    vd_resolve_cb *cb, void *udata);
+/* Stops a lookup; cb is not called. NULL is a no-op. */
+void vd_resolve_cancel(struct vd_resolve *r);
+
 /* --- one HTTP request of an attempt (probe/http_req.c) --- */
 
 struct vd_http_hdr {

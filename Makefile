@@ -32,11 +32,16 @@ MHD_CFLAGS := $(shell $(PKG_CONFIG) --cflags libmicrohttpd 2>/dev/null)
 MHD_LIBS   := $(shell $(PKG_CONFIG) --libs libmicrohttpd 2>/dev/null)
 CHECK_CFLAGS := $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
+# libxml2: the unit tests parse the JUnit report with a real XML parser
+CHECK_CFLAGS += $(shell $(PKG_CONFIG) --cflags libxml-2.0 2>/dev/null)
+CHECK_LIBS   += $(shell $(PKG_CONFIG) --libs libxml-2.0 2>/dev/null)
 
 ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(OPT) $(WARNINGS) $(SANFLAGS) \
              $(PKG_CFLAGS) $(MHD_CFLAGS) -MMD -MP $(CFLAGS)
 ALL_LDFLAGS = $(SANFLAGS) $(LDFLAGS)
 LIBS_ALL = $(PKG_LIBS) $(MHD_LIBS) -lev -lm $(LIBS)
+# libcrypt: crypt(3) password hashes for the exporter's basic auth
+LIBS_ALL += -lcrypt
 
 LIB_SRCS = $(wildcard probe/*.c probe/checks/*.c probe/report/*.c \
                       suites/*.c exporter/*.c deployer/*.c)
@@ -79,12 +84,14 @@ $(BUILD)/tools/%: tests/tools/%.c
 # start their own servers on loopback.
 CHECK_BUILD = build/check
 
+CHECK_VARS = BUILD=$(CHECK_BUILD) WERROR=1 SANITIZE=address,undefined OPT="-O1 -g"
+
 check: deps
-	$(MAKE) check-build BUILD=$(CHECK_BUILD) WERROR=1 \
-		SANITIZE=address,undefined OPT="-O1 -g"
+	$(MAKE) check-build $(CHECK_VARS)
 	$(MAKE) check-deps
-	$(MAKE) unit BUILD=$(CHECK_BUILD)
-	$(MAKE) integration BUILD=$(CHECK_BUILD)
+	$(MAKE) unit $(CHECK_VARS)
+	$(MAKE) fuzz FUZZ_SECONDS=15
+	$(MAKE) integration $(CHECK_VARS)
 
 check-build: $(BUILD)/verdict $(BUILD)/check_unit $(TOOLS)
 
@@ -108,10 +115,42 @@ check-deps:
 	@echo "check-deps: ok"
 
 demo: deps verdict $(BUILD)/tools/faultd
-	@sh tests/demo.sh
+	@BUILD=$(BUILD) sh tests/demo.sh
 
 bench: deps verdict $(TOOLS)
 	VERDICT=$(abspath verdict) TOOLS=$(abspath $(BUILD)/tools) sh tests/bench/run.sh
+
+# `make fuzz`: every tests/fuzz/fuzz_*.c linked with clang's libFuzzer
+# against a libverdict.a that clang builds with coverage, ASan and UBSan
+# in build/fuzz; each runs FUZZ_SECONDS from its seed corpus
+# (tests/fuzz/corpus/NAME; what it learns goes to build/fuzz/corpus/NAME).
+# A crash leaves build/fuzz/NAME-crash-* and fails the target.
+FUZZ_BUILD = build/fuzz
+FUZZ_SECONDS ?= 20
+FUZZ_TARGETS = $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+
+.PHONY: fuzz-build
+fuzz:
+	$(MAKE) fuzz-build BUILD=$(FUZZ_BUILD) CC=clang OPT="-O1 -g" \
+		SANITIZE=fuzzer-no-link,address,undefined
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		mkdir -p $(FUZZ_BUILD)/corpus/$$t; \
+		dict=; [ -f tests/fuzz/$$t.dict ] && dict=-dict=tests/fuzz/$$t.dict; \
+		seeds=; [ -d tests/fuzz/corpus/$$t ] && seeds=tests/fuzz/corpus/$$t; \
+		echo "fuzz: $$t for $(FUZZ_SECONDS)s (log: $(FUZZ_BUILD)/$$t.log)"; \
+		$(FUZZ_BUILD)/$$t -max_len=65536 -max_total_time=$(FUZZ_SECONDS) \
+			-timeout=10 -rss_limit_mb=2048 $$dict \
+			-artifact_prefix=$(FUZZ_BUILD)/$$t- \
+			$(FUZZ_BUILD)/corpus/$$t $$seeds \
+			>$(FUZZ_BUILD)/$$t.log 2>&1 \
+			|| { tail -n 60 $(FUZZ_BUILD)/$$t.log; exit 1; }; \
+		grep -E '^Done [0-9]+ runs' $(FUZZ_BUILD)/$$t.log || true; \
+	done
+
+fuzz-build: $(FUZZ_TARGETS:%=$(BUILD)/%)
+
+$(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(BUILD)/libverdict.a
+	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(ALL_LDFLAGS) $(LIBS_ALL)
 
 lint:
 	clang-format --dry-run --Werror verdict.c $(LIB_SRCS) $(wildcard probe/*.h probe/*/*.h suites/*.h exporter/*.h deployer/*.h)

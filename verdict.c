@@ -15,6 +15,8 @@
 #include "probe/probe.h"
 #include "probe/report.h"
 #include "probe/util.h"
+#include "deployer/deployer.h"
+#include "exporter/exporter.h"
 #include "suites/suite.h"
 
 #define EXIT_PASS 0
@@ -36,7 +38,12 @@ usage_main(FILE *f)
 		"  run SUITE.json       run a suite's checks; exit 0 pass, 1 fail, "
 		"2 bad suite\n"
 		"  validate SUITE.json  check a suite file without probing\n"
+		"  serve CONFIG.json    run checks on intervals, serve /metrics and /probe\n"
 		"  types                list the check types\n"
+		"  deploy --config F --version V  deploy, gate, promote or roll back\n"
+		"  rollback --config F [--to V]   roll back to the known-good version\n"
+		"  history --config F   the deployments of an environment\n"
+		"  status --config F    known-good, current and interrupted deployments\n"
 		"\n"
 		"'verdict COMMAND --help' tells more. Exit codes: 0 every critical "
 		"check\n"
@@ -79,7 +86,19 @@ usage_run(FILE *f)
 struct run_ctx {
 	struct vd_run_summary sum; /* copied out of the callback */
 	bool done;
+	int signal;                /* SIGINT/SIGTERM that stopped the run */
 };
+
+/* SIGINT/SIGTERM stop a run: the loop breaks, and freeing the prober
+ * releases every attempt (exec checks kill their process groups). */
+static void
+run_signal(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	struct run_ctx *ctx = w->data;
+	(void)revents;
+	ctx->signal = w->signum;
+	ev_break(loop, EVBREAK_ALL);
+}
 
 static void
 run_done(const struct vd_run_summary *sum, void *udata)
@@ -150,8 +169,10 @@ cmd_run(int argc, char **argv)
 	struct vd_run *run = NULL;
 	struct run_ctx ctx;
 	struct vd_report_in in;
+	ev_signal sigint, sigterm;
 
 	memset(&ctx, 0, sizeof(ctx));
+	argv[0] = (char *)"verdict run"; /* getopt's messages name it */
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "f:o:c:qvh", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -224,10 +245,22 @@ cmd_run(int argc, char **argv)
 	prober = vd_prober_new(EV_DEFAULT, &popts);
 	run = vd_run_start(prober, (const struct vd_check *const *)sel, n,
 			   run_done, NULL, &ctx);
+	ev_signal_init(&sigint, run_signal, SIGINT);
+	ev_signal_init(&sigterm, run_signal, SIGTERM);
+	sigint.data = sigterm.data = &ctx;
+	ev_signal_start(EV_DEFAULT, &sigint);
+	ev_signal_start(EV_DEFAULT, &sigterm);
 	ev_run(EV_DEFAULT, 0);
+	ev_signal_stop(EV_DEFAULT, &sigint);
+	ev_signal_stop(EV_DEFAULT, &sigterm);
 	if (!ctx.done) {
-		fprintf(stderr, "%s: run: the loop stopped early\n", progname);
-		status = EXIT_FAIL;
+		if (ctx.signal)
+			fprintf(stderr, "%s: run: stopped by %s; no report\n",
+				progname, strsignal(ctx.signal));
+		else
+			fprintf(stderr, "%s: run: the loop stopped early\n",
+				progname);
+		status = ctx.signal ? 128 + ctx.signal : EXIT_FAIL;
 		goto out;
 	}
 
@@ -314,6 +347,11 @@ static const struct command commands[] = {
 	{ "run", cmd_run },
 	{ "validate", cmd_validate },
 	{ "types", cmd_types },
+	{ "deploy", vd_cmd_deploy },
+	{ "rollback", vd_cmd_rollback },
+	{ "history", vd_cmd_history },
+	{ "status", vd_cmd_status },
+	{ "serve", vd_cmd_serve },
 	{ NULL, NULL },
 };
 

@@ -4,6 +4,8 @@
  */
 #include "cfg.h"
 
+#include <ctype.h>
+#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -35,12 +37,19 @@ vd_cfg_release(struct vd_cfg *c)
 	c->taken = NULL;
 }
 
+static int verror_at(struct vd_cfg_err *err, const char *file,
+		     const char *path, const char *key, const char *fmt,
+		     va_list ap) __attribute__((format(printf, 5, 0)));
+
+/* Messages quote values ("invalid duration \"...\""), and a value may come
+ * from a secret variable: they are masked like every other output. */
 static int
 verror_at(struct vd_cfg_err *err, const char *file, const char *path,
 	  const char *key, const char *fmt, va_list ap)
 {
 	char msg[700];
 	char where[600];
+	char *masked;
 
 	if (err == NULL || err->set)
 		return VD_ERR_CONFIG;
@@ -57,6 +66,9 @@ verror_at(struct vd_cfg_err *err, const char *file, const char *path,
 	else
 		snprintf(err->msg, sizeof(err->msg), "%.200s%s%.700s", file,
 			 *file ? ": " : "", msg);
+	masked = vd_mask(err->msg);
+	snprintf(err->msg, sizeof(err->msg), "%s", masked);
+	free(masked);
 	err->set = true;
 	return VD_ERR_CONFIG;
 }
@@ -158,10 +170,26 @@ vd_cfg_int(struct vd_cfg *c, const char *key, long min, long max, long *out)
 	double v;
 	if (it == NULL)
 		return 0;
-	if (!cJSON_IsNumber(it))
+	if (cJSON_IsString(it)) {
+		/* "${PORT:-443}": interpolation yields strings, so an integer
+		 * may be written as a string of decimal digits */
+		const char *s = it->valuestring;
+		char *end;
+		long l;
+		errno = 0;
+		l = strtol(s, &end, 10);
+		if (*s == '\0' || *end != '\0' || errno != 0 ||
+		    !(isdigit((unsigned char)*s) || *s == '-'))
+			return vd_cfg_error(c, key,
+					    "expected an integer, got \"%.60s\"",
+					    s);
+		v = (double)l;
+	} else if (!cJSON_IsNumber(it)) {
 		return vd_cfg_error(c, key, "expected an integer, got %s",
 				    json_type_name(it));
-	v = it->valuedouble;
+	} else {
+		v = it->valuedouble;
+	}
 	if (v != floor(v))
 		return vd_cfg_error(c, key, "expected an integer, got %g", v);
 	if (v < (double)min || v > (double)max)

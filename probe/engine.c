@@ -133,15 +133,18 @@ static void
 deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct vd_probe *pr = w->data;
-	char d[32];
+	char d[32], detail[256] = "";
 	(void)loop;
 	(void)revents;
 	if (pr->att.finished)
 		return;
 	pr->att.timed_out = true;
 	vd_format_duration(pr->check->timeout, d, sizeof(d));
+	if (pr->check->type->timeout_detail)
+		pr->check->type->timeout_detail(&pr->att, detail, sizeof(detail));
 	vd_attempt_finish(&pr->att, VD_STATUS_ERROR, VD_REASON_TIMEOUT,
-			  "timeout after %s", d);
+			  "timeout after %s%s%s%s", d, *detail ? " (" : "",
+			  detail, *detail ? ")" : "");
 }
 
 static void

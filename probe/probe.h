@@ -55,6 +55,7 @@ enum vd_reason {
 	VD_REASON_SLOW,    /* answered, but slower than max_time */
 	VD_REASON_REDIRECT, /* redirect loop or too many redirects */
 	VD_REASON_AUTH,    /* authentication refused */
+	VD_REASON_UNAVAILABLE, /* up but not serving: starting, full, loading */
 	VD_REASON_VALUE,   /* a query/command returned the wrong value */
 	VD_REASON_POLICY,  /* security header, CORS or file policy finding */
 	VD_REASON_SKIPPED, /* an earlier stage failed */
@@ -87,6 +88,11 @@ enum vd_fact_kind { VD_FACT_STR, VD_FACT_NUM, VD_FACT_BOOL };
  *   tls_earliest_not_after (num, unix seconds, whole chain),
  *   tls_days_left (num), tls_subject, tls_issuer, tls_sans (str),
  *   tls_chain_length (num), server_version (str), findings (str).
+ * Detail facts, recorded by HTTP checks only when chk->detail is set:
+ *   http_version (num: 1.0, 1.1, 2, 3), http_ssl (bool: the final
+ *   response came over TLS), http_content_length (num, -1: not sent),
+ *   http_body_bytes (num), ip_protocol (num: 4 or 6), and from the peer's
+ *   certificate chain tls_not_after, tls_earliest_not_after, tls_version.
  */
 struct vd_fact {
 	char *key;
@@ -149,6 +155,8 @@ struct vd_check {
 	struct vd_tls_opts tls;
 	char *target;      /* what is probed, for people; secrets masked */
 	void *conf;        /* the type's parsed configuration */
+	bool detail;       /* record the detail facts below too (costs CPU;
+			    * the exporter's /probe sets it) */
 };
 
 /* Frees a check and everything it owns; NULL does nothing. */
@@ -189,6 +197,14 @@ struct vd_check_type {
 	void (*cancel)(struct vd_attempt *att);
 	/* free: frees chk->conf; MUST accept NULL. */
 	void (*free)(void *conf);
+	/*
+	 * timeout_detail: MAY be NULL. Called when the deadline fires, before
+	 * the attempt finishes as a timeout, to say where it stood: writes a
+	 * short phrase ("waiting for the response", "process group killed")
+	 * into buf (len bytes), or leaves buf empty. MUST NOT finish or
+	 * release anything.
+	 */
+	void (*timeout_detail)(struct vd_attempt *att, char *buf, size_t len);
 	unsigned flags;
 };
 

@@ -44,6 +44,15 @@ void vd_curl_remove(struct vd_curl *vc, CURL *easy);
 void vd_curl_timings(CURL *easy, struct vd_result *res);
 /* Sets CURLOPT_* TLS options from opts. */
 void vd_curl_tls(CURL *easy, const struct vd_tls_opts *opts);
+/*
+ * After vd_curl_tls(): verify against the prober's trust store for opts
+ * (tls.ca_file, else libcurl's default CA bundle), loaded once and again
+ * when the file changes, instead of libcurl re-reading it for every
+ * connection. Changes nothing without verification, or when the file
+ * cannot be loaded (libcurl then loads it and names the problem).
+ */
+void vd_curl_tls_shared(struct vd_curl *vc, CURL *easy,
+			const struct vd_tls_opts *opts);
 /* Maps a curl error to a reason kind and a short phrase. */
 enum vd_reason vd_curl_reason(CURLcode code);
 
@@ -54,8 +63,9 @@ struct vd_resolve;
 
 /*
  * Called once with the addresses of a lookup (the callee owns ai and frees
- * it with freeaddrinfo) or ai NULL and a getaddrinfo error code. Never
- * called from inside vd_resolve_start().
+ * it with freeaddrinfo) or ai NULL and a getaddrinfo error code (with
+ * EAI_SYSTEM, errno holds the cause while cb runs). Never called from
+ * inside vd_resolve_start().
  */
 typedef void vd_resolve_cb(struct addrinfo *ai, int gai_err, void *udata);
 
@@ -69,6 +79,27 @@ struct vd_resolve *vd_resolve_start(struct vd_prober *p, const char *host,
 				    vd_resolve_cb *cb, void *udata);
 /* Stops a lookup; cb is not called. NULL is a no-op. */
 void vd_resolve_cancel(struct vd_resolve *r);
+
+/* --- a TCP connection for an attempt (probe/resolve.c) --- */
+
+struct vd_connect;
+
+/* Called once with a connected non-blocking socket; the callee owns fd. */
+typedef void vd_connect_cb(int fd, void *udata);
+
+/*
+ * Resolves host (vd_resolve) and connects to its addresses in order,
+ * without blocking; sets the attempt's resolve and connect timings and
+ * the fact "address" ("127.0.0.1:443"). On failure it finishes the
+ * attempt (dns, refused, connect) and cb is never called. cb is never
+ * called from inside vd_connect_start(). Never returns NULL; free the
+ * handle with vd_connect_free() (from cancel), whatever happened.
+ */
+struct vd_connect *vd_connect_start(struct vd_attempt *att, const char *host,
+				    const char *port, vd_connect_cb *cb,
+				    void *udata);
+/* Stops connecting and closes a socket not yet handed over. NULL: no-op. */
+void vd_connect_free(struct vd_connect *c);
 
 /* --- one HTTP request of an attempt (probe/http_req.c) --- */
 
@@ -122,6 +153,10 @@ struct vd_http_req *vd_http_req_start(struct vd_attempt *att,
  * cb's caller stack of libcurl (cancel() is the place). */
 void vd_http_req_free(struct vd_http_req *req);
 const struct vd_http_resp *vd_http_req_resp(const struct vd_http_req *req);
+/* Where a request in flight stands, for a timeout's reason ("connecting",
+ * "waiting for the response", "reading the body, 512 bytes received"). */
+void vd_http_req_progress(const struct vd_http_req *req, char *buf,
+			  size_t len);
 /* The last value of header name (case-insensitive), or NULL. */
 const char *vd_http_resp_header(const struct vd_http_resp *resp,
 				const char *name);

@@ -57,6 +57,7 @@ static const char *const reason_names[VD_REASON_COUNT] = {
 	[VD_REASON_SLOW] = "slow",
 	[VD_REASON_REDIRECT] = "redirect",
 	[VD_REASON_AUTH] = "auth",
+	[VD_REASON_UNAVAILABLE] = "unavailable",
 	[VD_REASON_VALUE] = "value",
 	[VD_REASON_POLICY] = "policy",
 	[VD_REASON_SKIPPED] = "skipped",

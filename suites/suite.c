@@ -81,6 +81,7 @@ vd_interpolate(const char *s, char *missing, size_t missing_len)
 		char *name;
 		const char *val;
 		size_t nlen;
+		bool bad;
 
 		if (s[0] != '$') {
 			vd_buf_append(&b, s++, 1);
@@ -106,16 +107,23 @@ vd_interpolate(const char *s, char *missing, size_t missing_len)
 			def = NULL;
 		nlen = (size_t)((def ? def : end) - (s + 2));
 		name = vd_xstrndup(s + 2, nlen);
-		for (size_t i = 0; i < nlen; i++) {
-			if (!(isalnum((unsigned char)name[i]) || name[i] == '_')) {
-				snprintf(missing, missing_len,
-					 "invalid variable name \"%.60s\"", name);
-				free(name);
-				vd_buf_free(&b);
-				return NULL;
-			}
+		/* a shell name: letters, digits and '_', not empty, not
+		 * starting with a digit */
+		bad = nlen == 0 || isdigit((unsigned char)name[0]);
+		for (size_t i = 0; i < nlen; i++)
+			if (!(isalnum((unsigned char)name[i]) || name[i] == '_'))
+				bad = true;
+		if (bad) {
+			snprintf(missing, missing_len,
+				 "invalid variable name \"%.60s\"", name);
+			free(name);
+			vd_buf_free(&b);
+			return NULL;
 		}
 		val = getenv(name);
+		/* as in the shell, ":-" also replaces an empty value */
+		if (val != NULL && *val == '\0' && def != NULL)
+			val = NULL;
 		if (val == NULL && def == NULL) {
 			snprintf(missing, missing_len,
 				 "environment variable %s is not set", name);

@@ -6,7 +6,12 @@ set -eu
 PKGS="gcc make pkg-config libcurl4-openssl-dev libev-dev libssl-dev libpq-dev
 libhiredis-dev libcjson-dev check libmicrohttpd-dev
 nginx-light openssl curl jq procps iproute2 postgresql redis-server
-prometheus prometheus-blackbox-exporter"
+prometheus prometheus-blackbox-exporter
+clang libclang-rt-14-dev libxml2-dev
+docker-compose python3-jsonschema
+time
+docker-registry skopeo apache2-utils
+libxml2-utils"
 
 missing=""
 for p in $PKGS; do

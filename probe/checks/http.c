@@ -635,8 +635,11 @@ http_done(struct vd_http_req *req, void *udata)
 	if (hc->has_body_regex &&
 	    regexec(&hc->body_regex, resp->body.data, 0, NULL, 0) != 0) {
 		vd_attempt_finish(att, VD_STATUS_FAIL, VD_REASON_BODY,
-				  "body does not match /%.80s/",
-				  hc->body_regex_src);
+				  "body does not match /%.80s/%s",
+				  hc->body_regex_src,
+				  resp->truncated
+					  ? " (read stopped at max_body)"
+					  : "");
 		return;
 	}
 	if (judge_json(att, hc, resp))
@@ -691,11 +694,20 @@ http_cancel(struct vd_attempt *att)
 	free(run);
 }
 
+static void
+http_timeout_detail(struct vd_attempt *att, char *buf, size_t len)
+{
+	struct http_run *run = att->data;
+	if (run)
+		vd_http_req_progress(run->req, buf, len);
+}
+
 const struct vd_check_type vd_check_http = {
 	.name = "http",
 	.parse = http_parse,
 	.start = http_start,
 	.cancel = http_cancel,
 	.free = http_free,
+	.timeout_detail = http_timeout_detail,
 	.flags = VD_TYPE_TLS,
 };

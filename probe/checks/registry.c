@@ -11,6 +11,15 @@
 
 const struct vd_check_type *const vd_check_types[] = {
 	&vd_check_http,
+	&vd_check_tls,
+	&vd_check_tcp,
+	&vd_check_security_headers,
+	&vd_check_cors,
+	&vd_check_postgres,
+	&vd_check_redis,
+	&vd_check_env_file,
+	&vd_check_json_file,
+	&vd_check_exec,
 	NULL,
 };
 

@@ -54,6 +54,7 @@ text_write(FILE *f, const struct vd_report_in *in)
 	char d[32];
 	const char *stage = NULL;
 	bool many_stages = false;
+	size_t warnings = 0; /* non-critical checks that did not pass */
 
 	for (i = 0; i < sum->n; i++) {
 		size_t l = strlen(sum->checks[i]->name);
@@ -72,7 +73,11 @@ text_write(FILE *f, const struct vd_report_in *in)
 		const struct vd_result *res = &sum->results[i];
 		bool show;
 
-		n[res->status]++;
+		if (!chk->critical && (res->status == VD_STATUS_FAIL ||
+				       res->status == VD_STATUS_ERROR))
+			warnings++;
+		else
+			n[res->status]++;
 		show = in->verbosity > 0 || (in->verbosity == 0) ||
 		       res->status != VD_STATUS_PASS;
 		if (!show)
@@ -97,10 +102,10 @@ text_write(FILE *f, const struct vd_report_in *in)
 			fprintf(f, "         %-*s  %s\n", (int)width, "", chk->target);
 	}
 	vd_format_duration(sum->duration, d, sizeof(d));
-	fprintf(f, "%s%s%s: %zu passed, %zu failed, %zu errors, %zu skipped in %s\n",
+	fprintf(f, "%s%s%s: %zu passed, %zu failed, %zu errors, %zu warnings, %zu skipped in %s\n",
 		in->color ? (sum->passed ? GREEN : RED) : "",
 		sum->passed ? "PASS" : "FAIL", in->color ? RESET : "",
-		n[VD_STATUS_PASS], n[VD_STATUS_FAIL], n[VD_STATUS_ERROR],
+		n[VD_STATUS_PASS], n[VD_STATUS_FAIL], n[VD_STATUS_ERROR], warnings,
 		n[VD_STATUS_SKIPPED], d);
 	return ferror(f) ? VD_ERR_IO : 0;
 }

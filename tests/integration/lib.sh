@@ -25,13 +25,15 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# A free TCP port on 127.0.0.1 (asks the kernel, then releases it).
+# A free TCP port on 127.0.0.1: below the kernel's ephemeral range
+# (32768-60999 on Debian), so an outgoing connection never holds it, and
+# in no socket state at all (TIME-WAIT included), so a server can bind it.
 free_port() {
 	local p
 	while :; do
-		p=$(( (RANDOM << 1 ^ RANDOM) % 28000 + 20000 ))
+		p=$(( (RANDOM << 1 ^ RANDOM) % 22000 + 10000 ))
 		if ! (echo > "/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-			if ! ss -Htln "sport = :$p" | grep -q .; then
+			if ! ss -Htan "sport = :$p" | grep -q .; then
 				echo "$p"
 				return
 			fi
@@ -133,6 +135,164 @@ assert_clean_stderr() {
 	else
 		echo "ok: $1 (no sanitizer report)"
 	fi
+}
+
+# --- PostgreSQL and Redis (real servers, random loopback ports) ---------
+PG_BIN=/usr/lib/postgresql/15/bin
+PG_PIDS=""
+REDIS_PIDS=""
+PG_ROOT=""
+
+# Stops every PostgreSQL started by start_postgres (immediate shutdown:
+# the data is thrown away) and every Redis; waits until they are gone.
+stop_db_servers() {
+	local p n
+	for p in $PG_PIDS; do
+		kill -QUIT "$p" 2>/dev/null || true
+	done
+	for p in $REDIS_PIDS; do
+		kill -9 "$p" 2>/dev/null || true
+	done
+	for p in $PG_PIDS $REDIS_PIDS; do
+		n=100
+		while kill -0 "$p" 2>/dev/null && [ $n -gt 0 ]; do sleep 0.05; n=$((n - 1)); done
+		kill -9 "$p" 2>/dev/null || true
+	done
+	case "$PG_ROOT" in /dev/shm/verdict-pg.*) rm -rf "$PG_ROOT" ;; esac
+}
+
+# An initdb'd cluster, made once per test in $PG_ROOT/pg-template and
+# copied by start_postgres: superuser "postgres" (trust on the unix socket
+# only), role $PG_USER with password $PG_PASSWORD (scram-sha-256 over TCP)
+# owning database $PG_DB. Data directories go to a tmpfs (/dev/shm) when it
+# has room (thousands of small files: much faster), else into $T.
+PG_USER=verdict
+PG_DB=verdictdb
+PG_PASSWORD="pg-Secret-$RANDOM$RANDOM"
+_pg_template() {
+	local tpl port
+	if [ -z "$PG_ROOT" ]; then
+		case " $CLEANUPS " in *" stop_db_servers "*) ;; *) CLEANUPS="stop_db_servers $CLEANUPS" ;; esac
+		PG_ROOT=$T
+		if [ "$(df -Pk /dev/shm 2>/dev/null | awk 'NR == 2 { print $4 }')" -gt 1048576 ] 2>/dev/null; then
+			PG_ROOT=$(mktemp -d /dev/shm/verdict-pg.XXXXXX)
+		fi
+		chmod 0711 "$T" "$PG_ROOT"
+	fi
+	tpl=$PG_ROOT/pg-template
+	[ -d "$tpl/data" ] && return 0
+	mkdir -p "$tpl"
+	chown postgres: "$tpl"
+	setpriv --reuid=postgres --regid=postgres --init-groups \
+		"$PG_BIN/initdb" -D "$tpl/data" -U postgres -E UTF8 --locale=C \
+		--auth-local=trust --auth-host=scram-sha-256 --no-sync --wal-segsize=1 \
+		> "$tpl/initdb.log" 2>&1 || { cat "$tpl/initdb.log" >&2; return 1; }
+	port=$(free_port)
+	setpriv --reuid=postgres --regid=postgres --init-groups \
+		"$PG_BIN/pg_ctl" -D "$tpl/data" -l "$tpl/log" -w -s \
+		-o "-c listen_addresses= -c unix_socket_directories=$tpl -c port=$port -c fsync=off" \
+		start >&2
+	psql -X -q -h "$tpl" -p "$port" -U postgres -d postgres -v ON_ERROR_STOP=1 \
+		-c "CREATE ROLE $PG_USER LOGIN PASSWORD '$PG_PASSWORD'" \
+		-c "CREATE DATABASE $PG_DB OWNER $PG_USER" >&2
+	setpriv --reuid=postgres --regid=postgres --init-groups \
+		"$PG_BIN/pg_ctl" -D "$tpl/data" -w -s -m fast stop >&2
+}
+
+# start_postgres NAME [postgres options...]: PostgreSQL 15 on a random
+# port, listen_addresses=127.0.0.1, unix socket and log ($T/NAME/log) in
+# $T/NAME, data in $PG_ROOT/NAME/data, run as the postgres user. Options
+# go to the postgres binary ("-c max_connections=6"). With PG_STANDBY=1 in the environment the copy starts as a standby
+# (standby.signal, no WAL source). Waits until it answers (accepting, or
+# for a standby rejecting). Sets PG_PORT, PG_SOCK (socket dir), PG_DATA,
+# PG_PID and exports PGHOST=127.0.0.1 PGPORT PGUSER PGDATABASE for psql
+# (never PGPASSWORD: pass PGPASSWORD="$PG_PASSWORD" per command).
+start_postgres() {
+	local name=$1 dir n rc tries
+	shift
+	dir=$T/$name
+	_pg_template || return 1
+	mkdir -p "$dir" "$PG_ROOT/$name"
+	cp -a "$PG_ROOT/pg-template/data" "$PG_ROOT/$name/data"
+	chown postgres: "$dir" "$PG_ROOT/$name"
+	if [ "${PG_STANDBY:-0}" = 1 ]; then
+		touch "$PG_ROOT/$name/data/standby.signal"
+		chown postgres: "$PG_ROOT/$name/data/standby.signal"
+	fi
+	PG_SOCK=$dir
+	PG_DATA=$PG_ROOT/$name/data
+	case " $CLEANUPS " in *" stop_db_servers "*) ;; *) CLEANUPS="stop_db_servers $CLEANUPS" ;; esac
+	tries=3
+	while :; do
+		PG_PORT=$(free_port)
+		setpriv --reuid=postgres --regid=postgres --init-groups \
+			"$PG_BIN/postgres" -D "$PG_DATA" -c port="$PG_PORT" \
+			-c listen_addresses=127.0.0.1 -c unix_socket_directories="$dir" \
+			-c fsync=off -c synchronous_commit=off -c full_page_writes=off \
+			-c logging_collector=off "$@" > "$dir/log" 2>&1 &
+		PG_PID=$!
+		PG_PIDS="$PG_PIDS $PG_PID"
+		disown "$PG_PID" 2>/dev/null || true # no "Killed" notes at cleanup
+		n=200
+		while :; do
+			rc=0
+			pg_isready -q -h "$dir" -p "$PG_PORT" -t 1 || rc=$?
+			if [ $rc = 0 ] || { [ $rc = 1 ] && [ "${PG_STANDBY:-0}" = 1 ]; }; then break 2; fi
+			n=$((n - 1))
+			if [ $n = 0 ] || ! kill -0 "$PG_PID" 2>/dev/null; then break; fi
+			sleep 0.05
+		done
+		tries=$((tries - 1))
+		# another process took the port between free_port and bind
+		if [ $tries = 0 ] || ! grep -q 'could not create any TCP/IP sockets' "$dir/log"; then
+			cat "$dir/log" >&2
+			echo "postgres $name did not start" >&2
+			return 1
+		fi
+	done
+	export PGHOST=127.0.0.1 PGPORT=$PG_PORT PGUSER=$PG_USER PGDATABASE=$PG_DB
+}
+
+# pg_super PSQL-ARGS...: psql as the superuser over the unix socket of the
+# last started PostgreSQL (PG_SOCK, PG_PORT), unaligned: pg_super -c "SQL".
+pg_super() {
+	psql -X -q -At -h "$PG_SOCK" -p "$PG_PORT" -U postgres -d postgres "$@"
+}
+
+# start_redis NAME [redis-server options...]: Redis 7 in $T/NAME on a
+# random port, bind 127.0.0.1, requirepass $REDIS_PASSWORD, DEBUG allowed
+# from loopback, no persistence. Sets REDIS_PORT and REDIS_PID.
+REDIS_PASSWORD="rd-Secret-$RANDOM$RANDOM"
+start_redis() {
+	local name=$1 dir=$T/$1 n tries
+	shift
+	mkdir -p "$dir"
+	case " $CLEANUPS " in *" stop_db_servers "*) ;; *) CLEANUPS="stop_db_servers $CLEANUPS" ;; esac
+	tries=3
+	while :; do
+		REDIS_PORT=$(free_port)
+		redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --requirepass "$REDIS_PASSWORD" \
+			--enable-debug-command local --save '' --appendonly no --dir "$dir" \
+			--daemonize no --logfile "$dir/log" "$@" > /dev/null 2>&1 &
+		REDIS_PID=$!
+		REDIS_PIDS="$REDIS_PIDS $REDIS_PID"
+		disown "$REDIS_PID" 2>/dev/null || true # no "Killed" notes at cleanup
+		n=200
+		while ! (echo > "/dev/tcp/127.0.0.1/$REDIS_PORT") 2>/dev/null; do
+			kill -0 "$REDIS_PID" 2>/dev/null || break
+			n=$((n - 1))
+			[ $n -gt 0 ] || break
+			sleep 0.05
+		done
+		# alive and listening: ours (not another process on the port)
+		if kill -0 "$REDIS_PID" 2>/dev/null && [ $n -gt 0 ]; then return 0; fi
+		tries=$((tries - 1))
+		if [ $tries = 0 ]; then
+			cat "$dir/log" >&2
+			echo "redis $name did not start" >&2
+			return 1
+		fi
+	done
 }
 
 finish() {

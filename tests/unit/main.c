@@ -10,6 +10,14 @@ main(void)
 	int failed;
 
 	/* one line per suite */
+	srunner_add_suite(sr, cfg_suite());
+	srunner_add_suite(sr, suite_suite());
+	srunner_add_suite(sr, report_suite());
+	srunner_add_suite(sr, engine_suite());
+	srunner_add_suite(sr, exec_suite());
+	srunner_add_suite(sr, metrics_suite());
+	srunner_add_suite(sr, resolve_suite());
+	srunner_add_suite(sr, deployer_suite());
 	srunner_set_fork_status(sr, CK_NOFORK);
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);

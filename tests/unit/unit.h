@@ -7,5 +7,13 @@
 #include <check.h>
 
 Suite *util_suite(void);
+Suite *cfg_suite(void);
+Suite *suite_suite(void);
+Suite *report_suite(void);
+Suite *engine_suite(void);
+Suite *exec_suite(void);
+Suite *metrics_suite(void);
+Suite *resolve_suite(void);
+Suite *deployer_suite(void);
 
 #endif

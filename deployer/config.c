@@ -1,0 +1,854 @@
+/*
+ * config.c - loads deploy.json: environment, state directory, registry
+ * pre-flight, hooks, the health and smoke suites (files or inline) and
+ * notifiers. Every error names the file and the place. Knows nothing of
+ * how a deployment runs.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dep_int.h"
+
+#define MAX_CONFIG_BYTES (1024 * 1024)
+
+/* Placeholders filled in when a hook runs, never from the environment. */
+static const char *const placeholders[] = {
+	"VERSION", "PREVIOUS_VERSION", "DEPLOYMENT_ID", "ENVIRONMENT", NULL};
+
+bool
+vd_dep_name_ok(const char *s)
+{
+	size_t n;
+	if (s == NULL)
+		return false;
+	n = strlen(s);
+	if (n == 0 || n > 128 || s[0] == '-' || s[0] == '.' ||
+	    strstr(s, "..") != NULL)
+		return false;
+	for (; *s; s++)
+		if (!(isalnum((unsigned char)*s) || *s == '.' || *s == '_' ||
+		      *s == '-' || *s == '+'))
+			return false;
+	return true;
+}
+
+static bool
+secret_name(const char *name)
+{
+	static const char *const words[] = {"PASS",    "SECRET",     "TOKEN",
+					    "KEY",     "CREDENTIAL", "AUTH",
+					    "WEBHOOK", NULL};
+	char up[256];
+	size_t i;
+	for (i = 0; i < sizeof(up) - 1 && name[i]; i++)
+		up[i] = (char)toupper((unsigned char)name[i]);
+	up[i] = '\0';
+	for (i = 0; words[i]; i++)
+		if (strstr(up, words[i]))
+			return true;
+	return false;
+}
+
+static bool
+is_placeholder(const char *name, size_t n)
+{
+	size_t i;
+	for (i = 0; placeholders[i]; i++)
+		if (strlen(placeholders[i]) == n &&
+		    strncmp(placeholders[i], name, n) == 0)
+			return true;
+	return false;
+}
+
+/* ${VAR}, ${VAR:-default} and $$, like suite files, but the hook
+ * placeholders are kept as they are. NULL (and why) on error. */
+static char *
+interpolate(const char *s, char *why, size_t whylen)
+{
+	struct vd_buf b;
+	vd_buf_init(&b, 0);
+	while (*s) {
+		const char *end, *def, *val;
+		char *name;
+		size_t nlen, i;
+
+		if (s[0] != '$' || (s[1] != '$' && s[1] != '{')) {
+			vd_buf_append(&b, s++, 1);
+			continue;
+		}
+		if (s[1] == '$') {
+			vd_buf_append(&b, "$", 1);
+			s += 2;
+			continue;
+		}
+		end = strchr(s + 2, '}');
+		if (end == NULL) {
+			snprintf(why, whylen, "unterminated ${");
+			vd_buf_free(&b);
+			return NULL;
+		}
+		def = strstr(s + 2, ":-");
+		if (def && def > end)
+			def = NULL;
+		nlen = (size_t)((def ? def : end) - (s + 2));
+		if (def == NULL && is_placeholder(s + 2, nlen)) {
+			vd_buf_append(&b, s, (size_t)(end - s + 1));
+			s = end + 1;
+			continue;
+		}
+		name = vd_xstrndup(s + 2, nlen);
+		for (i = 0; i < nlen; i++) {
+			if (!(isalnum((unsigned char)name[i]) ||
+			      name[i] == '_')) {
+				snprintf(why, whylen,
+					 "invalid variable name \"%.60s\"",
+					 name);
+				free(name);
+				vd_buf_free(&b);
+				return NULL;
+			}
+		}
+		val = getenv(name);
+		if (val == NULL && def == NULL) {
+			snprintf(why, whylen,
+				 "environment variable %s is not set", name);
+			free(name);
+			vd_buf_free(&b);
+			return NULL;
+		}
+		if (val == NULL) {
+			vd_buf_append(&b, def + 2, (size_t)(end - def - 2));
+		} else {
+			if (secret_name(name))
+				vd_secret_add(val);
+			vd_buf_puts(&b, val);
+		}
+		free(name);
+		s = end + 1;
+	}
+	return vd_buf_steal(&b);
+}
+
+/* Interpolates every string under node in place; path names the place. */
+static int
+walk(cJSON *node, const char *file, const char *path, struct vd_cfg_err *err)
+{
+	cJSON *it;
+	char sub[600];
+	size_t i = 0;
+
+	if (cJSON_IsString(node)) {
+		char why[200];
+		char *v = interpolate(node->valuestring, why, sizeof(why));
+		if (v == NULL)
+			return vd_cfg_error_at(err, file, path, "%s", why);
+		free(node->valuestring);
+		node->valuestring = v;
+		return 0;
+	}
+	cJSON_ArrayForEach(it, node)
+	{
+		if (cJSON_IsObject(node)) {
+			cJSON *o;
+			for (o = node->child; o != it; o = o->next)
+				if (strcmp(o->string, it->string) == 0)
+					return vd_cfg_error_at(err, file, path,
+							       "duplicate key "
+							       "\"%s\"",
+							       it->string);
+			snprintf(sub, sizeof(sub), "%s%s%s", path,
+				 *path ? "." : "", it->string);
+		} else {
+			snprintf(sub, sizeof(sub), "%s[%zu]", path, i++);
+		}
+		if (walk(it, file, sub, err) < 0)
+			return VD_ERR_CONFIG;
+	}
+	return 0;
+}
+
+/* Values of environment variables whose names look secret are masked
+ * wherever verdict prints or records (hook output included), whether or
+ * not the config names them. */
+static void
+register_env_secrets(void)
+{
+	extern char **environ;
+	size_t i;
+	for (i = 0; environ[i]; i++) {
+		const char *eq = strchr(environ[i], '=');
+		char *name;
+		if (eq == NULL || eq[1] == '\0')
+			continue;
+		name = vd_xstrndup(environ[i], (size_t)(eq - environ[i]));
+		if (secret_name(name))
+			vd_secret_add(eq + 1);
+		free(name);
+	}
+}
+
+/* path relative to the config's directory, unless absolute. */
+static char *
+beside(const char *cfgdir, const char *path)
+{
+	if (path[0] == '/' || strcmp(cfgdir, ".") == 0)
+		return vd_xstrdup(path);
+	if (strcmp(path, ".") == 0)
+		return vd_xstrdup(cfgdir);
+	return vd_xasprintf("%s/%s", cfgdir, path);
+}
+
+static void
+hook_free(struct vd_dep_hook_conf *h)
+{
+	if (h == NULL)
+		return;
+	free(h->name);
+	vd_strlist_free(h->argv, h->argc);
+	vd_strlist_free(h->env_names, h->nenv);
+	vd_strlist_free(h->env_values, h->nenv);
+	free(h->cwd);
+	free(h);
+}
+
+static int
+parse_hook(struct vd_cfg *hooks, const char *name, const char *cfgdir,
+	   struct vd_dep_hook_conf **out)
+{
+	struct vd_cfg c;
+	struct vd_dep_hook_conf *h;
+	int r;
+	size_t i;
+
+	r = vd_cfg_child(hooks, name, &c);
+	if (r <= 0)
+		return r;
+	h = vd_xcalloc(1, sizeof(*h));
+	h->name = vd_xstrdup(name);
+	h->timeout = 600;
+	h->kill_grace = 5;
+	h->max_output = 64 * 1024;
+	r = vd_cfg_strlist(&c, "argv", &h->argv, &h->argc);
+	if (!r && h->argc == 0)
+		r = vd_cfg_error(
+			&c, "argv",
+			"required: the program and its arguments, e.g. "
+			"[\"./deploy.sh\", \"${VERSION}\"]");
+	for (i = 0; !r && i < h->argc; i++)
+		if (h->argv[i][0] == '\0' && i == 0)
+			r = vd_cfg_error(&c, "argv[0]", "empty program name");
+	if (!r)
+		r = vd_cfg_duration(&c, "timeout", &h->timeout);
+	if (!r && h->timeout <= 0)
+		r = vd_cfg_error(&c, "timeout", "must be more than 0");
+	if (!r)
+		r = vd_cfg_duration(&c, "kill_grace", &h->kill_grace);
+	if (!r)
+		r = vd_cfg_size(&c, "max_output", &h->max_output);
+	if (!r)
+		r = vd_cfg_strmap(&c, "env", &h->env_names, &h->env_values,
+				  &h->nenv);
+	for (i = 0; !r && i < h->nenv; i++) {
+		const char *k = h->env_names[i];
+		if (*k == '\0' || strchr(k, '=') != NULL)
+			r = vd_cfg_error(&c, "env",
+					 "invalid variable name \"%s\"", k);
+	}
+	if (!r)
+		r = vd_cfg_str(&c, "cwd", false, &h->cwd);
+	if (!r) {
+		char *cwd = beside(cfgdir, h->cwd ? h->cwd : ".");
+		free(h->cwd);
+		h->cwd = cwd;
+	}
+	if (!r)
+		r = vd_cfg_finish(&c);
+	vd_cfg_release(&c);
+	if (r) {
+		hook_free(h);
+		return r;
+	}
+	*out = h;
+	return 0;
+}
+
+static bool
+selected(const struct vd_check *chk, char **only, size_t nonly)
+{
+	size_t i;
+	if (nonly == 0)
+		return true;
+	for (i = 0; i < nonly; i++)
+		if (vd_check_matches(chk, only[i]) ||
+		    strcmp(chk->stage, only[i]) == 0)
+			return true;
+	return false;
+}
+
+/* { "suite": "staging.json", "only": ["health"] }: the checks of a suite
+ * file whose name, tag or stage is listed. */
+static int
+parse_suite_ref(struct vd_cfg *top, const char *key, const char *cfgdir,
+		struct vd_suite **out)
+{
+	struct vd_cfg c;
+	struct vd_suite *s = NULL;
+	char *path = NULL, *p = NULL, *full, **only = NULL, msg[1200], why[200];
+	size_t nonly = 0, i, n = 0;
+	int r;
+
+	r = vd_cfg_child(top, key, &c);
+	if (r <= 0)
+		return r;
+	r = vd_cfg_str(&c, "suite", true, &path);
+	if (!r)
+		r = vd_cfg_strlist(&c, "only", &only, &nonly);
+	if (!r)
+		r = vd_cfg_finish(&c);
+	if (!r && (p = interpolate(path, why, sizeof(why))) == NULL)
+		r = vd_cfg_error(&c, "suite", "%s", why);
+	for (i = 0; !r && i < nonly; i++) {
+		char *v = interpolate(only[i], why, sizeof(why));
+		if (v == NULL) {
+			r = vd_cfg_error(&c, "only", "%s", why);
+			break;
+		}
+		free(only[i]);
+		only[i] = v;
+	}
+	if (!r) {
+		full = beside(cfgdir, p);
+		r = vd_suite_load(full, NULL, &s, msg, sizeof(msg));
+		free(full);
+		if (r < 0)
+			vd_cfg_error_at(top->err, "", "", "%s", msg);
+	}
+	if (!r) {
+		for (i = 0; i < s->nchecks; i++) {
+			if (selected(s->checks[i], only, nonly))
+				s->checks[n++] = s->checks[i];
+			else
+				vd_check_free(s->checks[i]);
+		}
+		s->nchecks = n;
+		if (n == 0)
+			r = vd_cfg_error(&c, "only",
+					 "no check of %s has one of these "
+					 "names, tags or stages",
+					 p);
+	}
+	vd_cfg_release(&c);
+	free(path);
+	free(p);
+	vd_strlist_free(only, nonly);
+	if (r) {
+		vd_suite_free(s);
+		return VD_ERR_CONFIG;
+	}
+	*out = s;
+	return 0;
+}
+
+/* "health": a suite file (relative to the config), an inline suite, or
+ * { "suite": FILE, "only": [names, tags or stages] }. */
+static int
+parse_suite(struct vd_cfg *top, const char *key, const char *file,
+	    const char *cfgdir, const cJSON *raw, struct vd_suite **out)
+{
+	const cJSON *it = vd_cfg_take(top, key);
+	char msg[1200];
+	int r;
+
+	if (it == NULL)
+		return 0;
+	if (cJSON_IsString(it)) {
+		char why[200], *p, *full;
+		p = interpolate(it->valuestring, why, sizeof(why));
+		if (p == NULL)
+			return vd_cfg_error(top, key, "%s", why);
+		full = beside(cfgdir, p);
+		free(p);
+		r = vd_suite_load(full, NULL, out, msg, sizeof(msg));
+		free(full);
+	} else if (cJSON_IsObject(it) &&
+		   cJSON_GetObjectItemCaseSensitive(it, "suite")) {
+		return parse_suite_ref(top, key, cfgdir, out);
+	} else if (cJSON_IsObject(it)) {
+		/* the raw object: interpolated once, by the suite loader */
+		const cJSON *src = cJSON_GetObjectItemCaseSensitive(raw, key);
+		char *text = cJSON_PrintUnformatted(src);
+		char name[400];
+		if (text == NULL)
+			abort();
+		snprintf(name, sizeof(name), "%s: %s", file, key);
+		r = vd_suite_parse(text, strlen(text), name, NULL, out, msg,
+				   sizeof(msg));
+		free(text);
+	} else {
+		return vd_cfg_error(top, key,
+				    "expected a suite file name or an inline "
+				    "suite object");
+	}
+	if (r < 0) {
+		vd_cfg_error_at(top->err, "", "", "%s", msg);
+		return VD_ERR_CONFIG;
+	}
+	return 0;
+}
+
+static int
+parse_registry(struct vd_cfg *top, struct vd_dep_config *cfg)
+{
+	struct vd_cfg c;
+	struct vd_dep_registry_conf *rc;
+	char *pwenv = NULL;
+	size_t i, n;
+	int r;
+
+	r = vd_cfg_child(top, "registry", &c);
+	if (r <= 0)
+		return r;
+	rc = vd_xcalloc(1, sizeof(*rc));
+	cfg->registry = rc;
+	rc->timeout = 30;
+	rc->tls.verify = true;
+	r = vd_cfg_str(&c, "url", true, &rc->url);
+	if (!r && !vd_startswith(rc->url, "https://") &&
+	    !vd_startswith(rc->url, "http://"))
+		r = vd_cfg_error(&c, "url",
+				 "expected an http:// or https:// URL, e.g. "
+				 "\"https://ghcr.io\"");
+	if (!r) {
+		n = strlen(rc->url);
+		while (n > 0 && rc->url[n - 1] == '/')
+			rc->url[--n] = '\0';
+	}
+	if (!r)
+		r = vd_cfg_strlist(&c, "images", &rc->images, &rc->nimages);
+	if (!r && rc->nimages == 0)
+		r = vd_cfg_error(&c, "images",
+				 "required: repository names, e.g. "
+				 "[\"owner/app\"]");
+	for (i = 0; !r && i < rc->nimages; i++) {
+		const char *s = rc->images[i];
+		bool ok = *s && *s != '/' && s[strlen(s) - 1] != '/' &&
+			  strstr(s, "..") == NULL && strstr(s, "//") == NULL &&
+			  strlen(s) <= 255;
+		for (; ok && *s; s++)
+			ok = islower((unsigned char)*s) ||
+			     isdigit((unsigned char)*s) || *s == '.' ||
+			     *s == '_' || *s == '-' || *s == '/';
+		if (!ok)
+			r = vd_cfg_error(&c, "images",
+					 "invalid repository name \"%s\" "
+					 "(lower-case letters, digits, '.', "
+					 "'_', '-', '/')",
+					 rc->images[i]);
+	}
+	if (!r)
+		r = vd_cfg_str(&c, "username", false, &rc->username);
+	if (!r)
+		r = vd_cfg_str(&c, "password_env", false, &pwenv);
+	if (!r && pwenv) {
+		const char *v = getenv(pwenv);
+		if (v == NULL || *v == '\0')
+			r = vd_cfg_error(&c, "password_env",
+					 "environment variable %s is not set",
+					 pwenv);
+		else {
+			rc->password = vd_xstrdup(v);
+			vd_secret_add(v);
+		}
+	}
+	if (!r)
+		r = vd_cfg_duration(&c, "timeout", &rc->timeout);
+	if (!r && rc->timeout <= 0)
+		r = vd_cfg_error(&c, "timeout", "must be more than 0");
+	if (!r)
+		r = vd_cfg_tls(&c, &rc->tls);
+	if (!r)
+		r = vd_cfg_finish(&c);
+	free(pwenv);
+	vd_cfg_release(&c);
+	return r;
+}
+
+static int
+add_notifier(struct vd_dep_config *cfg, const struct vd_notifier_type *t,
+	     const cJSON *obj, const char *file, const char *path,
+	     struct vd_cfg_err *err, size_t nth)
+{
+	struct vd_cfg c;
+	struct vd_dep_notifier *n;
+	void *conf = NULL;
+	int r;
+
+	if (!cJSON_IsObject(obj))
+		return vd_cfg_error_at(err, file, path, "expected an object");
+	vd_cfg_init(&c, obj, file, path, err);
+	r = t->parse(&c, &conf);
+	if (!r)
+		r = vd_cfg_finish(&c);
+	vd_cfg_release(&c);
+	if (r) {
+		t->free(conf);
+		return r;
+	}
+	cfg->notifiers = vd_xreallocarray(cfg->notifiers, cfg->nnotifiers + 1,
+					  sizeof(*cfg->notifiers));
+	n = &cfg->notifiers[cfg->nnotifiers++];
+	n->type = t;
+	n->conf = conf;
+	n->key = nth ? vd_xasprintf("%s#%zu", t->name, nth + 1)
+		     : vd_xstrdup(t->name);
+	return 0;
+}
+
+static int
+parse_notify(struct vd_cfg *top, struct vd_dep_config *cfg)
+{
+	struct vd_cfg c;
+	const cJSON *it;
+	size_t k;
+	int r;
+
+	r = vd_cfg_child(top, "notify", &c);
+	if (r <= 0)
+		return r;
+	r = vd_cfg_int(&c, "retries", 0, 20, &cfg->notify_retries);
+	if (!r)
+		r = vd_cfg_duration(&c, "interval", &cfg->notify_interval);
+	if (!r)
+		r = vd_cfg_duration(&c, "timeout", &cfg->notify_timeout);
+	if (!r && cfg->notify_timeout <= 0)
+		r = vd_cfg_error(&c, "timeout", "must be more than 0");
+	for (k = 0; !r && vd_notifier_types[k]; k++) {
+		const struct vd_notifier_type *t = vd_notifier_types[k];
+		char path[600];
+		it = vd_cfg_take(&c, t->name);
+		if (it == NULL)
+			continue;
+		snprintf(path, sizeof(path), "%s.%s", c.path, t->name);
+		if (cJSON_IsArray(it)) {
+			const cJSON *el;
+			size_t i = 0;
+			cJSON_ArrayForEach(el, it)
+			{
+				char sub[640];
+				snprintf(sub, sizeof(sub), "%s[%zu]", path, i);
+				r = add_notifier(cfg, t, el, c.file, sub, c.err,
+						 i);
+				if (r)
+					break;
+				i++;
+			}
+		} else {
+			r = add_notifier(cfg, t, it, c.file, path, c.err, 0);
+		}
+	}
+	if (!r && (it = c.obj->child) != NULL) {
+		/* name the types we know when a key is unknown */
+		size_t i = 0;
+		cJSON_ArrayForEach(it, c.obj)
+		{
+			if (!c.taken[i]) {
+				struct vd_buf known;
+				vd_buf_init(&known, 0);
+				for (k = 0; vd_notifier_types[k]; k++)
+					vd_buf_printf(
+						&known, "%s, ",
+						vd_notifier_types[k]->name);
+				r = vd_cfg_error(&c, it->string,
+						 "unknown key (notifiers: %sor "
+						 "retries, interval, timeout)",
+						 known.data);
+				vd_buf_free(&known);
+				break;
+			}
+			i++;
+		}
+	}
+	vd_cfg_release(&c);
+	return r;
+}
+
+void
+vd_dep_config_free(struct vd_dep_config *c)
+{
+	size_t i;
+	if (c == NULL)
+		return;
+	free(c->path);
+	free(c->environment);
+	free(c->state_dir);
+	if (c->registry) {
+		free(c->registry->url);
+		vd_strlist_free(c->registry->images, c->registry->nimages);
+		free(c->registry->username);
+		vd_free_secret(c->registry->password);
+		vd_tls_opts_free(&c->registry->tls);
+		free(c->registry);
+	}
+	hook_free(c->deploy);
+	hook_free(c->promote);
+	hook_free(c->rollback);
+	vd_suite_free(c->health);
+	vd_suite_free(c->smoke);
+	for (i = 0; i < c->nnotifiers; i++) {
+		c->notifiers[i].type->free(c->notifiers[i].conf);
+		free(c->notifiers[i].key);
+	}
+	free(c->notifiers);
+	free(c->environment_url);
+	free(c->log_url);
+	free(c);
+}
+
+static int
+read_file(const char *path, struct vd_buf *b, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	char chunk[8192];
+	size_t n;
+	if (f == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return VD_ERR_IO;
+	}
+	vd_buf_init(b, MAX_CONFIG_BYTES);
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0 && !b->truncated)
+		vd_buf_append(b, chunk, n);
+	if (ferror(f)) {
+		snprintf(err, errlen, "%s: read error", path);
+		fclose(f);
+		return VD_ERR_IO;
+	}
+	fclose(f);
+	if (b->truncated) {
+		snprintf(err, errlen, "%s: larger than 1 MiB", path);
+		return VD_ERR_CONFIG;
+	}
+	if (memchr(b->data, '\0', b->len) != NULL) {
+		snprintf(err, errlen, "%s: file contains a NUL byte", path);
+		return VD_ERR_CONFIG;
+	}
+	return 0;
+}
+
+static const char *
+log_url_from_env(void)
+{
+	static char buf[1024];
+	const char *srv = getenv("GITHUB_SERVER_URL");
+	const char *repo = getenv("GITHUB_REPOSITORY");
+	const char *run = getenv("GITHUB_RUN_ID");
+	if (!srv || !repo || !run || !*srv || !*repo || !*run)
+		return NULL;
+	snprintf(buf, sizeof(buf), "%s/%s/actions/runs/%s", srv, repo, run);
+	return buf;
+}
+
+int
+vd_dep_config_load(const char *path, struct vd_dep_config **out, char *errbuf,
+		   size_t errlen)
+{
+	struct vd_cfg_err err = {.set = false};
+	struct vd_dep_config *cfg = NULL;
+	struct vd_buf text;
+	cJSON *root = NULL, *raw = NULL, *it;
+	struct vd_cfg c, hooks;
+	const char *end = NULL;
+	char *dircopy, *cfgdir, *inconc = NULL;
+	int r, hr;
+
+	*out = NULL;
+	register_env_secrets();
+	r = read_file(path, &text, errbuf, errlen);
+	if (r < 0) {
+		vd_buf_free(&text);
+		return r;
+	}
+	if (vd_json_strip_comments(text.data, text.len) < 0) {
+		snprintf(errbuf, errlen, "%s: unterminated /* comment", path);
+		vd_buf_free(&text);
+		return VD_ERR_CONFIG;
+	}
+	root = cJSON_ParseWithOpts(text.data, &end, 1);
+	if (root == NULL || !cJSON_IsObject(root)) {
+		int line = 1;
+		const char *p;
+		if (end == NULL)
+			end = cJSON_GetErrorPtr();
+		for (p = text.data; end && p < end && *p; p++)
+			line += *p == '\n';
+		snprintf(errbuf, errlen, "%s: line %d: %s", path, line,
+			 root ? "expected a JSON object at the top"
+			      : "invalid JSON");
+		cJSON_Delete(root);
+		vd_buf_free(&text);
+		return VD_ERR_CONFIG;
+	}
+	vd_buf_free(&text);
+	raw = cJSON_Duplicate(root, 1);
+	dircopy = vd_xstrdup(path);
+	cfgdir = vd_xstrdup(dirname(dircopy));
+	free(dircopy);
+
+	cfg = vd_xcalloc(1, sizeof(*cfg));
+	cfg->path = vd_xstrdup(path);
+	cfg->notify_retries = 3;
+	cfg->notify_interval = 1.0;
+	cfg->notify_timeout = 10.0;
+
+	/* interpolate everything but the inline suites */
+	r = 0;
+	cJSON_ArrayForEach(it, root)
+	{
+		if (strcmp(it->string, "health") == 0 ||
+		    strcmp(it->string, "smoke") == 0)
+			continue;
+		r = walk(it, path, it->string, &err);
+		if (r)
+			break;
+	}
+	vd_cfg_init(&c, root, path, "", &err);
+	hooks.taken = NULL;
+	(void)vd_cfg_take(&c, "$schema");
+	if (!r)
+		r = vd_cfg_str(&c, "environment", true, &cfg->environment);
+	if (!r && !vd_dep_name_ok(cfg->environment))
+		r = vd_cfg_error(
+			&c, "environment",
+			"invalid name \"%s\" (1-128 of A-Z a-z 0-9 . _ "
+			"+ -, not starting with '-' or '.', no '..')",
+			cfg->environment);
+	if (!r)
+		r = vd_cfg_str(&c, "state_dir", false, &cfg->state_dir);
+	if (!r) {
+		char *sd = beside(cfgdir,
+				  cfg->state_dir ? cfg->state_dir : ".verdict");
+		free(cfg->state_dir);
+		cfg->state_dir = sd;
+	}
+	if (!r)
+		r = parse_registry(&c, cfg);
+	if (!r) {
+		hr = vd_cfg_child(&c, "hooks", &hooks);
+		if (hr == 0)
+			r = vd_cfg_error(&c, "hooks",
+					 "required: at least hooks.deploy");
+		else if (hr < 0)
+			r = hr;
+	}
+	if (!r)
+		r = parse_hook(&hooks, "deploy", cfgdir, &cfg->deploy);
+	if (!r && cfg->deploy == NULL)
+		r = vd_cfg_error(&hooks, "deploy", "required");
+	if (!r)
+		r = parse_hook(&hooks, "promote", cfgdir, &cfg->promote);
+	if (!r)
+		r = parse_hook(&hooks, "rollback", cfgdir, &cfg->rollback);
+	if (!r)
+		r = vd_cfg_finish(&hooks);
+	if (!r)
+		r = parse_suite(&c, "health", path, cfgdir, raw, &cfg->health);
+	if (!r && cfg->health == NULL)
+		r = vd_cfg_error(&c, "health",
+				 "required: a suite file or an inline suite "
+				 "(checks that say the deployment is healthy)");
+	if (!r)
+		r = parse_suite(&c, "smoke", path, cfgdir, raw, &cfg->smoke);
+	if (!r)
+		r = vd_cfg_str(&c, "on_inconclusive", false, &inconc);
+	if (!r && inconc) {
+		if (strcmp(inconc, "rollback") == 0)
+			cfg->rollback_on_inconclusive = true;
+		else if (strcmp(inconc, "hold") != 0)
+			r = vd_cfg_error(&c, "on_inconclusive",
+					 "expected \"hold\" or \"rollback\"");
+	}
+	if (!r)
+		r = vd_cfg_str(&c, "environment_url", false,
+			       &cfg->environment_url);
+	if (!r)
+		r = vd_cfg_str(&c, "log_url", false, &cfg->log_url);
+	if (!r && cfg->log_url == NULL && log_url_from_env())
+		cfg->log_url = vd_xstrdup(log_url_from_env());
+	if (!r)
+		r = parse_notify(&c, cfg);
+	if (!r)
+		r = vd_cfg_finish(&c);
+	if (hooks.taken)
+		vd_cfg_release(&hooks);
+	vd_cfg_release(&c);
+	free(inconc);
+	free(cfgdir);
+	cJSON_Delete(root);
+	cJSON_Delete(raw);
+	if (r) {
+		snprintf(errbuf, errlen, "%s",
+			 err.set ? err.msg : "invalid config");
+		vd_dep_config_free(cfg);
+		return VD_ERR_CONFIG;
+	}
+	*out = cfg;
+	return 0;
+}
+
+int
+vd_dep_config_peek(const char *path, char **env, char **state_dir, char *errbuf,
+		   size_t errlen)
+{
+	struct vd_buf text;
+	cJSON *root;
+	const char *e, *sd;
+	char why[200], *dircopy, *cfgdir, *v = NULL;
+	int r;
+
+	*env = *state_dir = NULL;
+	r = read_file(path, &text, errbuf, errlen);
+	if (r < 0) {
+		vd_buf_free(&text);
+		return r;
+	}
+	if (vd_json_strip_comments(text.data, text.len) < 0 ||
+	    (root = cJSON_Parse(text.data)) == NULL) {
+		snprintf(errbuf, errlen, "%s: invalid JSON", path);
+		vd_buf_free(&text);
+		return VD_ERR_CONFIG;
+	}
+	vd_buf_free(&text);
+	e = vd_dep_jstr(root, "environment");
+	sd = vd_dep_jstr(root, "state_dir");
+	r = VD_ERR_CONFIG;
+	if (e == NULL || (*env = interpolate(e, why, sizeof(why))) == NULL) {
+		snprintf(errbuf, errlen, "%s: environment: %s", path,
+			 e ? why : "required");
+		goto out;
+	}
+	if (!vd_dep_name_ok(*env)) {
+		snprintf(errbuf, errlen, "%s: environment: invalid name", path);
+		goto out;
+	}
+	if (sd && (v = interpolate(sd, why, sizeof(why))) == NULL) {
+		snprintf(errbuf, errlen, "%s: state_dir: %s", path, why);
+		goto out;
+	}
+	dircopy = vd_xstrdup(path);
+	cfgdir = vd_xstrdup(dirname(dircopy));
+	free(dircopy);
+	*state_dir = beside(cfgdir, v ? v : ".verdict");
+	free(cfgdir);
+	r = 0;
+out:
+	free(v);
+	if (r) {
+		free(*env);
+		*env = NULL;
+	}
+	cJSON_Delete(root);
+	return r;
+}

@@ -1,0 +1,424 @@
+/*
+ * http.c - the deployer's own libcurl multi on libev (the evhiperfifo
+ * pattern, as probe/curl_glue.c does for the prober, which keeps its glue
+ * private), the run-time (loop, stop signals) and progress lines. A phase
+ * runs the loop until its requests are done or a stop signal arrives.
+ */
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "dep_int.h"
+
+#define DEFAULT_MAX_BODY (1024 * 1024)
+
+struct vd_dep_http {
+	struct ev_loop *loop;
+	CURLM *multi;
+	ev_timer timer;
+	int running;
+};
+
+struct sock {
+	ev_io io;
+	struct vd_dep_http *h;
+	curl_socket_t fd;
+};
+
+static void
+check_done(struct vd_dep_http *h)
+{
+	CURLMsg *msg;
+	int left;
+	while ((msg = curl_multi_info_read(h->multi, &left)) != NULL) {
+		struct vd_dep_http_req *r = NULL;
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
+				  (char **)&r);
+		if (r == NULL || r->done)
+			continue;
+		r->code = msg->data.result;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE,
+				  &r->status);
+		r->done = true;
+	}
+}
+
+static void
+action(struct vd_dep_http *h, curl_socket_t fd, int mask)
+{
+	curl_multi_socket_action(h->multi, fd, mask, &h->running);
+	check_done(h);
+}
+
+static void
+io_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct sock *s = (struct sock *)w;
+	int mask = 0;
+	(void)loop;
+	if (revents & EV_READ)
+		mask |= CURL_CSELECT_IN;
+	if (revents & EV_WRITE)
+		mask |= CURL_CSELECT_OUT;
+	action(s->h, s->fd, mask);
+}
+
+static void
+timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	action(w->data, CURL_SOCKET_TIMEOUT, 0);
+}
+
+static int
+multi_timer_cb(CURLM *multi, long timeout_ms, void *userp)
+{
+	struct vd_dep_http *h = userp;
+	(void)multi;
+	ev_timer_stop(h->loop, &h->timer);
+	if (timeout_ms >= 0) {
+		ev_timer_set(&h->timer, (double)timeout_ms / 1000.0, 0.);
+		ev_timer_start(h->loop, &h->timer);
+	}
+	return 0;
+}
+
+static int
+socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp, void *sockp)
+{
+	struct vd_dep_http *h = userp;
+	struct sock *s = sockp;
+	int kind;
+	(void)easy;
+
+	if (what == CURL_POLL_REMOVE) {
+		if (s) {
+			ev_io_stop(h->loop, &s->io);
+			curl_multi_assign(h->multi, fd, NULL);
+			free(s);
+		}
+		return 0;
+	}
+	kind = (what & CURL_POLL_IN ? EV_READ : 0) |
+	       (what & CURL_POLL_OUT ? EV_WRITE : 0);
+	if (s == NULL) {
+		s = vd_xcalloc(1, sizeof(*s));
+		s->h = h;
+		s->fd = fd;
+		ev_io_init(&s->io, io_cb, fd, kind);
+		curl_multi_assign(h->multi, fd, s);
+	} else {
+		ev_io_stop(h->loop, &s->io);
+		ev_io_set(&s->io, fd, kind);
+	}
+	ev_io_start(h->loop, &s->io);
+	return 0;
+}
+
+struct vd_dep_http *
+vd_dep_http_new(struct ev_loop *loop)
+{
+	struct vd_dep_http *h = vd_xcalloc(1, sizeof(*h));
+	h->loop = loop;
+	h->multi = curl_multi_init();
+	if (h->multi == NULL)
+		abort();
+	curl_multi_setopt(h->multi, CURLMOPT_SOCKETFUNCTION, socket_cb);
+	curl_multi_setopt(h->multi, CURLMOPT_SOCKETDATA, h);
+	curl_multi_setopt(h->multi, CURLMOPT_TIMERFUNCTION, multi_timer_cb);
+	curl_multi_setopt(h->multi, CURLMOPT_TIMERDATA, h);
+	ev_timer_init(&h->timer, timer_cb, 0., 0.);
+	h->timer.data = h;
+	return h;
+}
+
+void
+vd_dep_http_free(struct vd_dep_http *h)
+{
+	if (h == NULL)
+		return;
+	ev_timer_stop(h->loop, &h->timer);
+	curl_multi_cleanup(h->multi);
+	free(h);
+}
+
+void
+vd_dep_http_req_init(struct vd_dep_http_req *r, const char *method,
+		     const char *url)
+{
+	memset(r, 0, sizeof(*r));
+	r->method = vd_xstrdup(method);
+	r->url = vd_xstrdup(url);
+	r->timeout = 30;
+	vd_buf_init(&r->resp, DEFAULT_MAX_BODY);
+}
+
+void
+vd_dep_http_req_header(struct vd_dep_http_req *r, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	r->headers = vd_xreallocarray(r->headers, r->nheaders + 1,
+				      sizeof(*r->headers));
+	r->headers[r->nheaders++] = vd_xvasprintf(fmt, ap);
+	va_end(ap);
+}
+
+void
+vd_dep_http_req_clear(struct vd_dep_http_req *r)
+{
+	size_t i;
+	if (r->easy)
+		curl_easy_cleanup(r->easy);
+	curl_slist_free_all(r->slist);
+	free(r->method);
+	vd_free_secret(r->url);
+	for (i = 0; i < r->nheaders; i++)
+		vd_free_secret(r->headers[i]);
+	free(r->headers);
+	free(r->body);
+	vd_free_secret(r->userpwd);
+	vd_buf_free(&r->resp);
+	free(r->www_authenticate);
+	free(r->digest);
+	memset(r, 0, sizeof(*r));
+}
+
+static size_t
+write_cb(char *p, size_t size, size_t n, void *udata)
+{
+	struct vd_dep_http_req *r = udata;
+	/* keep up to the cap, swallow the rest */
+	vd_buf_append(&r->resp, p, size * n);
+	return size * n;
+}
+
+/* The value of header line p if it is header name, else NULL. */
+static char *
+header_value(const char *p, size_t len, const char *name)
+{
+	size_t nl = strlen(name);
+	const char *v;
+	size_t vl;
+	if (len <= nl || strncasecmp(p, name, nl) != 0 || p[nl] != ':')
+		return NULL;
+	v = p + nl + 1;
+	vl = len - nl - 1;
+	while (vl && (*v == ' ' || *v == '\t')) {
+		v++;
+		vl--;
+	}
+	while (vl &&
+	       (v[vl - 1] == '\r' || v[vl - 1] == '\n' || v[vl - 1] == ' '))
+		vl--;
+	return vd_xstrndup(v, vl);
+}
+
+static size_t
+header_cb(char *p, size_t size, size_t n, void *udata)
+{
+	struct vd_dep_http_req *r = udata;
+	size_t len = size * n;
+	char *v;
+	if (len >= 5 && strncmp(p, "HTTP/", 5) == 0) {
+		/* a new response (after a 100 or a redirect) */
+		free(r->www_authenticate);
+		free(r->digest);
+		r->www_authenticate = r->digest = NULL;
+	} else if ((v = header_value(p, len, "WWW-Authenticate")) != NULL) {
+		free(r->www_authenticate);
+		r->www_authenticate = v;
+	} else if ((v = header_value(p, len, "Docker-Content-Digest")) !=
+		   NULL) {
+		free(r->digest);
+		r->digest = v;
+	}
+	return len;
+}
+
+static void
+setup(struct vd_dep_http_req *r)
+{
+	CURL *e = curl_easy_init();
+	size_t i;
+	if (e == NULL)
+		abort();
+	r->easy = e;
+	r->resp.cap_max = r->max_body ? r->max_body : DEFAULT_MAX_BODY;
+	curl_easy_setopt(e, CURLOPT_URL, r->url);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_USERAGENT, "verdict/" VD_VERSION);
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(r->timeout * 1000.0));
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
+			 (long)(r->timeout * 1000.0));
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, r->errbuf);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_cb);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
+	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, header_cb);
+	curl_easy_setopt(e, CURLOPT_HEADERDATA, r);
+	curl_easy_setopt(e, CURLOPT_PRIVATE, (char *)r);
+	if (strcmp(r->method, "HEAD") == 0)
+		curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+	else if (strcmp(r->method, "GET") != 0)
+		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, r->method);
+	if (r->body) {
+		curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->body);
+		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE,
+				 (long)strlen(r->body));
+	}
+	for (i = 0; i < r->nheaders; i++)
+		r->slist = curl_slist_append(r->slist, r->headers[i]);
+	/* no 100-continue round trip for our small bodies */
+	r->slist = curl_slist_append(r->slist, "Expect:");
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->slist);
+	if (r->userpwd) {
+		curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+		curl_easy_setopt(e, CURLOPT_USERPWD, r->userpwd);
+	}
+	if (r->tls) {
+		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER,
+				 r->tls->verify ? 1L : 0L);
+		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST,
+				 r->tls->verify ? 2L : 0L);
+		if (r->tls->ca_file)
+			curl_easy_setopt(e, CURLOPT_CAINFO, r->tls->ca_file);
+		if (r->tls->cert_file)
+			curl_easy_setopt(e, CURLOPT_SSLCERT, r->tls->cert_file);
+		if (r->tls->key_file)
+			curl_easy_setopt(e, CURLOPT_SSLKEY, r->tls->key_file);
+	}
+}
+
+int
+vd_dep_http_run(struct vd_dep_rt *rt, struct vd_dep_http_req **reqs, size_t n)
+{
+	struct vd_dep_http *h = rt->http;
+	size_t i, left;
+	int r = 0;
+
+	for (i = 0; i < n; i++) {
+		struct vd_dep_http_req *q = reqs[i];
+		q->done = false;
+		q->status = 0;
+		q->errbuf[0] = '\0';
+		vd_buf_reset(&q->resp);
+		q->resp.truncated = false;
+		free(q->www_authenticate);
+		free(q->digest);
+		q->www_authenticate = q->digest = NULL;
+		if (q->easy) {
+			curl_easy_cleanup(q->easy);
+			q->easy = NULL;
+		}
+		curl_slist_free_all(q->slist);
+		q->slist = NULL;
+		setup(q);
+		if (curl_multi_add_handle(h->multi, q->easy) != CURLM_OK) {
+			q->code = CURLE_FAILED_INIT;
+			q->done = true;
+		}
+	}
+	for (;;) {
+		left = 0;
+		for (i = 0; i < n; i++)
+			left += !reqs[i]->done;
+		if (left == 0)
+			break;
+		if (rt->stop_signal && !rt->finishing) {
+			r = VD_ERR_SYSTEM;
+			break;
+		}
+		ev_run(rt->loop, EVRUN_ONCE);
+	}
+	for (i = 0; i < n; i++)
+		if (reqs[i]->easy)
+			curl_multi_remove_handle(h->multi, reqs[i]->easy);
+	return r;
+}
+
+char *
+vd_dep_http_why(const struct vd_dep_http_req *r)
+{
+	char *raw, *m;
+	if (!r->done)
+		raw = vd_xstrdup("stopped");
+	else if (r->code != CURLE_OK)
+		raw = vd_xstrdup(r->errbuf[0] ? r->errbuf
+					      : curl_easy_strerror(r->code));
+	else
+		raw = vd_xasprintf("HTTP %ld", r->status);
+	m = vd_mask(raw);
+	free(raw);
+	return m;
+}
+
+/* --- run-time ---------------------------------------------------------- */
+
+static void
+signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	struct vd_dep_rt *rt = w->data;
+	(void)revents;
+	if (rt->stop_signal == 0)
+		rt->stop_signal = w->signum;
+	ev_break(loop, EVBREAK_ALL);
+}
+
+void
+vd_dep_rt_init(struct vd_dep_rt *rt)
+{
+	memset(rt, 0, sizeof(*rt));
+	rt->loop = EV_DEFAULT;
+	ev_signal_init(&rt->sigint, signal_cb, SIGINT);
+	ev_signal_init(&rt->sigterm, signal_cb, SIGTERM);
+	ev_signal_init(&rt->sighup, signal_cb, SIGHUP);
+	rt->sigint.data = rt->sigterm.data = rt->sighup.data = rt;
+	ev_signal_start(rt->loop, &rt->sigint);
+	ev_signal_start(rt->loop, &rt->sigterm);
+	ev_signal_start(rt->loop, &rt->sighup);
+	/* the signal watchers must not keep ev_run alive by themselves */
+	ev_unref(rt->loop);
+	ev_unref(rt->loop);
+	ev_unref(rt->loop);
+	rt->http = vd_dep_http_new(rt->loop);
+	rt->prober = vd_prober_new(rt->loop, NULL);
+}
+
+void
+vd_dep_rt_cleanup(struct vd_dep_rt *rt)
+{
+	if (rt->loop == NULL)
+		return;
+	vd_prober_free(rt->prober);
+	vd_dep_http_free(rt->http);
+	ev_ref(rt->loop);
+	ev_ref(rt->loop);
+	ev_ref(rt->loop);
+	ev_signal_stop(rt->loop, &rt->sigint);
+	ev_signal_stop(rt->loop, &rt->sigterm);
+	ev_signal_stop(rt->loop, &rt->sighup);
+	rt->loop = NULL;
+}
+
+void
+vd_dep_say(const struct vd_dep_rt *rt, const char *fmt, ...)
+{
+	va_list ap;
+	char *raw, *m;
+	if (rt && rt->quiet)
+		return;
+	va_start(ap, fmt);
+	raw = vd_xvasprintf(fmt, ap);
+	va_end(ap);
+	m = vd_mask(raw);
+	fprintf(stderr, "verdict: %s\n", m);
+	free(raw);
+	free(m);
+}

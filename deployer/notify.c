@@ -1,0 +1,351 @@
+/*
+ * notify.c - delivers deployment events to the notifiers (Telegram,
+ * Slack, GitHub Deployments, a generic webhook), at least once and never
+ * twice per event: every request is recorded in the history as
+ * "sending" before it goes out and "sent"/"failed" after, so a run after
+ * a crash resends only what was not known to have arrived. Retries with
+ * backoff on the loop. A failed notification never changes the verdict.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "dep_int.h"
+
+const struct vd_notifier_type *const vd_notifier_types[] = {
+	&vd_notifier_telegram,
+	&vd_notifier_slack,
+	&vd_notifier_github,
+	&vd_notifier_webhook,
+	NULL,
+};
+
+const struct vd_notifier_type *
+vd_notifier_find(const char *name)
+{
+	size_t i;
+	for (i = 0; vd_notifier_types[i]; i++)
+		if (strcmp(vd_notifier_types[i]->name, name) == 0)
+			return vd_notifier_types[i];
+	return NULL;
+}
+
+void
+vd_notify_req_clear(struct vd_notify_req *r)
+{
+	size_t i;
+	free(r->method);
+	vd_free_secret(r->url);
+	for (i = 0; i < r->nheaders; i++)
+		vd_free_secret(r->headers[i]);
+	free(r->headers);
+	free(r->body);
+	memset(r, 0, sizeof(*r));
+}
+
+char *
+vd_notify_text(const struct vd_notify_event *ev)
+{
+	const char *env = vd_dep_jstr(ev->dep, "environment");
+	const char *ver = vd_dep_jstr(ev->dep, "version");
+	const char *prev = vd_dep_jstr(ev->dep, "previous_version");
+	const char *id = vd_dep_jstr(ev->dep, "deployment_id");
+	const char *actor = vd_dep_jstr(ev->dep, "actor");
+	const char *w = ev->what;
+	struct vd_buf b;
+	char *m;
+
+	if (prev == NULL || *prev == '\0')
+		prev = "none";
+	vd_buf_init(&b, 0);
+	vd_buf_printf(&b, "[%s] ", env ? env : "?");
+	if (strcmp(w, "started") == 0) {
+		if (vd_streq(vd_dep_jstr(ev->dep, "kind"), "rollback"))
+			vd_buf_printf(&b, "rolling back to %s (current %s)",
+				      ver, prev);
+		else
+			vd_buf_printf(&b, "deploying %s (known-good %s)", ver,
+				      prev);
+	} else if (strcmp(w, "promoted") == 0) {
+		vd_buf_printf(&b,
+			      "%s promoted: healthy and smoke-tested "
+			      "(replaces %s)",
+			      ver, prev);
+	} else if (strcmp(w, "rolled_back") == 0) {
+		vd_buf_printf(&b,
+			      "%s failed the gate and was rolled back to %s",
+			      ver, prev);
+	} else if (strcmp(w, "rollback_done") == 0) {
+		vd_buf_printf(&b, "rolled back to %s: verified healthy", ver);
+	} else if (strcmp(w, "rollback_failed") == 0) {
+		vd_buf_printf(&b, "%s: ROLLBACK FAILED, a human is needed",
+			      ver);
+	} else if (strcmp(w, "inconclusive") == 0) {
+		vd_buf_printf(&b,
+			      "%s: the gate could not judge; neither promoted "
+			      "nor rolled back",
+			      ver);
+	} else if (strcmp(w, "refused") == 0) {
+		vd_buf_printf(&b, "%s refused before deploying", ver);
+	} else if (strcmp(w, "interrupted") == 0) {
+		vd_buf_printf(&b, "deployment of %s was interrupted", ver);
+	} else {
+		vd_buf_printf(&b, "%s: %s", ver, w);
+	}
+	if (ev->reason && *ev->reason)
+		vd_buf_printf(&b, ": %s", ev->reason);
+	vd_buf_printf(&b, " (deployment %s", id ? id : "?");
+	if (actor && *actor)
+		vd_buf_printf(&b, ", by %s", actor);
+	vd_buf_puts(&b, ")");
+	if (ev->log_url && strcmp(w, "started") != 0)
+		vd_buf_printf(&b, " %s", ev->log_url);
+	m = vd_mask(b.data);
+	vd_buf_free(&b);
+	return m;
+}
+
+static const char *
+ndata(const cJSON *dep, const char *member, const char *key)
+{
+	const cJSON *o = cJSON_GetObjectItemCaseSensitive(dep, member);
+	return vd_dep_jstr(o, key);
+}
+
+/* The outcome recorded for (notifier, what, step): "sent", "failed",
+ * "sending" (nothing after it), or NULL. */
+static const char *
+recorded(const struct vd_dep_ctx *ctx, const char *nkey, const char *what,
+	 unsigned step)
+{
+	const cJSON *it;
+	const char *last = NULL;
+	cJSON_ArrayForEach(it, ctx->notify_log)
+	{
+		if (vd_streq(vd_dep_jstr(it, "notifier"), nkey) &&
+		    vd_streq(vd_dep_jstr(it, "what"), what) &&
+		    vd_dep_jnum(it, "step", -1) == (double)step)
+			last = vd_dep_jstr(it, "state");
+	}
+	return last;
+}
+
+static int
+log_notify(struct vd_dep_ctx *ctx, const char *nkey, const char *what,
+	   unsigned step, const char *state, cJSON *extra)
+{
+	cJSON *line = extra ? extra : cJSON_CreateObject();
+	vd_dep_jset_str(line, "notifier", nkey);
+	vd_dep_jset_str(line, "what", what);
+	vd_dep_jset_num(line, "step", step);
+	vd_dep_jset_str(line, "state", state);
+	cJSON_AddItemToArray(ctx->notify_log, cJSON_Duplicate(line, 1));
+	return vd_dep_record(ctx, "notify", line);
+}
+
+struct pause {
+	ev_timer t;
+	bool fired;
+};
+
+static void
+pause_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct pause *p = (struct pause *)w;
+	(void)loop;
+	(void)revents;
+	p->fired = true;
+}
+
+/* Waits secs on the loop; a stop signal cuts it short. */
+static void
+pause_loop(struct vd_dep_rt *rt, double secs)
+{
+	struct pause p;
+	memset(&p, 0, sizeof(p));
+	ev_timer_init(&p.t, pause_cb, secs, 0.);
+	ev_timer_start(rt->loop, &p.t);
+	while (!p.fired && !rt->stop_signal)
+		ev_run(rt->loop, EVRUN_ONCE);
+	ev_timer_stop(rt->loop, &p.t);
+}
+
+static bool
+retryable(const struct vd_dep_http_req *r)
+{
+	if (!r->done)
+		return false;
+	if (r->code != CURLE_OK)
+		return true; /* refused, reset, timed out */
+	return r->status == 429 || r->status >= 500;
+}
+
+/* Sends one request with retries; fills *status and returns 0 on a 2xx,
+ * else -1 with why. answer_body gets the body of the 2xx answer. */
+static int
+deliver(struct vd_dep_ctx *ctx, const struct vd_notify_req *nr, long *status,
+	char **answer_body, char **why)
+{
+	struct vd_dep_rt *rt = &ctx->rt;
+	struct vd_dep_http_req r, *rp = &r;
+	long tries = rt->stop_signal ? 0 : ctx->cfg->notify_retries;
+	double wait = ctx->cfg->notify_interval;
+	long i;
+	size_t h;
+	int res = -1;
+
+	*status = 0;
+	*why = NULL;
+	*answer_body = NULL;
+	for (i = 0; i <= tries; i++) {
+		vd_dep_http_req_init(&r, nr->method ? nr->method : "POST",
+				     nr->url);
+		r.timeout = ctx->cfg->notify_timeout;
+		r.max_body = 256 * 1024;
+		for (h = 0; h < nr->nheaders; h++)
+			vd_dep_http_req_header(&r, "%s", nr->headers[h]);
+		if (nr->body) {
+			r.body = vd_xstrdup(nr->body);
+			vd_dep_http_req_header(
+				&r, "Content-Type: application/json");
+		}
+		(void)vd_dep_http_run(rt, &rp, 1);
+		*status = r.status;
+		free(*why);
+		*why = vd_dep_http_why(&r);
+		if (r.done && r.code == CURLE_OK && r.status >= 200 &&
+		    r.status < 300) {
+			*answer_body = vd_xstrdup(r.resp.data);
+			res = 0;
+		}
+		if (res == 0 || !retryable(&r) || i == tries ||
+		    rt->stop_signal) {
+			vd_dep_http_req_clear(&r);
+			break;
+		}
+		vd_dep_http_req_clear(&r);
+		pause_loop(rt, wait);
+		wait *= 2;
+	}
+	if (res == 0) {
+		free(*why);
+		*why = NULL;
+	}
+	return res;
+}
+
+static void
+fill_event(struct vd_dep_ctx *ctx, struct vd_notify_event *ev,
+	   const struct vd_dep_notifier *n, const char *what,
+	   const char *reason, int exit_code)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->what = what;
+	ev->dep = ctx->dep;
+	ev->reason = reason;
+	ev->exit_code = exit_code;
+	ev->data = ndata(ctx->dep, "notify_data", n->key);
+	ev->replaced_data = ndata(ctx->dep, "replaced_notify_data", n->key);
+	ev->environment_url = ctx->cfg->environment_url;
+	ev->log_url = ctx->cfg->log_url;
+}
+
+static void
+keep_data(struct vd_dep_ctx *ctx, const char *nkey, const char *data)
+{
+	cJSON *nd = cJSON_GetObjectItemCaseSensitive(ctx->dep, "notify_data");
+	if (!cJSON_IsObject(nd)) {
+		nd = cJSON_CreateObject();
+		vd_dep_jset(ctx->dep, "notify_data", nd);
+	}
+	vd_dep_jset_str(nd, nkey, data);
+}
+
+int
+vd_notify_event_send(struct vd_dep_ctx *ctx, const char *what,
+		     const char *reason, int exit_code)
+{
+	cJSON *report_list =
+		cJSON_GetObjectItemCaseSensitive(ctx->report, "notifications");
+	size_t i;
+	int failed = 0;
+
+	for (i = 0; i < ctx->cfg->nnotifiers; i++) {
+		const struct vd_dep_notifier *n = &ctx->cfg->notifiers[i];
+		unsigned step;
+		for (step = 0; step < 16; step++) {
+			struct vd_notify_event ev;
+			struct vd_notify_req nr;
+			const char *was;
+			char *why = NULL, *body = NULL, *data = NULL;
+			long status = 0;
+			cJSON *rep, *line;
+
+			fill_event(ctx, &ev, n, what, reason, exit_code);
+			memset(&nr, 0, sizeof(nr));
+			if (n->type->build(n->conf, &ev, step, &nr) <= 0) {
+				vd_notify_req_clear(&nr);
+				break;
+			}
+			was = recorded(ctx, n->key, what, step);
+			if (vd_streq(was, "sent") || vd_streq(was, "failed")) {
+				vd_notify_req_clear(&nr);
+				continue;
+			}
+			if (log_notify(ctx, n->key, what, step, "sending",
+				       NULL) < 0) {
+				/* not recorded: not sent (never twice) */
+				vd_notify_req_clear(&nr);
+				failed++;
+				break;
+			}
+			rep = cJSON_CreateObject();
+			vd_dep_jset_str(rep, "deployment_id",
+					vd_dep_jstr(ctx->dep, "deployment_id"));
+			vd_dep_jset_str(rep, "notifier", n->key);
+			vd_dep_jset_str(rep, "event", what);
+			vd_dep_jset_num(rep, "step", step);
+			if (was)
+				vd_dep_jset(rep, "resent_after_crash",
+					    cJSON_CreateTrue());
+			line = cJSON_CreateObject();
+			if (deliver(ctx, &nr, &status, &body, &why) == 0) {
+				if (n->type->answer)
+					data = n->type->answer(n->conf, &ev,
+							       step, status,
+							       body);
+				vd_dep_jset_num(line, "http_status",
+						(double)status);
+				if (data) {
+					vd_dep_jset_str(line, "data", data);
+					keep_data(ctx, n->key, data);
+				}
+				log_notify(ctx, n->key, what, step, "sent",
+					   line);
+				vd_dep_jset_str(rep, "state", "sent");
+				vd_dep_jset_num(rep, "http_status",
+						(double)status);
+			} else {
+				vd_dep_jset_num(line, "http_status",
+						(double)status);
+				vd_dep_jset_str(line, "error", why);
+				log_notify(ctx, n->key, what, step, "failed",
+					   line);
+				vd_dep_jset_str(rep, "state", "failed");
+				vd_dep_jset_str(rep, "error", why);
+				vd_dep_say(&ctx->rt,
+					   "  notify %s (%s): failed: %s",
+					   n->key, what, why);
+				failed++;
+			}
+			if (report_list)
+				cJSON_AddItemToArray(report_list, rep);
+			else
+				cJSON_Delete(rep);
+			free(why);
+			free(body);
+			free(data);
+			vd_notify_req_clear(&nr);
+		}
+	}
+	return failed;
+}

@@ -1,0 +1,230 @@
+/*
+ * report.c - the deployment report: JSON (stdout with --format json, and
+ * --report FILE), a text summary, and Markdown appended to
+ * $GITHUB_STEP_SUMMARY. Reads only the cJSON report that deploy.c built
+ * (already masked); never probes, never records.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dep_int.h"
+
+static void
+md(FILE *f, const char *s)
+{
+	if (s == NULL) {
+		fputs("-", f);
+		return;
+	}
+	for (; *s; s++) {
+		switch (*s) {
+		case '|':
+			fputs("\\|", f);
+			break;
+		case '\n':
+		case '\r':
+			fputc(' ', f);
+			break;
+		case '<':
+			fputs("&lt;", f);
+			break;
+		case '>':
+			fputs("&gt;", f);
+			break;
+		case '&':
+			fputs("&amp;", f);
+			break;
+		default:
+			fputc(*s, f);
+		}
+	}
+}
+
+static const char *
+headline(const char *result)
+{
+	if (vd_streq(result, "promoted"))
+		return "promoted";
+	if (vd_streq(result, "rolled_back"))
+		return "ROLLED BACK";
+	if (vd_streq(result, "rollback_done"))
+		return "rolled back (manual), verified";
+	if (vd_streq(result, "rollback_failed"))
+		return "ROLLBACK FAILED";
+	if (vd_streq(result, "inconclusive"))
+		return "INCONCLUSIVE";
+	if (vd_streq(result, "refused"))
+		return "REFUSED";
+	return "INTERRUPTED";
+}
+
+void
+vd_dep_report_markdown(FILE *f, const cJSON *rep)
+{
+	const cJSON *it, *gates, *c;
+	const char *kg = vd_dep_jstr(rep, "known_good_version");
+
+	fputs("### verdict deploy: ", f);
+	md(f, vd_dep_jstr(rep, "environment"));
+	fputs(" ", f);
+	md(f, vd_dep_jstr(rep, "version"));
+	fprintf(f, " — %s\n\n", headline(vd_dep_jstr(rep, "result")));
+	fputs("| | |\n| --- | --- |\n| deployment | ", f);
+	md(f, vd_dep_jstr(rep, "deployment_id"));
+	fputs(" |\n| kind | ", f);
+	md(f, vd_dep_jstr(rep, "kind"));
+	fputs(" |\n| previous known-good | ", f);
+	md(f, vd_dep_jstr(rep, "previous_version"));
+	fputs(" |\n| known-good now | ", f);
+	md(f, kg);
+	fprintf(f, " |\n| exit code | %.0f |\n| reason | ",
+		vd_dep_jnum(rep, "exit_code", -1));
+	md(f, vd_dep_jstr(rep, "reason"));
+	fputs(" |\n| started by | ", f);
+	md(f, vd_dep_jstr(rep, "actor"));
+	fprintf(f, " |\n| duration | %.1fs |\n\n",
+		vd_dep_jnum(rep, "duration_seconds", 0));
+
+	fputs("| step | at |\n| --- | --- |\n", f);
+	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(rep, "steps"))
+	{
+		fputs("| ", f);
+		md(f, vd_dep_jstr(it, "step"));
+		fputs(" | ", f);
+		md(f, vd_dep_jstr(it, "at"));
+		fputs(" |\n", f);
+	}
+	fputc('\n', f);
+	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(rep, "hooks"))
+	{
+		fputs("- hook **", f);
+		md(f, vd_dep_jstr(it, "hook"));
+		fputs("**: ", f);
+		md(f, vd_dep_jstr(it, "result"));
+		fprintf(f, " (%.1fs)\n",
+			vd_dep_jnum(it, "duration_seconds", 0));
+	}
+	gates = cJSON_GetObjectItemCaseSensitive(rep, "gates");
+	cJSON_ArrayForEach(it, gates)
+	{
+		fprintf(f, "\n#### %s: %s\n\n", it->string,
+			vd_streq(vd_dep_jstr(it, "verdict"), "pass") ? "pass"
+								     : "FAIL");
+		fputs("| check | status | reason |\n| --- | --- | --- |\n", f);
+		cJSON_ArrayForEach(
+			c, cJSON_GetObjectItemCaseSensitive(it, "checks"))
+		{
+			fputs("| ", f);
+			md(f, vd_dep_jstr(c, "name"));
+			fputs(" | ", f);
+			md(f, vd_dep_jstr(c, "status"));
+			fputs(" | ", f);
+			md(f, vd_dep_jstr(c, "reason"));
+			fputs(" |\n", f);
+		}
+	}
+	it = cJSON_GetObjectItemCaseSensitive(rep, "notifications");
+	if (cJSON_GetArraySize(it) > 0) {
+		fputs("\n| notification | event | state |\n| --- | --- | --- "
+		      "|\n",
+		      f);
+		cJSON_ArrayForEach(c, it)
+		{
+			fputs("| ", f);
+			md(f, vd_dep_jstr(c, "notifier"));
+			fputs(" | ", f);
+			md(f, vd_dep_jstr(c, "event"));
+			fputs(" | ", f);
+			md(f, vd_dep_jstr(c, "state"));
+			if (vd_dep_jstr(c, "error")) {
+				fputs(": ", f);
+				md(f, vd_dep_jstr(c, "error"));
+			}
+			fputs(" |\n", f);
+		}
+	}
+	fputc('\n', f);
+}
+
+static int
+write_json(FILE *f, const cJSON *rep)
+{
+	char *t = cJSON_Print(rep);
+	int r;
+	if (t == NULL)
+		abort();
+	r = fprintf(f, "%s\n", t) < 0 ? -1 : 0;
+	free(t);
+	return r;
+}
+
+static void
+text(FILE *f, const cJSON *rep)
+{
+	const cJSON *n;
+	size_t sent = 0, failed = 0;
+	cJSON_ArrayForEach(
+		n, cJSON_GetObjectItemCaseSensitive(rep, "notifications"))
+	{
+		if (vd_streq(vd_dep_jstr(n, "state"), "sent"))
+			sent++;
+		else
+			failed++;
+	}
+	fprintf(f, "%s: %s %s: %s (exit %.0f)\n",
+		vd_dep_jstr(rep, "environment"), vd_dep_jstr(rep, "kind"),
+		vd_dep_jstr(rep, "version"),
+		headline(vd_dep_jstr(rep, "result")),
+		vd_dep_jnum(rep, "exit_code", -1));
+	if (vd_dep_jstr(rep, "reason"))
+		fprintf(f, "  reason: %s\n", vd_dep_jstr(rep, "reason"));
+	fprintf(f, "  deployment: %s, %.1fs\n",
+		vd_dep_jstr(rep, "deployment_id"),
+		vd_dep_jnum(rep, "duration_seconds", 0));
+	fprintf(f, "  known-good: %s\n",
+		vd_dep_jstr(rep, "known_good_version")
+			? vd_dep_jstr(rep, "known_good_version")
+			: "none");
+	if (sent + failed)
+		fprintf(f, "  notifications: %zu sent, %zu failed\n", sent,
+			failed);
+}
+
+int
+vd_dep_report_emit(const cJSON *rep, const char *format, const char *path)
+{
+	const char *summary = getenv("GITHUB_STEP_SUMMARY");
+	int r = 0;
+
+	if (format && strcmp(format, "json") == 0) {
+		if (write_json(stdout, rep) < 0)
+			r = -1;
+	} else {
+		text(stdout, rep);
+	}
+	if (fflush(stdout) != 0)
+		r = -1;
+	if (path) {
+		FILE *f = fopen(path, "w");
+		if (f == NULL || write_json(f, rep) < 0 || fclose(f) != 0) {
+			fprintf(stderr, "verdict: report %s: %s\n", path,
+				strerror(errno));
+			r = -1;
+		}
+	}
+	if (summary && *summary) {
+		FILE *f = fopen(summary, "a");
+		if (f == NULL) {
+			fprintf(stderr, "verdict: %s: %s\n", summary,
+				strerror(errno));
+			r = -1;
+		} else {
+			vd_dep_report_markdown(f, rep);
+			if (fclose(f) != 0)
+				r = -1;
+		}
+	}
+	return r;
+}

@@ -1,0 +1,551 @@
+/*
+ * probe_endpoint.c - /probe?module=M&target=T, answered the way
+ * blackbox_exporter answers it (probe_* names, labels and help), with
+ * verdict's check types behind it. A target must pass the module's
+ * allowlist; the deadline honours X-Prometheus-Scrape-Timeout-Seconds.
+ * Knows nothing of HTTP servers: the caller hands in the arguments and
+ * gets a status and a body back.
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <curl/curl.h>
+
+#include "../probe/util.h"
+#include "exporter_int.h"
+
+#define SCRAPE_OFFSET 0.5 /* seconds kept for the answer, as blackbox */
+#define MIN_TIMEOUT   0.1
+
+struct vd_exp_probe {
+	struct vd_exp *ex;
+	/* copied from the module: a reload may free it while we run */
+	enum vd_exp_target_kind kind;
+	cJSON *tmpl;		/* debug only: the module's template */
+	struct vd_suite *suite; /* the one check of this probe */
+	struct vd_probe *probe;
+	ev_timer deadline; /* the scrape's deadline, retries included */
+	double overall;	   /* seconds: that deadline; 0: none */
+	vd_exp_probe_done_cb *cb;
+	void *udata;
+	bool debug;
+	double timeout; /* seconds per attempt */
+	double began;	/* ev_now() */
+	char *target;	/* masked, for the debug log */
+	struct vd_exp_out log;
+};
+
+static char *errf(unsigned *status, unsigned code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static char *
+errf(unsigned *status, unsigned code, const char *fmt, ...)
+{
+	va_list ap;
+	char *s, *m;
+	va_start(ap, fmt);
+	s = vd_xvasprintf(fmt, ap);
+	va_end(ap);
+	m = vd_mask(s);
+	free(s);
+	*status = code;
+	s = vd_xasprintf("%s\n", m);
+	free(m);
+	return s;
+}
+
+static void logf_(struct vd_exp_probe *p, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* One line of the debug log: "ts=... msg" (secrets masked). */
+static void
+logf_(struct vd_exp_probe *p, const char *fmt, ...)
+{
+	va_list ap;
+	char ts[40], *s, *m;
+	struct timespec now;
+	struct tm tm;
+
+	if (!p->debug)
+		return;
+	clock_gettime(CLOCK_REALTIME, &now);
+	gmtime_r(&now.tv_sec, &tm);
+	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
+	va_start(ap, fmt);
+	s = vd_xvasprintf(fmt, ap);
+	va_end(ap);
+	m = vd_mask(s);
+	free(s);
+	vd_exp_out_puts(&p->log, "ts=");
+	vd_exp_out_puts(&p->log, ts);
+	{
+		char ms[24];
+		snprintf(ms, sizeof(ms), ".%03ldZ", now.tv_nsec / 1000000);
+		vd_exp_out_puts(&p->log, ms);
+	}
+	vd_exp_out_puts(&p->log, " ");
+	vd_exp_out_puts(&p->log, m);
+	vd_exp_out_puts(&p->log, "\n");
+	free(m);
+}
+
+static bool
+host_ok(const char *s)
+{
+	if (*s == '\0' || strlen(s) > 253)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '-' && *s != '.' &&
+		    *s != '_' && *s != ':')
+			return false;
+	return true;
+}
+
+/*
+ * Splits a URL target: adds "http://" when there is no scheme, requires
+ * http or https, and returns the normalised URL and its host (no
+ * brackets). Returns NULL on a bad target (why set).
+ */
+static char *
+url_target(const char *target, char **host, const char **why)
+{
+	CURLU *u = curl_url();
+	char *with = NULL, *out = NULL, *h = NULL, *scheme = NULL, *ret = NULL;
+
+	*host = NULL;
+	if (u == NULL)
+		abort();
+	if (strstr(target, "://") == NULL)
+		with = vd_xasprintf("http://%s", target);
+	if (curl_url_set(u, CURLUPART_URL, with ? with : target, 0) !=
+	    CURLUE_OK) {
+		*why = "not a valid URL";
+		goto out;
+	}
+	if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0)) {
+		*why = "only http:// and https:// targets";
+		goto out;
+	}
+	if (curl_url_get(u, CURLUPART_HOST, &h, 0) != CURLUE_OK || *h == '\0') {
+		*why = "the URL has no host";
+		goto out;
+	}
+	if (curl_url_get(u, CURLUPART_URL, &out, 0) != CURLUE_OK) {
+		*why = "not a valid URL";
+		goto out;
+	}
+	if (h[0] == '[') {
+		size_t n = strlen(h);
+		*host = vd_xstrndup(h + 1, n >= 2 ? n - 2 : 0);
+	} else {
+		*host = vd_xstrdup(h);
+	}
+	ret = vd_xstrdup(out);
+out:
+	curl_free(out);
+	curl_free(h);
+	curl_free(scheme);
+	curl_url_cleanup(u);
+	free(with);
+	return ret;
+}
+
+/* "host", "host:port", "[v6]", "[v6]:port". Returns false on a bad one. */
+static bool
+host_target(const char *target, char **host, long *port)
+{
+	const char *colon, *hend;
+	char *end;
+
+	*host = NULL;
+	*port = -1;
+	if (target[0] == '[') {
+		hend = strchr(target, ']');
+		if (hend == NULL)
+			return false;
+		*host = vd_xstrndup(target + 1, (size_t)(hend - target - 1));
+		colon = hend[1] == ':' ? hend + 1 : NULL;
+		if (hend[1] != '\0' && colon == NULL)
+			goto bad;
+	} else {
+		colon = strrchr(target, ':');
+		if (colon && strchr(target, ':') != colon)
+			colon = NULL; /* a bare IPv6 address */
+		*host = colon ? vd_xstrndup(target, (size_t)(colon - target))
+			      : vd_xstrdup(target);
+	}
+	if (!host_ok(*host))
+		goto bad;
+	if (colon) {
+		*port = strtol(colon + 1, &end, 10);
+		if (*end || end == colon + 1 || *port < 1 || *port > 65535)
+			goto bad;
+	}
+	return true;
+bad:
+	free(*host);
+	*host = NULL;
+	return false;
+}
+
+/* --- the answer ----------------------------------------------------------- */
+
+static double
+fact_num(const struct vd_result *res, const char *key, double dflt)
+{
+	const struct vd_fact *f = vd_result_fact(res, key);
+	if (f == NULL)
+		return dflt;
+	if (f->kind == VD_FACT_NUM)
+		return f->num;
+	if (f->kind == VD_FACT_BOOL)
+		return f->b ? 1 : 0;
+	return dflt;
+}
+
+static void
+gauge(struct vd_exp_out *o, const char *name, const char *help,
+      const char *labels, double v)
+{
+	vd_exp_out_family(o, name, "gauge", help);
+	vd_exp_out_puts(o, name);
+	if (labels) {
+		vd_exp_out_puts(o, "{");
+		vd_exp_out_puts(o, labels);
+		vd_exp_out_puts(o, "}");
+	}
+	vd_exp_out_puts(o, " ");
+	vd_exp_out_num(o, v);
+	vd_exp_out_puts(o, "\n");
+}
+
+static double
+nonneg(double v)
+{
+	return v > 0 ? v : 0;
+}
+
+/* "TLSv1.3" -> "TLS 1.3", as Go names versions. */
+static void
+tls_version_label(const char *v, char *out, size_t len)
+{
+	if (strncmp(v, "TLSv", 4) == 0)
+		snprintf(out, len, "TLS %s", v + 4);
+	else
+		snprintf(out, len, "%s", v);
+}
+
+static void
+render(struct vd_exp_out *o, const struct vd_exp_probe *p,
+       const struct vd_result *res, double duration)
+{
+	const double *t = res->timings;
+	const struct vd_fact *tv = vd_result_fact(res, "tls_version");
+	double expiry = fact_num(res, "tls_earliest_not_after",
+				 fact_num(res, "tls_not_after", -1));
+	bool http = p->kind == VD_TARGET_URL;
+
+	gauge(o, "probe_dns_lookup_time_seconds",
+	      "Returns the time taken for probe dns lookup in seconds", NULL,
+	      nonneg(t[VD_PHASE_RESOLVE]));
+	gauge(o, "probe_duration_seconds",
+	      "Returns how long the probe took to complete in seconds", NULL,
+	      duration);
+	if (http) {
+		double done = nonneg(t[VD_PHASE_RESOLVE]) +
+			      nonneg(t[VD_PHASE_CONNECT]) +
+			      nonneg(t[VD_PHASE_TLS]) +
+			      nonneg(t[VD_PHASE_FIRST_BYTE]);
+		char lbl[64];
+		static const char *const phases[] = {
+			"connect", "processing", "resolve", "tls", "transfer"};
+		double vals[5];
+		size_t i;
+
+		vals[0] = nonneg(t[VD_PHASE_CONNECT]);
+		vals[1] = nonneg(t[VD_PHASE_FIRST_BYTE]);
+		vals[2] = nonneg(t[VD_PHASE_RESOLVE]);
+		vals[3] = nonneg(t[VD_PHASE_TLS]);
+		vals[4] =
+			t[VD_PHASE_TOTAL] > done ? t[VD_PHASE_TOTAL] - done : 0;
+		gauge(o, "probe_failed_due_to_regex",
+		      "Indicates if probe failed due to regex", NULL,
+		      res->reason_kind == VD_REASON_BODY ? 1 : 0);
+		gauge(o, "probe_http_content_length",
+		      "Length of http content response", NULL,
+		      fact_num(res, "http_content_length", -1));
+		vd_exp_out_family(o, "probe_http_duration_seconds", "gauge",
+				  "Duration of http request by phase, summed "
+				  "over all redirects");
+		for (i = 0; i < 5; i++) {
+			snprintf(lbl, sizeof(lbl), "phase=\"%s\"", phases[i]);
+			vd_exp_out_puts(o, "probe_http_duration_seconds{");
+			vd_exp_out_puts(o, lbl);
+			vd_exp_out_puts(o, "} ");
+			vd_exp_out_num(o, vals[i]);
+			vd_exp_out_puts(o, "\n");
+		}
+		gauge(o, "probe_http_redirects", "The number of redirects",
+		      NULL, fact_num(res, "http_redirects", 0));
+		gauge(o, "probe_http_ssl",
+		      "Indicates if SSL was used for the final redirect", NULL,
+		      fact_num(res, "http_ssl", 0));
+		gauge(o, "probe_http_status_code", "Response HTTP status code",
+		      NULL, fact_num(res, "http_status", 0));
+		gauge(o, "probe_http_uncompressed_body_length",
+		      "Length of uncompressed response body", NULL,
+		      fact_num(res, "http_body_bytes", 0));
+		gauge(o, "probe_http_version",
+		      "Returns the version of HTTP of the probe response", NULL,
+		      fact_num(res, "http_version", 0));
+	}
+	if (vd_result_fact(res, "ip_protocol"))
+		gauge(o, "probe_ip_protocol",
+		      "Specifies whether probe ip protocol is IP4 or IP6", NULL,
+		      fact_num(res, "ip_protocol", 0));
+	if (expiry >= 0) {
+		gauge(o, "probe_ssl_earliest_cert_expiry",
+		      "Returns earliest SSL cert expiry in unixtime", NULL,
+		      expiry);
+		gauge(o, "probe_ssl_last_chain_expiry_timestamp_seconds",
+		      "Returns last SSL chain expiry in timestamp seconds",
+		      NULL, expiry);
+	}
+	gauge(o, "probe_success",
+	      "Displays whether or not the probe was a success", NULL,
+	      res->status == VD_STATUS_PASS ? 1 : 0);
+	if (tv && tv->kind == VD_FACT_STR && tv->str) {
+		char ver[64], lbl[128];
+		struct vd_exp_out esc = {NULL, 0, 0};
+		tls_version_label(tv->str, ver, sizeof(ver));
+		vd_exp_out_label_value(&esc, ver);
+		snprintf(lbl, sizeof(lbl), "version=\"%s\"", esc.data);
+		free(esc.data);
+		gauge(o, "probe_tls_version_info",
+		      "Returns the TLS version used or NaN when unknown", lbl,
+		      1);
+	}
+}
+
+static void
+log_result(struct vd_exp_probe *p, const struct vd_result *res)
+{
+	size_t i;
+	char tbuf[256];
+	int off = 0;
+
+	logf_(p,
+	      "msg=\"Probe %s\" result=%s reason_kind=%s reason=\"%s\" "
+	      "attempts=%d duration_seconds=%.6f",
+	      res->status == VD_STATUS_PASS ? "succeeded" : "failed",
+	      vd_status_name(res->status), vd_reason_name(res->reason_kind),
+	      res->reason ? res->reason : "", res->attempts, res->duration);
+	for (i = 0; i < VD_PHASE_COUNT; i++)
+		if (res->timings[i] >= 0 && off < (int)sizeof(tbuf))
+			off += snprintf(tbuf + off, sizeof(tbuf) - (size_t)off,
+					" %s=%.6f", vd_phase_name(i),
+					res->timings[i]);
+	logf_(p, "msg=\"Timings of the last attempt (seconds)\"%s",
+	      off ? tbuf : " none");
+	for (i = 0; i < res->nfacts; i++) {
+		const struct vd_fact *f = &res->facts[i];
+		switch (f->kind) {
+		case VD_FACT_STR:
+			logf_(p, "msg=Fact %s=\"%s\"", f->key,
+			      f->str ? f->str : "");
+			break;
+		case VD_FACT_NUM:
+			logf_(p, "msg=Fact %s=%.15g", f->key, f->num);
+			break;
+		case VD_FACT_BOOL:
+			logf_(p, "msg=Fact %s=%s", f->key,
+			      f->b ? "true" : "false");
+			break;
+		}
+	}
+}
+
+static void
+probe_free(struct vd_exp_probe *p)
+{
+	struct ev_loop *loop = p->ex->loop;
+	ev_timer_stop(loop, &p->deadline);
+	vd_probe_cancel(p->probe);
+	vd_suite_free(p->suite);
+	cJSON_Delete(p->tmpl);
+	free(p->target);
+	free(p->log.data);
+	free(p);
+}
+
+static void
+finish(struct vd_exp_probe *p, const struct vd_result *res)
+{
+	struct vd_exp_out o = {NULL, 0, 0};
+	double duration;
+
+	ev_now_update(p->ex->loop);
+	duration = ev_now(p->ex->loop) - p->began;
+	p->probe = NULL;
+	if (p->debug) {
+		char *conf, *masked;
+		log_result(p, res);
+		vd_exp_out_puts(&o, "Logs for the probe:\n");
+		vd_exp_out_put(&o, p->log.data ? p->log.data : "", p->log.len);
+		vd_exp_out_puts(&o, "\n\n\nMetrics that would have been "
+				    "returned:\n");
+		render(&o, p, res, duration);
+		vd_exp_out_puts(&o, "\n\n\nModule configuration:\n");
+		conf = p->tmpl ? cJSON_Print(p->tmpl) : NULL;
+		masked = vd_mask(conf ? conf : "");
+		vd_exp_out_puts(&o, masked);
+		vd_exp_out_puts(&o, "\n");
+		free(masked);
+		cJSON_free(conf);
+		p->cb(p->udata, 200, "text/plain; charset=utf-8", o.data,
+		      o.len);
+	} else {
+		render(&o, p, res, duration);
+		p->cb(p->udata, 200, "text/plain; version=0.0.4; charset=utf-8",
+		      o.data, o.len);
+	}
+	probe_free(p);
+}
+
+static void
+probe_done(const struct vd_check *chk, const struct vd_result *res, void *udata)
+{
+	(void)chk;
+	finish(udata, res);
+}
+
+static void
+deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct vd_exp_probe *p = w->data;
+	struct vd_result res;
+	char d[32];
+	(void)loop;
+	(void)revents;
+
+	vd_probe_cancel(p->probe);
+	p->probe = NULL;
+	vd_result_init(&res);
+	res.status = VD_STATUS_ERROR;
+	res.reason_kind = VD_REASON_TIMEOUT;
+	vd_format_duration(p->overall, d, sizeof(d));
+	res.reason = vd_xasprintf("the scrape's deadline passed (%s)", d);
+	res.attempts = 1;
+	finish(p, &res);
+	vd_result_clear(&res);
+}
+
+struct vd_exp_probe *
+vd_exp_probe_start(struct vd_exp *ex, const struct vd_exp_probe_args *a,
+		   vd_exp_probe_done_cb *cb, void *udata, unsigned *status,
+		   char **body)
+{
+	const char *modname = a->module && *a->module ? a->module : "http_2xx";
+	const struct vd_exp_module *m;
+	struct vd_exp_probe *p;
+	char *url = NULL, *host = NULL, err[1200];
+	const char *why = NULL;
+	long port = -1;
+	double timeout, overall = 0;
+
+	*body = NULL;
+	*status = 0;
+	m = vd_exp_module_find(ex->cfg, modname);
+	if (m == NULL) {
+		*body = errf(status, 400, "Unknown module \"%.100s\"", modname);
+		return NULL;
+	}
+	if (a->target == NULL || *a->target == '\0') {
+		*body = errf(status, 400, "Target parameter is missing");
+		return NULL;
+	}
+	if (m->target == VD_TARGET_URL) {
+		url = url_target(a->target, &host, &why);
+		if (url == NULL) {
+			*body = errf(status, 400, "Bad target: %s", why);
+			return NULL;
+		}
+	} else if (!host_target(a->target, &host, &port)) {
+		*body = errf(status, 400,
+			     "Bad target: expected host, host:port or "
+			     "[ipv6]:port");
+		return NULL;
+	}
+	if (m->nallow == 0 || !vd_exp_allowed(m, host)) {
+		*body = errf(status, 403,
+			     m->nallow == 0
+				     ? "Module \"%s\" has no allow list: "
+				       "/probe is off for it"
+				     : "Target host is not in the allow list "
+				       "of module \"%s\"",
+			     m->name);
+		free(url);
+		free(host);
+		return NULL;
+	}
+	timeout = m->timeout;
+	if (a->scrape_timeout > 0) {
+		overall = a->scrape_timeout - SCRAPE_OFFSET;
+		if (overall < MIN_TIMEOUT)
+			overall = MIN_TIMEOUT;
+		if (timeout > overall)
+			timeout = overall;
+	}
+	p = vd_xcalloc(1, sizeof(*p));
+	p->ex = ex;
+	p->kind = m->target;
+	if (a->debug)
+		p->tmpl = cJSON_Duplicate(m->tmpl, 1);
+	p->overall = overall;
+	p->cb = cb;
+	p->udata = udata;
+	p->debug = a->debug;
+	p->timeout = timeout;
+	ev_timer_init(&p->deadline, deadline_cb, 0., 0.);
+	p->deadline.data = p;
+	ev_now_update(ex->loop);
+	p->began = ev_now(ex->loop);
+	p->target = url ? vd_mask_url(url) : vd_xstrdup(a->target);
+	p->suite = vd_exp_module_check(m, url, host, port, timeout, err,
+				       sizeof(err));
+	free(url);
+	free(host);
+	if (p->suite == NULL) {
+		*body = errf(status, 400, "Bad target: %s", err);
+		probe_free(p);
+		return NULL;
+	}
+	logf_(p,
+	      "module=%s target=%s msg=\"Beginning probe\" type=%s "
+	      "timeout_seconds=%.3f retries=%d",
+	      m->name, p->target, p->suite->checks[0]->type->name, timeout,
+	      p->suite->checks[0]->retries);
+	/* the leaf certificate and HTTP details are worth their cost here */
+	p->suite->checks[0]->detail = true;
+	if (overall > 0) {
+		ev_timer_set(&p->deadline, overall, 0.);
+		ev_timer_start(ex->loop, &p->deadline);
+	}
+	p->probe =
+		vd_probe_start(ex->pprober, p->suite->checks[0], probe_done, p);
+	return p;
+}
+
+void
+vd_exp_probe_cancel(struct vd_exp_probe *p)
+{
+	if (p == NULL)
+		return;
+	probe_free(p);
+}

@@ -1,0 +1,288 @@
+/*
+ * json_file.c - the "json_file" check: a local JSON file (a deployment
+ * manifest) parses, holds the required dotted paths and, optionally, the
+ * expected values. Reads through env_file.c's small-file reader; knows
+ * nothing of suites, reports or exporters.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../cfg.h"
+#include "../util.h"
+#include "checks.h"
+
+#define MAX_FINDINGS 20
+
+struct json_equals {
+	char *path;
+	cJSON *value;
+};
+
+struct json_conf {
+	char *path;
+	char **require; /* dotted paths: "images.backend", "services.0.name" */
+	size_t nrequire;
+	struct json_equals *equals;
+	size_t nequals;
+};
+
+static void
+json_conf_free(void *p)
+{
+	struct json_conf *jc = p;
+	size_t i;
+	if (jc == NULL)
+		return;
+	free(jc->path);
+	vd_strlist_free(jc->require, jc->nrequire);
+	for (i = 0; i < jc->nequals; i++) {
+		free(jc->equals[i].path);
+		cJSON_Delete(jc->equals[i].value);
+	}
+	free(jc->equals);
+	free(jc);
+}
+
+/* Follows a dotted path; numeric parts index lists. NULL when absent. */
+static const cJSON *
+json_at(const cJSON *root, const char *path)
+{
+	char *copy = vd_xstrdup(path), *save = NULL, *part;
+	const cJSON *cur = root;
+
+	for (part = strtok_r(copy, ".", &save); part && cur;
+	     part = strtok_r(NULL, ".", &save)) {
+		if (cJSON_IsArray(cur)) {
+			char *end;
+			long idx = strtol(part, &end, 10);
+			cur = *end == '\0' && idx >= 0 && idx <= 0x7fffffff
+				      ? cJSON_GetArrayItem(cur, (int)idx)
+				      : NULL;
+		} else if (cJSON_IsObject(cur)) {
+			cur = cJSON_GetObjectItemCaseSensitive(cur, part);
+		} else {
+			cur = NULL;
+		}
+	}
+	free(copy);
+	return cur;
+}
+
+static char *
+brief(const cJSON *v)
+{
+	char *s = cJSON_PrintUnformatted(v), *out;
+	if (s == NULL)
+		return vd_xstrdup("?");
+	if (strlen(s) > 60)
+		out = vd_xasprintf("%.57s...", s);
+	else
+		out = vd_xstrdup(s);
+	free(s);
+	return out;
+}
+
+static bool
+json_equal(const cJSON *got, const cJSON *want)
+{
+	if (cJSON_IsNumber(want))
+		return cJSON_IsNumber(got) &&
+		       got->valuedouble == want->valuedouble;
+	return cJSON_Compare(got, want, true);
+}
+
+static void
+pos_of(const char *text, size_t len, const char *at, int *line, int *col)
+{
+	const char *p;
+	*line = 1;
+	*col = 1;
+	if (at == NULL || at < text || at > text + len)
+		at = text + len;
+	for (p = text; p < at; p++) {
+		if (*p == '\n') {
+			(*line)++;
+			*col = 1;
+		} else {
+			(*col)++;
+		}
+	}
+}
+
+static void
+add_finding(struct vd_buf *b, size_t *n, const char *s)
+{
+	if ((*n)++ < MAX_FINDINGS) {
+		if (b->len)
+			vd_buf_puts(b, "; ");
+		vd_buf_puts(b, s);
+	}
+}
+
+static void
+json_start(struct vd_attempt *att)
+{
+	const struct vd_check *chk = att->check;
+	const struct json_conf *jc = chk->conf;
+	const char *end = NULL;
+	struct vd_buf f;
+	cJSON *root;
+	size_t i, len = 0, nf = 0;
+	char *text = NULL;
+
+	if (!vd_check_file_read(att, jc->path, chk->max_body, &text, &len))
+		return;
+	if (len == 0 || strspn(text, " \t\r\n") == len) {
+		vd_attempt_finish(att, VD_STATUS_FAIL, VD_REASON_PROTOCOL,
+				  "%s: empty file, expected JSON", jc->path);
+		vd_check_file_free(text, len);
+		return;
+	}
+	root = cJSON_ParseWithLengthOpts(text, len, &end, false);
+	if (root != NULL && end != NULL) {
+		/* only blanks may follow the document */
+		size_t rest = (size_t)(text + len - end);
+		size_t blanks = strspn(end, " \t\r\n");
+		if (blanks < rest) {
+			cJSON_Delete(root);
+			root = NULL;
+			end += blanks; /* where the trailing garbage starts */
+		}
+	}
+	if (root == NULL) {
+		int line, col;
+		pos_of(text, len, end ? end : cJSON_GetErrorPtr(), &line, &col);
+		vd_attempt_finish(att, VD_STATUS_FAIL, VD_REASON_PROTOCOL,
+				  "%s: not valid JSON: line %d, column %d",
+				  jc->path, line, col);
+		vd_check_file_free(text, len);
+		return;
+	}
+	vd_check_file_free(text, len);
+
+	vd_buf_init(&f, 0);
+	for (i = 0; i < jc->nrequire; i++) {
+		const cJSON *v = json_at(root, jc->require[i]);
+		if (v == NULL || cJSON_IsNull(v) ||
+		    (cJSON_IsString(v) && *v->valuestring == '\0')) {
+			char *s = vd_xasprintf("%s %s", jc->require[i],
+					       v == NULL ? "missing" : "empty");
+			add_finding(&f, &nf, s);
+			free(s);
+		}
+	}
+	for (i = 0; i < jc->nequals; i++) {
+		const cJSON *v = json_at(root, jc->equals[i].path);
+		char *s, *w, *g;
+		if (v != NULL && json_equal(v, jc->equals[i].value))
+			continue;
+		w = brief(jc->equals[i].value);
+		if (v == NULL) {
+			s = vd_xasprintf("%s missing, expected %s",
+					 jc->equals[i].path, w);
+		} else {
+			g = brief(v);
+			s = vd_xasprintf("%s is %s, expected %s",
+					 jc->equals[i].path, g, w);
+			free(g);
+		}
+		add_finding(&f, &nf, s);
+		free(s);
+		free(w);
+	}
+	cJSON_Delete(root);
+	if (nf > MAX_FINDINGS)
+		vd_buf_printf(&f, "; and %zu more", nf - MAX_FINDINGS);
+	vd_result_fact_num(att->result, "findings_count", (double)nf);
+	if (nf) {
+		vd_result_fact_str(att->result, "findings", f.data);
+		vd_attempt_finish(att, VD_STATUS_FAIL, VD_REASON_POLICY, "%s",
+				  f.data);
+	} else {
+		vd_attempt_finish(att, VD_STATUS_PASS, VD_REASON_NONE,
+				  "valid JSON, %zu paths present, %zu values "
+				  "as expected",
+				  jc->nrequire, jc->nequals);
+	}
+	vd_buf_free(&f);
+}
+
+static void
+json_cancel(struct vd_attempt *att)
+{
+	(void)att; /* everything happens inside start */
+}
+
+static bool
+dotted_ok(const char *s)
+{
+	return *s != '\0' && s[0] != '.' && s[strlen(s) - 1] != '.' &&
+	       strstr(s, "..") == NULL;
+}
+
+static int
+parse_equals(struct vd_cfg *c, struct json_conf *jc)
+{
+	const cJSON *it = vd_cfg_take(c, "equals"), *el;
+	size_t i = 0;
+
+	if (it == NULL)
+		return 0;
+	if (!cJSON_IsObject(it))
+		return vd_cfg_error(c, "equals",
+				    "expected an object of dotted paths to "
+				    "expected values");
+	jc->equals = vd_xcalloc((size_t)cJSON_GetArraySize(it) + 1,
+				sizeof(*jc->equals));
+	cJSON_ArrayForEach(el, it)
+	{
+		if (!dotted_ok(el->string)) {
+			char key[300];
+			snprintf(key, sizeof(key), "equals.%s", el->string);
+			return vd_cfg_error(c, key, "invalid dotted path");
+		}
+		jc->equals[i].path = vd_xstrdup(el->string);
+		jc->equals[i].value = cJSON_Duplicate(el, 1);
+		if (jc->equals[i].value == NULL)
+			abort();
+		jc->nequals = ++i;
+	}
+	return 0;
+}
+
+static int
+json_parse_conf(struct vd_check *chk, struct vd_cfg *c)
+{
+	struct json_conf *jc = vd_xcalloc(1, sizeof(*jc));
+	size_t i;
+	int r;
+
+	chk->conf = jc;
+	r = vd_cfg_str(c, "path", true, &jc->path);
+	if (!r && *jc->path == '\0')
+		r = vd_cfg_error(c, "path", "must not be empty");
+	if (!r)
+		r = vd_cfg_strlist(c, "require", &jc->require, &jc->nrequire);
+	for (i = 0; !r && i < jc->nrequire; i++)
+		if (!dotted_ok(jc->require[i]))
+			r = vd_cfg_error(c, "require",
+					 "\"%s\" is not a dotted path like "
+					 "\"images.backend\"",
+					 jc->require[i]);
+	if (!r)
+		r = parse_equals(c, jc);
+	if (!r) {
+		free(chk->target);
+		chk->target = vd_mask(jc->path);
+	}
+	return r;
+}
+
+const struct vd_check_type vd_check_json_file = {
+	.name = "json_file",
+	.parse = json_parse_conf,
+	.start = json_start,
+	.cancel = json_cancel,
+	.free = json_conf_free,
+};

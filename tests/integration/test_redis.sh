@@ -1,0 +1,200 @@
+# test_redis.sh - the redis check against real Redis 7 servers started here
+# (lib.sh: requirepass, DEBUG from loopback, no persistence): PING by
+# default, url and host/port/password_env forms, a name to resolve, a
+# unix socket, an ACL user, SELECT, replies as strings, integers and
+# regexes; each failure kind told apart: NOAUTH, WRONGPASS, a wrong
+# reply, an error reply, a server that is down, LOADING (a dataset loaded
+# slowly at start-up); the deadline (DEBUG SLEEP), max_body, rediss://
+# refused as a config error, and the password in no output format.
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+
+start_redis cache --unixsocket "$T/cache/redis.sock" --unixsocketperm 700
+PORT=$REDIS_PORT
+start_redis sleepy
+SLEEPY_PORT=$REDIS_PORT
+DOWN_PORT=$(free_port)
+ACL_PASSWORD="acl-Pass-$RANDOM$RANDOM"
+export REDIS_PASSWORD ACL_PASSWORD
+export REDIS_URL="redis://:$REDIS_PASSWORD@127.0.0.1:$PORT"
+
+rcli() { redis-cli -p "$PORT" --no-auth-warning -a "$REDIS_PASSWORD" "$@"; }
+rcli ACL SETUSER checker on ">$ACL_PASSWORD" '~*' '+@all' > /dev/null
+rcli -n 3 SET greeting hello > /dev/null
+rcli -n 3 SET counter 41 > /dev/null
+rcli -n 3 INCR counter > /dev/null
+head -c 200000 /dev/zero | tr '\0' x | rcli -x SET big > /dev/null
+
+expect() { # NAME STATUS REASON_KIND REASON_REGEX (one jq per check)
+	local st kind reason
+	IFS=$'\t' read -r st kind reason < <(jq -r --arg n "$1" \
+		'.checks[] | select(.name == $n) | [.status, .reason_kind, .reason] | @tsv' < "$T/out")
+	assert_eq "$1: status" "$st" "$2"
+	assert_eq "$1: reason_kind" "$kind" "$3"
+	assert_match "$1: reason" "$reason" "$4"
+}
+
+# statuses NAME...: "name=status" of each check, in one jq.
+statuses() {
+	jq -r '.checks[] | "\(.name)=\(.status)"' < "$T/out" | grep -E "^($(echo "$@" | tr ' ' '|'))=" | sort | tr '\n' ' '
+}
+
+run_suite() { # FILE MAX_SECONDS [OPTIONS...]
+	local file=$1 max=$2 t0 t1
+	shift 2
+	t0=$(date +%s.%N)
+	run_verdict run --format json "$@" "$file"
+	t1=$(date +%s.%N)
+	assert_clean_stderr "$(basename "$file")"
+	assert_le "$(basename "$file"): wall time" \
+		"$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')" "$max"
+}
+
+no_secret() { # LABEL FILE...
+	local label=$1
+	shift
+	if grep -qF -e "$REDIS_PASSWORD" -e "$ACL_PASSWORD" "$@"; then
+		grep -F -e "$REDIS_PASSWORD" -e "$ACL_PASSWORD" "$@" | head -5 >&2
+		fail "$label: a password appears in the output"
+	else
+		echo "ok: $label: no password in the output"
+	fi
+}
+
+cat > "$T/redis.json" <<EOF
+{ "name": "redis", "defaults": { "timeout": "5s" }, "checks": [
+  { "name": "ping", "type": "redis", "url": "\${REDIS_URL}" },
+  { "name": "ping-db", "type": "redis", "url": "\${REDIS_URL}/3" },
+  { "name": "keys", "type": "redis", "host": "localhost", "port": $PORT,
+    "password_env": "REDIS_PASSWORD", "db": 3,
+    "command": ["GET", "greeting"], "expect": { "reply": "hello" } },
+  { "name": "socket", "type": "redis", "host": "$T/cache/redis.sock",
+    "password_env": "REDIS_PASSWORD", "command": ["ECHO", "via socket"],
+    "expect": { "reply": "via socket" } },
+  { "name": "acl-user", "type": "redis",
+    "url": "redis://checker:\${ACL_PASSWORD}@127.0.0.1:$PORT/3",
+    "command": ["EXISTS", "greeting"], "expect": { "reply": 1 } },
+  { "name": "integer", "type": "redis", "url": "\${REDIS_URL}/3",
+    "command": ["GET", "counter"], "expect": { "reply": 42 } },
+  { "name": "regex", "type": "redis", "url": "\${REDIS_URL}",
+    "command": ["INFO", "server"], "expect": { "reply": { "regex": "redis_version:7[.]" } } },
+  { "name": "any-reply", "type": "redis", "url": "\${REDIS_URL}", "command": ["DBSIZE"] },
+
+  { "name": "wrong-reply", "type": "redis", "url": "\${REDIS_URL}/3",
+    "command": ["GET", "greeting"], "expect": { "reply": "goodbye" } },
+  { "name": "nil-reply", "type": "redis", "url": "\${REDIS_URL}",
+    "command": ["GET", "greeting"], "expect": { "reply": "hello" } },
+  { "name": "wrong-integer", "type": "redis", "url": "\${REDIS_URL}/3",
+    "command": ["STRLEN", "greeting"], "expect": { "reply": 6 } },
+  { "name": "regex-fail", "type": "redis", "url": "\${REDIS_URL}",
+    "command": ["INFO", "server"], "expect": { "reply": { "regex": "redis_version:6[.]" } } },
+  { "name": "error-reply", "type": "redis", "url": "\${REDIS_URL}", "command": ["NOSUCHCMD"] },
+  { "name": "noauth", "type": "redis", "url": "redis://127.0.0.1:$PORT" },
+  { "name": "wrongpass", "type": "redis", "url": "redis://:wrong-Pass-1@127.0.0.1:$PORT" },
+  { "name": "acl-wrongpass", "type": "redis", "url": "redis://checker:wrong-Pass-1@127.0.0.1:$PORT" },
+  { "name": "select-fail", "type": "redis", "url": "\${REDIS_URL}/99" },
+  { "name": "down", "type": "redis", "url": "redis://:\${REDIS_PASSWORD}@127.0.0.1:$DOWN_PORT" },
+  { "name": "down-socket", "type": "redis", "host": "$T/nowhere.sock" },
+  { "name": "too-big", "type": "redis", "url": "\${REDIS_URL}", "max_body": "64KiB",
+    "command": ["GET", "big"] }
+] }
+EOF
+run_suite "$T/redis.json" 8
+assert_eq "redis: exit code" "$RC" 1
+PASSING="ping ping-db keys socket acl-user integer regex any-reply"
+assert_eq "these pass: $PASSING" "$(statuses $PASSING)" "$(printf '%s=pass\n' $PASSING | sort | tr '\n' ' ')"
+assert_eq "ping: reason" "$(check_field ping .reason)" 'PING: "PONG"'
+assert_eq "ping: target" "$(check_field ping .target)" "redis://127.0.0.1:$PORT/0"
+assert_eq "acl-user: target" "$(check_field acl-user .target)" "redis://checker@127.0.0.1:$PORT/3"
+assert_match "ping: connect timing" "$(check_field ping .timings.connect)" '^[0-9.e-]+$'
+assert_match "ping: first_byte timing" "$(check_field ping .timings.first_byte)" '^[0-9.e-]+$'
+assert_match "keys: resolved localhost" "$(check_field keys .timings.resolve)" '^[0-9.e-]+$'
+assert_eq "keys: address" "$(check_field keys .facts.address)" "127.0.0.1:$PORT"
+assert_eq "integer: reason" "$(check_field integer .reason)" 'GET: "42"'
+expect wrong-reply fail value '^GET: reply "hello", expected "goodbye"$'
+expect nil-reply fail value '^GET: reply \(nil\), expected "hello"$'
+expect wrong-integer fail value '^STRLEN: reply \(integer\) 5, expected \(integer\) 6$'
+expect regex-fail fail value '^INFO: reply ".*", expected a match for /redis_version:6\[\.\]/$'
+expect error-reply fail value "^NOSUCHCMD: error reply: ERR unknown command 'NOSUCHCMD'"
+expect noauth error auth '^authentication failed: NOAUTH Authentication required'
+expect wrongpass error auth '^authentication failed: WRONGPASS'
+expect acl-wrongpass error auth '^authentication failed: WRONGPASS'
+expect select-fail error connect '^SELECT 99 failed: ERR DB index is out of range'
+expect down error refused "^server down: Connection refused \\(127\\.0\\.0\\.1:$DOWN_PORT\\)"
+expect down-socket error refused '^server down: No such file or directory'
+expect too-big error protocol '^reply larger than max_body \(65536 bytes\)$'
+
+# every report format
+for f in text json junit tap markdown; do
+	run_verdict run --format "$f" -v "$T/redis.json"
+	no_secret "redis $f" "$T/out" "$T/err"
+done
+
+# --- the deadline: DEBUG SLEEP blocks the whole server -----------------
+cat > "$T/sleep.json" <<EOF
+{ "name": "sleep", "checks": [
+  { "name": "sleeper", "type": "redis", "url": "redis://:\${REDIS_PASSWORD}@127.0.0.1:$SLEEPY_PORT",
+    "command": ["DEBUG", "SLEEP", "30"], "timeout": "1s" },
+  { "name": "fast", "type": "redis", "url": "\${REDIS_URL}", "timeout": "5s" },
+  { "name": "down-retried", "type": "redis", "retries": 2, "interval": "100ms",
+    "url": "redis://:\${REDIS_PASSWORD}@127.0.0.1:$DOWN_PORT" },
+  { "name": "wrongpass-retried", "type": "redis", "retries": 2, "interval": "100ms",
+    "url": "redis://:wrong-Pass-1@127.0.0.1:$PORT" } ] }
+EOF
+run_suite "$T/sleep.json" 3
+expect sleeper error timeout '^timeout after 1s'
+assert_le "sleeper: duration" "$(check_field sleeper .duration_seconds)" 1.5
+assert_eq "fast: status" "$(check_field fast .status)" pass
+assert_le "fast: not delayed" "$(check_field fast .duration_seconds)" 1
+assert_eq "down-retried: attempts" "$(check_field down-retried .attempts)" 3
+assert_eq "wrongpass-retried: attempts" "$(check_field wrongpass-retried .attempts)" 3
+no_secret "sleep" "$T/out" "$T/err"
+
+# --- LOADING: a dataset loaded slowly at start-up ----------------------
+# key-load-delay (a hidden test setting of Redis 7) slows loading to
+# ~20k keys * 200us = 4s; events are served while loading.
+start_redis loader
+LOADER_PORT=$REDIS_PORT
+redis-cli -p "$LOADER_PORT" --no-auth-warning -a "$REDIS_PASSWORD" DEBUG POPULATE 20000 > /dev/null
+redis-cli -p "$LOADER_PORT" --no-auth-warning -a "$REDIS_PASSWORD" SAVE > /dev/null
+kill -9 "$REDIS_PID"
+while kill -0 "$REDIS_PID" 2>/dev/null; do sleep 0.05; done
+start_redis loader --dbfilename dump.rdb --key-load-delay 200 \
+	--loading-process-events-interval-bytes 1024
+LOADER_PORT=$REDIS_PORT
+cat > "$T/loading.json" <<EOF
+{ "name": "loading", "checks": [
+  { "name": "loading", "type": "redis", "url": "redis://:\${REDIS_PASSWORD}@127.0.0.1:$LOADER_PORT" } ] }
+EOF
+run_suite "$T/loading.json" 3
+if [ "$(check_field loading .reason)" = 'PING: "PONG"' ]; then
+	echo "skip: LOADING: the dataset loaded before the check ran"
+else
+	expect loading error unavailable '^dataset loading: LOADING Redis is loading the dataset in memory'
+fi
+
+# --- configuration errors name their place, never the password ---------
+bad() { # LABEL CHECK-JSON REGEX
+	printf '{ "name": "bad", "checks": [ %s ] }\n' "$2" > "$T/bad.json"
+	run_verdict run "$T/bad.json"
+	assert_eq "$1: exit code" "$RC" 2
+	assert_match "$1: message" "$(cat "$T/err")" "$3"
+	no_secret "$1" "$T/out" "$T/err"
+}
+bad "rediss" '{ "name": "b", "type": "redis", "url": "rediss://:${REDIS_PASSWORD}@127.0.0.1:6380" }' \
+	'checks\[0\]\.url: rediss:// \(TLS\) cannot be checked: .*hiredis 0\.14 has no TLS'
+bad "tls object" '{ "name": "b", "type": "redis", "url": "${REDIS_URL}", "tls": { "verify": true } }' \
+	'checks\[0\]\.tls: .*no TLS'
+bad "url and host" '{ "name": "b", "type": "redis", "url": "${REDIS_URL}", "host": "127.0.0.1" }' \
+	'checks\[0\]\.url: give either url or host'
+bad "no target" '{ "name": "b", "type": "redis" }' 'checks\[0\]: a redis check needs "url"'
+bad "bad db" '{ "name": "b", "type": "redis", "url": "redis://:${REDIS_PASSWORD}@127.0.0.1/x" }' \
+	'checks\[0\]\.url: database must be a number'
+bad "empty command" '{ "name": "b", "type": "redis", "url": "${REDIS_URL}", "command": [] }' \
+	'checks\[0\]\.command: expected a non-empty list'
+bad "bad regex" '{ "name": "b", "type": "redis", "url": "${REDIS_URL}", "expect": { "reply": { "regex": "(" } } }' \
+	'checks\[0\]\.expect\.reply\.regex: invalid regular expression'
+bad "unset env" '{ "name": "b", "type": "redis", "host": "127.0.0.1", "password_env": "NO_SUCH_VAR_X" }' \
+	'checks\[0\]\.password_env: environment variable NO_SUCH_VAR_X is not set'
+
+finish

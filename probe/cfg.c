@@ -54,6 +54,10 @@ verror_at(struct vd_cfg_err *err, const char *file, const char *path,
 	if (err == NULL || err->set)
 		return VD_ERR_CONFIG;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	/* only the message: a short secret must not mask the file name */
+	masked = vd_mask(msg);
+	snprintf(msg, sizeof(msg), "%s", masked);
+	free(masked);
 	if (key && path && *path)
 		snprintf(where, sizeof(where), "%s.%s", path, key);
 	else if (key)
@@ -66,9 +70,6 @@ verror_at(struct vd_cfg_err *err, const char *file, const char *path,
 	else
 		snprintf(err->msg, sizeof(err->msg), "%.200s%s%.700s", file,
 			 *file ? ": " : "", msg);
-	masked = vd_mask(err->msg);
-	snprintf(err->msg, sizeof(err->msg), "%s", masked);
-	free(masked);
 	err->set = true;
 	return VD_ERR_CONFIG;
 }

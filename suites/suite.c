@@ -224,6 +224,48 @@ name_ok(const char *s)
 	return true;
 }
 
+/* Check names seen so far: open addressing over indexes into s->checks,
+ * so that 10,000 checks cost 10,000 lookups, not 50 million compares. */
+struct name_set {
+	size_t *slots; /* index + 1; 0 is empty */
+	size_t mask;   /* capacity - 1, capacity a power of two */
+};
+
+static void
+name_set_init(struct name_set *ns, size_t n)
+{
+	size_t cap = 16;
+	while (cap < 2 * n)
+		cap *= 2;
+	ns->slots = vd_xcalloc(cap, sizeof(size_t));
+	ns->mask = cap - 1;
+}
+
+static size_t
+name_hash(const char *s)
+{
+	size_t h = 14695981039346656037ULL; /* FNV-1a */
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+/* Returns the index of the check already named name, or (size_t)-1
+ * after adding idx under that name. */
+static size_t
+name_set_add(struct name_set *ns, struct vd_check *const *checks,
+	     const char *name, size_t idx)
+{
+	size_t i = name_hash(name) & ns->mask;
+	while (ns->slots[i]) {
+		if (strcmp(checks[ns->slots[i] - 1]->name, name) == 0)
+			return ns->slots[i] - 1;
+		i = (i + 1) & ns->mask;
+	}
+	ns->slots[i] = idx + 1;
+	return (size_t)-1;
+}
+
 static unsigned
 stage_index(struct vd_suite *s, const char *stage)
 {
@@ -239,7 +281,7 @@ stage_index(struct vd_suite *s, const char *stage)
 static int
 parse_check(struct vd_suite *s, const cJSON *own, const cJSON *defaults,
 	    size_t idx, const char *file, struct vd_cfg_err *err,
-	    bool *defaults_used)
+	    bool *defaults_used, struct name_set *names)
 {
 	struct vd_check *chk;
 	struct vd_cfg c;
@@ -270,12 +312,17 @@ parse_check(struct vd_suite *s, const cJSON *own, const cJSON *defaults,
 		r = vd_cfg_error(&c, "name",
 				 "must be 1-200 characters without control "
 				 "characters");
-	for (i = 0; !r && i < s->nchecks; i++)
-		if (strcmp(s->checks[i]->name, chk->name) == 0)
+	if (!r) {
+		/* the check is not in s->checks yet: look it up as if it were */
+		s->checks[s->nchecks] = chk;
+		i = name_set_add(names, s->checks, chk->name, s->nchecks);
+		s->checks[s->nchecks] = NULL;
+		if (i != (size_t)-1)
 			r = vd_cfg_error(&c, "name",
 					 "duplicate check name \"%s\" (also "
 					 "checks[%zu])",
 					 chk->name, i);
+	}
 	if (!r)
 		r = vd_cfg_str(&c, "type", true, &type);
 	if (!r) {
@@ -475,16 +522,23 @@ vd_suite_parse(const char *text, size_t len, const char *name,
 	}
 	if (checks) {
 		size_t n = (size_t)cJSON_GetArraySize(checks);
+		struct name_set names;
+
 		s->checks = vd_xcalloc(n ? n : 1, sizeof(*s->checks));
 		if (defaults)
 			dused = vd_xcalloc((size_t)cJSON_GetArraySize(defaults) + 1,
 					   sizeof(bool));
+		name_set_init(&names, n);
 		i = 0;
 		cJSON_ArrayForEach(it, checks) {
-			r = parse_check(s, it, defaults, i++, name, &err, dused);
+			r = parse_check(s, it, defaults, i++, name, &err, dused,
+					&names);
 			if (r)
-				goto out;
+				break;
 		}
+		free(names.slots);
+		if (r)
+			goto out;
 	}
 	if (defaults && s->nchecks) {
 		i = 0;

@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034
 # bench_lib.sh - shared by the bench scripts (bash). Source it first:
 #   . "$(dirname "$0")/bench_lib.sh"
 # Gives everything tests/integration/lib.sh gives (a temp dir $T removed on
@@ -8,16 +9,14 @@
 
 . "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/../integration/lib.sh"
 
-BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-
 # free_port, replaced: a port below the kernel's ephemeral range (the
 # thousands of client connections of a benchmark, or of other tests
 # running at the same time, take local ports from that range, and a
 # listener cannot bind a port a connected socket holds) and used by no
 # socket in any state.
 free_port() {
-	local p lo hi
-	read -r lo hi < /proc/sys/net/ipv4/ip_local_port_range
+	local p lo
+	read -r lo _ < /proc/sys/net/ipv4/ip_local_port_range
 	[ "$lo" -gt 12000 ] || lo=32768
 	while :; do
 		p=$(( (RANDOM << 1 ^ RANDOM) % (lo - 10000) + 10000 ))
@@ -27,6 +26,7 @@ free_port() {
 		fi
 	done
 }
+
 CLK_TCK=$(getconf CLK_TCK)
 
 # 1,000 checks in flight need more than the usual 1,024 descriptors.

@@ -4,16 +4,19 @@
 #     /delay?ms=100): one `verdict run` next to the bash way, a loop of 14
 #     curl calls, both as a ratio to the slowest single check.
 #  2. 1,000 checks of a static file on a local nginx, a new connection each
-#     (nginx keepalive_timeout 0): verdict (--concurrency 1000), curl once
-#     per check, one `curl -Z` process (libcurl multi) and
+#     (nginx keepalive_timeout 0): verdict (--concurrency 1000 and 300),
+#     curl once per check, one `curl -Z` process (libcurl multi) and
 #     prometheus-blackbox-exporter driven through /probe; then HTTPS with a
-#     test CA (RSA 2048 and ECDSA P-256 leaves) for verdict and curl -Z.
+#     test CA (RSA 2048 and ECDSA P-256 leaves) for verdict (--concurrency
+#     300, curl -Z's own limit) and curl -Z (--no-sessionid: full
+#     handshakes).
 #  3. With valgrind installed: instructions per check (callgrind), the
 #     repeatable figure to compare builds with.
 # Environment: VERDICT, TOOLS (required); BENCH_CHECKS (1000),
-# BENCH_REPEAT (3: runs per figure, 5 for plain HTTP; verdict and curl -Z
-# taken in turn, each one's median CPU kept), BENCH_CALLGRIND
-# (1; 0 skips part 3). Prints figures; asserts nothing about speed.
+# BENCH_REPEAT (3: runs per figure, 2 to 4 more for the quick plain-HTTP
+# ones; verdict and curl -Z taken in turn, each one's median CPU kept),
+# BENCH_CALLGRIND (1; 0 skips part 3). Prints figures; asserts nothing
+# about speed.
 . "$(dirname "$0")/bench_lib.sh"
 
 : "${VERDICT:?set VERDICT to the verdict binary}"
@@ -73,13 +76,13 @@ write_curl_config "$T/rsa.curl" "$N" "$rsa_url"
 write_curl_config "$T/ec.curl" "$N" "$ec_url"
 for ((i = 0; i < N; i++)); do echo "$http_url"; done > "$T/http.urls"
 
-# vs_curl NAME RUNS SUITE CURL_ARGS...: verdict with every check in flight
-# at once, and one curl -Z process (every transfer counted by its status
-# code), taken in turn; sets V_* and C_* (wall, CPU, RSS).
+# vs_curl NAME RUNS CONCURRENCY SUITE CURL_ARGS...: verdict, and one
+# curl -Z process (every transfer counted by its status code), taken in
+# turn; sets V_* and C_* (wall, CPU, RSS).
 vs_curl() {
-	local name=$1 runs=$2 suite=$3 ok
-	shift 3
-	measure_alt "$runs" "$VERDICT" run --concurrency "$N" -q "$suite" -- \
+	local name=$1 runs=$2 conc=$3 suite=$4 ok
+	shift 4
+	measure_alt "$runs" "$VERDICT" run --concurrency "$conc" -q "$suite" -- \
 		curl -s -Z --parallel-immediate --parallel-max 1000 -w '%{http_code}\n' "$@"
 	grep -q "$N passed" "$T/a.out" ||
 		complain "$name: verdict did not pass $N checks: $(tail -n 1 "$T/a.out")"
@@ -89,7 +92,7 @@ vs_curl() {
 	C_WALL=$B_WALL C_CPU=$B_CPU C_RSS=$B_RSS
 }
 
-vs_curl http $((REPEAT + 4)) "$T/http.json" -K "$T/http.curl"
+vs_curl http $((REPEAT + 4)) "$N" "$T/http.json" -K "$T/http.curl"
 vh_wall=$V_WALL vh_cpu=$V_CPU vh_rss=$V_RSS
 ch_wall=$C_WALL ch_cpu=$C_CPU ch_rss=$C_RSS
 # verdict at curl -Z's concurrency: the like-for-like CPU comparison
@@ -142,10 +145,10 @@ else
 	bench_note "prometheus-blackbox-exporter is not installed: skipped"
 fi
 
-vs_curl https-rsa "$REPEAT" "$T/rsa.json" --no-sessionid --cacert "$T/rsa/ca.pem" -K "$T/rsa.curl"
+vs_curl https-rsa "$REPEAT" 300 "$T/rsa.json" --no-sessionid --cacert "$T/rsa/ca.pem" -K "$T/rsa.curl"
 vr_wall=$V_WALL vr_cpu=$V_CPU vr_rss=$V_RSS
 cr_wall=$C_WALL cr_cpu=$C_CPU cr_rss=$C_RSS
-vs_curl https-ec "$REPEAT" "$T/ec.json" --no-sessionid --cacert "$T/ec/ca.pem" -K "$T/ec.curl"
+vs_curl https-ec "$REPEAT" 300 "$T/ec.json" --no-sessionid --cacert "$T/ec/ca.pem" -K "$T/ec.curl"
 ve_wall=$V_WALL ve_cpu=$V_CPU ve_rss=$V_RSS
 ce_wall=$C_WALL ce_cpu=$C_CPU ce_rss=$C_RSS
 
@@ -164,11 +167,11 @@ if [ -n "$bb_row" ]; then
 		"exporter process only; up to $N probes in flight"
 fi
 B="$N x HTTPS"
-bench_row "$B" "verdict run -c $N (RSA 2048)" "$N" "$vr_wall" "$vr_cpu" "$vr_rss" \
+bench_row "$B" "verdict run -c 300 (RSA 2048)" "$N" "$vr_wall" "$vr_cpu" "$vr_rss" \
 	"$(calc "$vr_cpu / $cr_cpu" 2)x curl -Z; aim < 600 us/check"
 bench_row "$B" "curl -Z --no-sessionid (RSA 2048)" "$N" "$cr_wall" "$cr_cpu" "$cr_rss" \
 	"full handshakes; re-reads the CA file each"
-bench_row "$B" "verdict run -c $N (ECDSA P-256)" "$N" "$ve_wall" "$ve_cpu" "$ve_rss" \
+bench_row "$B" "verdict run -c 300 (ECDSA P-256)" "$N" "$ve_wall" "$ve_cpu" "$ve_rss" \
 	"$(calc "$ve_cpu / $ce_cpu" 2)x curl -Z"
 bench_row "$B" "curl -Z --no-sessionid (ECDSA P-256)" "$N" "$ce_wall" "$ce_cpu" "$ce_rss" \
 	"full handshakes"

@@ -17,21 +17,22 @@ if [ $# -gt 0 ]; then
 else
 	tests=$(cd "$here" && ls test_*.sh)
 fi
+logs=$(mktemp -d /tmp/verdict-it-logs.XXXXXX)
 pass=0
 fail=0
 failed=""
 for t in $tests; do
 	t=$(basename "$t")
 	start=$(date +%s)
-	if bash "$here/$t" > "/tmp/verdict-it-$t.log" 2>&1; then
+	if bash "$here/$t" > "$logs/$t.log" 2>&1; then
 		pass=$((pass + 1))
 		echo "PASS $t ($(( $(date +%s) - start ))s)"
 	else
 		fail=$((fail + 1))
 		failed="$failed $t"
 		echo "FAIL $t ($(( $(date +%s) - start ))s)"
-		sed 's/^/    | /' "/tmp/verdict-it-$t.log" | tail -60
+		sed 's/^/    | /' "$logs/$t.log" | tail -60
 	fi
 done
-echo "integration: $pass passed, $fail failed${failed:+ ($failed )}"
+echo "integration: $pass passed, $fail failed${failed:+ ($failed )}; logs in $logs"
 [ "$fail" -eq 0 ]

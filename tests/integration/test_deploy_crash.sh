@@ -163,10 +163,18 @@ good c5-rollback
 after_recovery c5-rollback "$id" "started interrupted " "in_progress error "
 
 # --- 6. while the "started" notification is on the wire ------------------------
+slow_started() { jq -r 'select(.path == "/slow") | .body | fromjson | select(.event == "started") | .deployment_id' "$REC" 2>/dev/null | wc -l; }
+before=$(slow_started)
 "$VERDICT" deploy --config "$T/app/slow-notify.json" --version c6good > /dev/null 2>&1 &
 pid=$!
 for i in $(seq 200); do
 	tail -1 "$HIST" | grep -q '"notifier":"webhook#2","what":"started","step":0,"state":"sending"' && break
+	sleep 0.05
+done
+# "sending" is recorded before the request leaves: wait until the
+# recorder has it (it holds the answer back), so the cut is mid-request.
+for i in $(seq 200); do
+	[ "$(slow_started)" -gt "$before" ] && break
 	sleep 0.05
 done
 kill -9 "$pid"

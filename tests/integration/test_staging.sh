@@ -155,8 +155,9 @@ chmod +x "$T/bin/docker"
 # variant also waits for health once (100ms) instead of 14 times (5s),
 # and leaves out compose-config (docker-compose takes a second or two to
 # start) except where the compose file is what is broken.
-jq --argjson p "$TLS_PORT" --arg ca "$T/certs/ca.pem" \
-	'(.checks[] | select(.name == "tls")) |= (.port = $p | .tls = {ca_file: $ca})' \
+export STAGING_TLS_PORT="$TLS_PORT"
+jq --arg ca "$T/certs/ca.pem" \
+	'(.checks[] | select(.name == "tls")) |= (.tls = {ca_file: $ca})' \
 	"$SUITE" > "$T/staging.json"
 jq '(.checks[] | select(.stage == "health")) |= (.retries = 1 | .interval = "100ms")' \
 	"$T/staging.json" > "$T/staging-fast-compose.json"

@@ -365,6 +365,15 @@ START_TEST(test_error_masks_secrets)
 			 "f.json: checks[0].timeout: invalid duration \"***\" "
 			 "(use e.g. \"250ms\", \"5s\", \"1m\")");
 	reader_close(&r);
+
+	/* the file name and the place are never masked, only the message */
+	vd_secret_add("json");
+	reader_open(&r, "{\"timeout\": \"json\"}", "checks[0].json");
+	ck_assert_int_eq(vd_cfg_duration(&r.c, "timeout", &d), VD_ERR_CONFIG);
+	ck_assert_str_eq(r.err.msg,
+			 "f.json: checks[0].json.timeout: invalid duration \"***\" "
+			 "(use e.g. \"250ms\", \"5s\", \"1m\")");
+	reader_close(&r);
 	vd_secret_clear();
 }
 END_TEST

@@ -392,14 +392,10 @@ handler(void *cls, struct MHD_Connection *conn, const char *url,
 		return answer_text(r, MHD_HTTP_CONTENT_TOO_LARGE,
 				   "request body too large\n", NULL);
 	if (r->ready) {
+		char *body = r->body;
 		r->ready = false;
-		r->answered = true;
-		{
-			char *body = r->body;
-			r->body = NULL;
-			return answer(r, r->status, r->ctype, body, r->len,
-				      NULL);
-		}
+		r->body = NULL; /* libmicrohttpd frees it from now on */
+		return answer(r, r->status, r->ctype, body, r->len, NULL);
 	}
 	if (r->probe)
 		return MHD_YES; /* resumed without an answer: cannot happen */
@@ -450,7 +446,8 @@ vd_exp_http_start(struct vd_exp *ex, int fd)
 
 	h->ex = ex;
 	h->d = MHD_start_daemon(
-		MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
+		MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
+			MHD_USE_TURBO,
 		0, NULL, NULL, handler, h, MHD_OPTION_EXTERNAL_LOGGER, logger,
 		h, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_LIMIT,
 		(unsigned)cfg->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,

@@ -213,13 +213,17 @@ vd_exp_entry_labels(struct vd_exp_entry *e, const char *name, const char *type,
 		    const char *stage)
 {
 	struct vd_exp_out o = {NULL, 0, 0};
+	/* a name may hold an interpolated secret: labels are masked too */
+	char *mname = vd_mask(name), *mstage = vd_mask(stage);
 	vd_exp_out_puts(&o, "check=\"");
-	vd_exp_out_label_value(&o, name);
+	vd_exp_out_label_value(&o, mname);
 	vd_exp_out_puts(&o, "\",type=\"");
 	vd_exp_out_label_value(&o, type);
 	vd_exp_out_puts(&o, "\",stage=\"");
-	vd_exp_out_label_value(&o, stage);
+	vd_exp_out_label_value(&o, mstage);
 	vd_exp_out_puts(&o, "\"");
+	free(mname);
+	free(mstage);
 	free(e->labels);
 	e->labels = vd_xrealloc(o.data, o.len + 1); /* exact: 10,000 of them */
 	e->labels_len = o.len;
@@ -393,15 +397,16 @@ render_lag(struct vd_exp_out *o, const struct vd_exp_lag *lag)
 	vd_exp_out_family(o, "verdict_scheduler_lag_seconds", "summary",
 			  "Seconds from a scheduled run's due time to its "
 			  "start (quantiles over the latest runs).");
-	if (lag->n)
+	if (lag->n) {
+		/* one copy: selecting reorders, but keeps a permutation */
 		tmp = vd_xmalloc(lag->n * sizeof(double));
+		memcpy(tmp, lag->ring, lag->n * sizeof(double));
+	}
 	for (i = 0; i < 3; i++) {
 		double q = NAN;
-		if (lag->n) {
-			memcpy(tmp, lag->ring, lag->n * sizeof(double));
+		if (lag->n)
 			q = select_kth(tmp, lag->n,
 				       (size_t)(qs[i] * (double)(lag->n - 1)));
-		}
 		plain(o, "verdict_scheduler_lag_seconds", ql[i], q);
 	}
 	free(tmp);
@@ -563,7 +568,11 @@ vd_exp_render_metrics(struct vd_exp_out *o, const struct vd_exp_metrics_in *in)
 			  "1 if the latest run of every critical check "
 			  "passed (checks not run yet do not count).");
 	vd_exp_out_puts(o, "verdict_suite_success{suite=\"");
-	vd_exp_out_label_value(o, in->suite ? in->suite : "");
+	{
+		char *suite = vd_mask(in->suite ? in->suite : "");
+		vd_exp_out_label_value(o, suite);
+		free(suite);
+	}
 	vd_exp_out_puts(o, "\"} ");
 	vd_exp_out_num(o, suite_ok ? 1 : 0);
 	vd_exp_out_puts(o, "\n");

@@ -11,7 +11,8 @@ clang libclang-rt-14-dev libxml2-dev
 docker-compose python3-jsonschema
 time
 docker-registry skopeo apache2-utils
-libxml2-utils"
+libxml2-utils
+libcrypt-dev wrk"
 
 missing=""
 for p in $PKGS; do

@@ -107,7 +107,9 @@ assert_eq "prometheus: probe phases" "$(q "count(probe_http_duration_seconds{ins
 
 # the example rules: loaded, and pending on what fails
 n=100
-until curl -s "$P/api/v1/alerts" | jq -e '.data.alerts[] | select(.labels.alertname == "VerdictCheckFailing")' > /dev/null 2>&1 || [ $n -le 0 ]; do
+until curl -s "$P/api/v1/alerts" |
+	jq -e '[.data.alerts[].labels.alertname] | index("VerdictCheckFailing") and index("ProbeFailing")' > /dev/null 2>&1 ||
+	[ $n -le 0 ]; do
 	sleep 0.2
 	n=$((n - 1))
 done

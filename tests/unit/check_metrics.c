@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../../exporter/exporter_int.h"
+#include "../../probe/util.h"
 #include "unit.h"
 
 static const struct {
@@ -82,6 +83,20 @@ START_TEST(test_label_escape)
 	ck_assert_str_eq(o.data, labels[_i].want);
 	ck_assert_uint_eq(o.len, strlen(labels[_i].want));
 	free(o.data);
+}
+END_TEST
+
+/* A secret interpolated into a name never reaches a label. */
+START_TEST(test_label_masked)
+{
+	struct vd_exp_entry e;
+	memset(&e, 0, sizeof(e));
+	vd_secret_add("Sup3r-Secret-Value");
+	vd_exp_entry_labels(&e, "db-Sup3r-Secret-Value", "postgres", "main");
+	ck_assert_str_eq(e.labels,
+			 "check=\"db-***\",type=\"postgres\",stage=\"main\"");
+	free(e.labels);
+	vd_secret_clear();
 }
 END_TEST
 
@@ -377,6 +392,7 @@ metrics_suite(void)
 	tcase_add_test(tc, test_fmt_special);
 	tcase_add_loop_test(tc, test_label_escape, 0,
 			    sizeof(labels) / sizeof(labels[0]));
+	tcase_add_test(tc, test_label_masked);
 	tcase_add_test(tc, test_render);
 	tcase_add_test(tc, test_render_empty);
 	suite_add_tcase(s, tc);

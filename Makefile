@@ -155,7 +155,10 @@ $(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(BUILD)/libverdict.a
 lint:
 	clang-format --dry-run --Werror verdict.c $(LIB_SRCS) $(wildcard probe/*.h probe/*/*.h suites/*.h exporter/*.h deployer/*.h)
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
-		--suppress=missingIncludeSystem -I. verdict.c $(LIB_SRCS)
+		--suppress=missingIncludeSystem -I. \
+		--include=/usr/include/cjson/cJSON.h \
+		--include=/usr/include/x86_64-linux-gnu/sys/queue.h \
+		verdict.c $(LIB_SRCS)
 
 install: verdict
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1

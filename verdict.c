@@ -19,8 +19,8 @@
 #include "exporter/exporter.h"
 #include "suites/suite.h"
 
-#define EXIT_PASS 0
-#define EXIT_FAIL 1
+#define EXIT_PASS  0
+#define EXIT_FAIL  1
 #define EXIT_USAGE 2
 
 static const char *progname = "verdict";
@@ -31,21 +31,28 @@ usage_main(FILE *f)
 	fprintf(f,
 		"usage: verdict [--help] [--version] COMMAND [ARGS]\n"
 		"\n"
-		"Health checks, smoke tests, a Prometheus exporter and a deploy "
+		"Health checks, smoke tests, a Prometheus exporter and a "
+		"deploy "
 		"gate.\n"
 		"\n"
 		"commands:\n"
-		"  run SUITE.json       run a suite's checks; exit 0 pass, 1 fail, "
+		"  run SUITE.json       run a suite's checks; exit 0 pass, 1 "
+		"fail, "
 		"2 bad suite\n"
 		"  validate SUITE.json  check a suite file without probing\n"
-		"  serve CONFIG.json    run checks on intervals, serve /metrics and /probe\n"
+		"  serve CONFIG.json    run checks on intervals, serve "
+		"/metrics and /probe\n"
 		"  types                list the check types\n"
-		"  deploy --config F --version V  deploy, gate, promote or roll back\n"
-		"  rollback --config F [--to V]   roll back to the known-good version\n"
+		"  deploy --config F --version V  deploy, gate, promote or "
+		"roll back\n"
+		"  rollback --config F [--to V]   roll back to the known-good "
+		"version\n"
 		"  history --config F   the deployments of an environment\n"
-		"  status --config F    known-good, current and interrupted deployments\n"
+		"  status --config F    known-good, current and interrupted "
+		"deployments\n"
 		"\n"
-		"'verdict COMMAND --help' tells more. Exit codes: 0 every critical "
+		"'verdict COMMAND --help' tells more. Exit codes: 0 every "
+		"critical "
 		"check\n"
 		"passed, 1 a critical check failed, 2 usage or suite error.\n");
 }
@@ -58,7 +65,8 @@ usage_run(FILE *f)
 		"\n"
 		"Runs every check of the suite concurrently, stage by stage, "
 		"prints a report\n"
-		"and exits 0 (every critical check passed), 1 (a critical check "
+		"and exits 0 (every critical check passed), 1 (a critical "
+		"check "
 		"failed or\n"
 		"errored) or 2 (usage error or invalid suite; nothing was "
 		"probed).\n"
@@ -66,19 +74,25 @@ usage_run(FILE *f)
 		"options:\n"
 		"  -f, --format FMT      report format: text (default), json, "
 		"junit, tap, markdown\n"
-		"  -o, --output FILE     write the report to FILE as well as to "
+		"  -o, --output FILE     write the report to FILE as well as "
+		"to "
 		"stdout\n"
 		"      --only NAME|TAG   run only checks with this name or tag "
 		"(repeatable)\n"
-		"  -c, --concurrency N   checks in flight at most (default: the "
+		"  -c, --concurrency N   checks in flight at most (default: "
+		"the "
 		"suite's, else %d)\n"
-		"  -q, --quiet           text: show only checks that did not pass\n"
-		"  -v, --verbose         text: show reasons and targets of every "
+		"  -q, --quiet           text: show only checks that did not "
+		"pass\n"
+		"  -v, --verbose         text: show reasons and targets of "
+		"every "
 		"check\n"
 		"  -h, --help            this help\n"
 		"\n"
-		"Colour is used only on a terminal and never when NO_COLOR is set.\n"
-		"When GITHUB_STEP_SUMMARY is set, a Markdown summary is appended "
+		"Colour is used only on a terminal and never when NO_COLOR is "
+		"set.\n"
+		"When GITHUB_STEP_SUMMARY is set, a Markdown summary is "
+		"appended "
 		"to that file.\n",
 		VD_DEFAULT_CONCURRENCY);
 }
@@ -86,7 +100,7 @@ usage_run(FILE *f)
 struct run_ctx {
 	struct vd_run_summary sum; /* copied out of the callback */
 	bool done;
-	int signal;                /* SIGINT/SIGTERM that stopped the run */
+	int signal; /* SIGINT/SIGTERM that stopped the run */
 };
 
 /* SIGINT/SIGTERM stop a run: the loop breaks, and freeing the prober
@@ -106,7 +120,8 @@ run_done(const struct vd_run_summary *sum, void *udata)
 	struct run_ctx *ctx = udata;
 	size_t i;
 	ctx->sum = *sum;
-	ctx->sum.results = vd_xcalloc(sum->n ? sum->n : 1, sizeof(struct vd_result));
+	ctx->sum.results =
+		vd_xcalloc(sum->n ? sum->n : 1, sizeof(struct vd_result));
 	for (i = 0; i < sum->n; i++) {
 		vd_result_init(&ctx->sum.results[i]);
 		vd_result_copy(&ctx->sum.results[i], &sum->results[i]);
@@ -122,7 +137,8 @@ write_report(const struct vd_report_writer *w, const struct vd_report_in *in,
 	FILE *f = fopen(path, mode);
 	int r;
 	if (f == NULL) {
-		fprintf(stderr, "%s: %s: %s\n", progname, path, strerror(errno));
+		fprintf(stderr, "%s: %s: %s\n", progname, path,
+			strerror(errno));
 		return -1;
 	}
 	r = w->write(f, in);
@@ -147,14 +163,14 @@ static int
 cmd_run(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "format", required_argument, NULL, 'f' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "only", required_argument, NULL, 'O' },
-		{ "concurrency", required_argument, NULL, 'c' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		{"format", required_argument, NULL, 'f'},
+		{"output", required_argument, NULL, 'o'},
+		{"only", required_argument, NULL, 'O'},
+		{"concurrency", required_argument, NULL, 'c'},
+		{"quiet", no_argument, NULL, 'q'},
+		{"verbose", no_argument, NULL, 'v'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
 	};
 	const struct vd_report_writer *w = &vd_report_text;
 	const char *output = NULL, *summary;
@@ -165,7 +181,7 @@ cmd_run(int argc, char **argv)
 	struct vd_suite *suite = NULL;
 	const struct vd_check **sel = NULL;
 	struct vd_prober *prober = NULL;
-	struct vd_prober_opts popts = { 0 };
+	struct vd_prober_opts popts = {0};
 	struct vd_run *run = NULL;
 	struct run_ctx ctx;
 	struct vd_report_in in;
@@ -174,7 +190,8 @@ cmd_run(int argc, char **argv)
 	memset(&ctx, 0, sizeof(ctx));
 	argv[0] = (char *)"verdict run"; /* getopt's messages name it */
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "f:o:c:qvh", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "f:o:c:qvh", longopts, NULL)) !=
+	       -1) {
 		switch (ch) {
 		case 'f':
 			w = vd_report_find(optarg);
@@ -272,7 +289,8 @@ cmd_run(int argc, char **argv)
 		   (getenv("NO_COLOR") == NULL || *getenv("NO_COLOR") == '\0');
 	status = ctx.sum.passed ? EXIT_PASS : EXIT_FAIL;
 	if (w->write(stdout, &in) < 0 || fflush(stdout) != 0) {
-		fprintf(stderr, "%s: run: could not write the report\n", progname);
+		fprintf(stderr, "%s: run: could not write the report\n",
+			progname);
 		status = EXIT_FAIL;
 	}
 	in.color = false;
@@ -307,9 +325,11 @@ cmd_validate(int argc, char **argv)
 		fprintf(argc < 2 ? stderr : stdout,
 			"usage: verdict validate SUITE.json [...]\n"
 			"\n"
-			"Checks suite files without probing: JSON syntax, keys, "
+			"Checks suite files without probing: JSON syntax, "
+			"keys, "
 			"types, durations,\n"
-			"URLs, regular expressions, environment variables. Exit 0 "
+			"URLs, regular expressions, environment variables. "
+			"Exit 0 "
 			"when every file\n"
 			"is valid, 2 otherwise.\n");
 		return argc < 2 ? EXIT_USAGE : EXIT_PASS;
@@ -344,15 +364,15 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{ "run", cmd_run },
-	{ "validate", cmd_validate },
-	{ "types", cmd_types },
-	{ "deploy", vd_cmd_deploy },
-	{ "rollback", vd_cmd_rollback },
-	{ "history", vd_cmd_history },
-	{ "status", vd_cmd_status },
-	{ "serve", vd_cmd_serve },
-	{ NULL, NULL },
+	{"run", cmd_run},
+	{"validate", cmd_validate},
+	{"types", cmd_types},
+	{"deploy", vd_cmd_deploy},
+	{"rollback", vd_cmd_rollback},
+	{"history", vd_cmd_history},
+	{"status", vd_cmd_status},
+	{"serve", vd_cmd_serve},
+	{NULL, NULL},
 };
 
 int
@@ -371,7 +391,8 @@ main(int argc, char **argv)
 		usage_main(stdout);
 		return EXIT_PASS;
 	}
-	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+	if (strcmp(argv[1], "--version") == 0 ||
+	    strcmp(argv[1], "version") == 0) {
 		printf("verdict %s (%s)\n", VD_VERSION, curl_version());
 		return EXIT_PASS;
 	}
@@ -379,7 +400,8 @@ main(int argc, char **argv)
 		if (strcmp(c->name, argv[1]) == 0)
 			break;
 	if (c->name == NULL) {
-		fprintf(stderr, "%s: unknown command \"%s\"\n", progname, argv[1]);
+		fprintf(stderr, "%s: unknown command \"%s\"\n", progname,
+			argv[1]);
 		usage_main(stderr);
 		return EXIT_USAGE;
 	}

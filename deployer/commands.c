@@ -247,10 +247,9 @@ hist_cb(const cJSON *line, void *udata)
 	if (h->last && vd_streq(vd_dep_jstr(h->last, "deployment_id"), id)) {
 		d = h->last;
 	} else {
-		cJSON_ArrayForEach(
-			it,
-			h->list) if (vd_streq(vd_dep_jstr(it, "deployment_id"),
-					      id)) d = it;
+		cJSON_ArrayForEach(it, h->list)
+			if (vd_streq(vd_dep_jstr(it, "deployment_id"), id))
+				d = it;
 	}
 	if (d == NULL) {
 		d = cJSON_CreateObject();

@@ -150,8 +150,7 @@ walk(cJSON *node, const char *file, const char *path, struct vd_cfg_err *err)
 		node->valuestring = v;
 		return 0;
 	}
-	cJSON_ArrayForEach(it, node)
-	{
+	cJSON_ArrayForEach(it, node) {
 		if (cJSON_IsObject(node)) {
 			cJSON *o;
 			for (o = node->child; o != it; o = o->next)
@@ -536,8 +535,7 @@ parse_notify(struct vd_cfg *top, struct vd_dep_config *cfg)
 		if (cJSON_IsArray(it)) {
 			const cJSON *el;
 			size_t i = 0;
-			cJSON_ArrayForEach(el, it)
-			{
+			cJSON_ArrayForEach(el, it) {
 				char sub[640];
 				snprintf(sub, sizeof(sub), "%s[%zu]", path, i);
 				r = add_notifier(cfg, t, el, c.file, sub, c.err,
@@ -553,8 +551,7 @@ parse_notify(struct vd_cfg *top, struct vd_dep_config *cfg)
 	if (!r && (it = c.obj->child) != NULL) {
 		/* name the types we know when a key is unknown */
 		size_t i = 0;
-		cJSON_ArrayForEach(it, c.obj)
-		{
+		cJSON_ArrayForEach(it, c.obj) {
 			if (!c.taken[i]) {
 				struct vd_buf known;
 				vd_buf_init(&known, 0);
@@ -705,8 +702,7 @@ vd_dep_config_load(const char *path, struct vd_dep_config **out, char *errbuf,
 
 	/* interpolate everything but the inline suites */
 	r = 0;
-	cJSON_ArrayForEach(it, root)
-	{
+	cJSON_ArrayForEach(it, root) {
 		if (strcmp(it->string, "health") == 0 ||
 		    strcmp(it->string, "smoke") == 0)
 			continue;

@@ -119,8 +119,7 @@ recorded(const struct vd_dep_ctx *ctx, const char *nkey, const char *what,
 {
 	const cJSON *it;
 	const char *last = NULL;
-	cJSON_ArrayForEach(it, ctx->notify_log)
-	{
+	cJSON_ArrayForEach(it, ctx->notify_log) {
 		if (vd_streq(vd_dep_jstr(it, "notifier"), nkey) &&
 		    vd_streq(vd_dep_jstr(it, "what"), what) &&
 		    vd_dep_jnum(it, "step", -1) == (double)step)

@@ -88,8 +88,7 @@ vd_dep_report_markdown(FILE *f, const cJSON *rep)
 		vd_dep_jnum(rep, "duration_seconds", 0));
 
 	fputs("| step | at |\n| --- | --- |\n", f);
-	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(rep, "steps"))
-	{
+	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(rep, "steps")) {
 		fputs("| ", f);
 		md(f, vd_dep_jstr(it, "step"));
 		fputs(" | ", f);
@@ -97,8 +96,7 @@ vd_dep_report_markdown(FILE *f, const cJSON *rep)
 		fputs(" |\n", f);
 	}
 	fputc('\n', f);
-	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(rep, "hooks"))
-	{
+	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(rep, "hooks")) {
 		fputs("- hook **", f);
 		md(f, vd_dep_jstr(it, "hook"));
 		fputs("**: ", f);
@@ -107,15 +105,13 @@ vd_dep_report_markdown(FILE *f, const cJSON *rep)
 			vd_dep_jnum(it, "duration_seconds", 0));
 	}
 	gates = cJSON_GetObjectItemCaseSensitive(rep, "gates");
-	cJSON_ArrayForEach(it, gates)
-	{
+	cJSON_ArrayForEach(it, gates) {
 		fprintf(f, "\n#### %s: %s\n\n", it->string,
 			vd_streq(vd_dep_jstr(it, "verdict"), "pass") ? "pass"
 								     : "FAIL");
 		fputs("| check | status | reason |\n| --- | --- | --- |\n", f);
 		cJSON_ArrayForEach(
-			c, cJSON_GetObjectItemCaseSensitive(it, "checks"))
-		{
+			c, cJSON_GetObjectItemCaseSensitive(it, "checks")) {
 			fputs("| ", f);
 			md(f, vd_dep_jstr(c, "name"));
 			fputs(" | ", f);
@@ -130,8 +126,7 @@ vd_dep_report_markdown(FILE *f, const cJSON *rep)
 		fputs("\n| notification | event | state |\n| --- | --- | --- "
 		      "|\n",
 		      f);
-		cJSON_ArrayForEach(c, it)
-		{
+		cJSON_ArrayForEach(c, it) {
 			fputs("| ", f);
 			md(f, vd_dep_jstr(c, "notifier"));
 			fputs(" | ", f);
@@ -166,8 +161,7 @@ text(FILE *f, const cJSON *rep)
 	const cJSON *n;
 	size_t sent = 0, failed = 0;
 	cJSON_ArrayForEach(
-		n, cJSON_GetObjectItemCaseSensitive(rep, "notifications"))
-	{
+		n, cJSON_GetObjectItemCaseSensitive(rep, "notifications")) {
 		if (vd_streq(vd_dep_jstr(n, "state"), "sent"))
 			sent++;
 		else

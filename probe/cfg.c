@@ -37,9 +37,9 @@ vd_cfg_release(struct vd_cfg *c)
 	c->taken = NULL;
 }
 
-static int verror_at(struct vd_cfg_err *err, const char *file,
-		     const char *path, const char *key, const char *fmt,
-		     va_list ap) __attribute__((format(printf, 5, 0)));
+static int verror_at(struct vd_cfg_err *err, const char *file, const char *path,
+		     const char *key, const char *fmt, va_list ap)
+	__attribute__((format(printf, 5, 0)));
 
 /* Messages quote values ("invalid duration \"...\""), and a value may come
  * from a secret variable: they are masked like every other output. */
@@ -65,8 +65,8 @@ verror_at(struct vd_cfg_err *err, const char *file, const char *path,
 	else
 		snprintf(where, sizeof(where), "%s", path ? path : "");
 	if (*where)
-		snprintf(err->msg, sizeof(err->msg), "%.200s%s%.400s: %.400s", file,
-			 *file ? ": " : "", where, msg);
+		snprintf(err->msg, sizeof(err->msg), "%.200s%s%.400s: %.400s",
+			 file, *file ? ": " : "", where, msg);
 	else
 		snprintf(err->msg, sizeof(err->msg), "%.200s%s%.700s", file,
 			 *file ? ": " : "", msg);
@@ -181,9 +181,9 @@ vd_cfg_int(struct vd_cfg *c, const char *key, long min, long max, long *out)
 		l = strtol(s, &end, 10);
 		if (*s == '\0' || *end != '\0' || errno != 0 ||
 		    !(isdigit((unsigned char)*s) || *s == '-'))
-			return vd_cfg_error(c, key,
-					    "expected an integer, got \"%.60s\"",
-					    s);
+			return vd_cfg_error(
+				c, key, "expected an integer, got \"%.60s\"",
+				s);
 		v = (double)l;
 	} else if (!cJSON_IsNumber(it)) {
 		return vd_cfg_error(c, key, "expected an integer, got %s",
@@ -226,10 +226,10 @@ vd_cfg_size(struct vd_cfg *c, const char *key, size_t *out)
 	if (it == NULL)
 		return 0;
 	if (cJSON_IsNumber(it)) {
-		if (it->valuedouble < 0 || it->valuedouble != floor(it->valuedouble) ||
+		if (it->valuedouble < 0 ||
+		    it->valuedouble != floor(it->valuedouble) ||
 		    it->valuedouble > 1e15)
-			return vd_cfg_error(c, key,
-					    "expected a size in bytes");
+			return vd_cfg_error(c, key, "expected a size in bytes");
 		*out = (size_t)it->valuedouble;
 		return 0;
 	}
@@ -269,7 +269,8 @@ vd_cfg_strlist(struct vd_cfg *c, const char *key, char ***out, size_t *n)
 		return 0;
 	}
 	if (!cJSON_IsArray(it))
-		return vd_cfg_error(c, key, "expected a list of strings, got %s",
+		return vd_cfg_error(c, key,
+				    "expected a list of strings, got %s",
 				    json_type_name(it));
 	cnt = (size_t)cJSON_GetArraySize(it);
 	list = vd_xcalloc(cnt ? cnt : 1, sizeof(*list));

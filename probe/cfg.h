@@ -25,12 +25,12 @@ struct vd_cfg_err {
  */
 struct vd_cfg {
 	const cJSON *obj;
-	char path[512];       /* "checks[3].expect" */
-	const char *file;     /* "staging.json" (basename for messages) */
+	char path[512];	  /* "checks[3].expect" */
+	const char *file; /* "staging.json" (basename for messages) */
 	struct vd_cfg_err *err;
-	bool *taken;          /* one per member of obj */
+	bool *taken; /* one per member of obj */
 	size_t nmembers;
-	const cJSON *own;     /* if set, only leftovers present here are refused */
+	const cJSON *own; /* if set, only leftovers present here are refused */
 };
 
 /* Starts reading obj (must be an object) at path. */
@@ -57,14 +57,15 @@ bool vd_cfg_has(const struct vd_cfg *c, const char *key);
  */
 int vd_cfg_str(struct vd_cfg *c, const char *key, bool required, char **out);
 int vd_cfg_bool(struct vd_cfg *c, const char *key, bool *out);
-int vd_cfg_int(struct vd_cfg *c, const char *key, long min, long max, long *out);
+int vd_cfg_int(struct vd_cfg *c, const char *key, long min, long max,
+	       long *out);
 int vd_cfg_duration(struct vd_cfg *c, const char *key, double *out);
 int vd_cfg_size(struct vd_cfg *c, const char *key, size_t *out);
 /* A list of strings (a single string is accepted as a list of one). */
 int vd_cfg_strlist(struct vd_cfg *c, const char *key, char ***out, size_t *n);
 /* A JSON object of string values: header maps and the like. */
-int vd_cfg_strmap(struct vd_cfg *c, const char *key, char ***keys,
-		  char ***vals, size_t *n);
+int vd_cfg_strmap(struct vd_cfg *c, const char *key, char ***keys, char ***vals,
+		  size_t *n);
 /* Opens key as a nested object. Returns 1 if present, 0 if absent,
  * VD_ERR_CONFIG if it is not an object. child must be released. */
 int vd_cfg_child(struct vd_cfg *c, const char *key, struct vd_cfg *child);

@@ -26,10 +26,10 @@
  * an HTTPS check). Entries live as long as the prober.
  */
 struct ca_store {
-	char *path;         /* the CA file */
-	X509_STORE *store;  /* NULL: could not be loaded */
-	struct stat st;     /* of path when it was (re)loaded */
-	double checked;     /* ev_now of the last stat(), seconds */
+	char *path;	   /* the CA file */
+	X509_STORE *store; /* NULL: could not be loaded */
+	struct stat st;	   /* of path when it was (re)loaded */
+	double checked;	   /* ev_now of the last stat(), seconds */
 	struct ca_store *next;
 };
 
@@ -43,7 +43,7 @@ struct vd_curl {
 	int running;
 	bool in_action; /* inside curl_multi_socket_action */
 	struct ca_store *cas;
-	char *default_ca;   /* libcurl's built-in CA bundle, or NULL */
+	char *default_ca; /* libcurl's built-in CA bundle, or NULL */
 };
 
 struct sock {
@@ -69,7 +69,8 @@ check_done(struct vd_curl *vc)
 		struct xfer *x = NULL;
 		if (msg->msg != CURLMSG_DONE)
 			continue;
-		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
+				  (char **)&x);
 		if (x == NULL || x->done)
 			continue;
 		x->done = true;
@@ -273,7 +274,8 @@ vd_curl_timings(CURL *easy, struct vd_result *res)
 	double ready;
 
 	res->timings[VD_PHASE_RESOLVE] = dns;
-	res->timings[VD_PHASE_CONNECT] = conn >= dns && conn > 0 ? conn - dns : -1;
+	res->timings[VD_PHASE_CONNECT] =
+		conn >= dns && conn > 0 ? conn - dns : -1;
 	res->timings[VD_PHASE_TLS] = app > 0 && app >= conn ? app - conn : -1;
 	ready = app > 0 ? app : conn;
 	res->timings[VD_PHASE_FIRST_BYTE] =

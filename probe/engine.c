@@ -32,7 +32,7 @@ struct vd_probe {
 	int attempts;
 	double first_start; /* ev_now of the first attempt */
 	ev_timer deadline;
-	ev_timer reap;  /* zero-delay: cancel() runs from a clean stack */
+	ev_timer reap; /* zero-delay: cancel() runs from a clean stack */
 	ev_timer retry;
 	TAILQ_ENTRY(vd_probe) qlink;
 	LIST_ENTRY(vd_probe) alink;
@@ -141,7 +141,8 @@ deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	pr->att.timed_out = true;
 	vd_format_duration(pr->check->timeout, d, sizeof(d));
 	if (pr->check->type->timeout_detail)
-		pr->check->type->timeout_detail(&pr->att, detail, sizeof(detail));
+		pr->check->type->timeout_detail(&pr->att, detail,
+						sizeof(detail));
 	vd_attempt_finish(&pr->att, VD_STATUS_ERROR, VD_REASON_TIMEOUT,
 			  "timeout after %s%s%s%s", d, *detail ? " (" : "",
 			  detail, *detail ? ")" : "");
@@ -282,8 +283,8 @@ vd_attempt_remaining(const struct vd_attempt *att)
 }
 
 struct vd_probe *
-vd_probe_start(struct vd_prober *p, const struct vd_check *chk,
-	       vd_probe_cb *cb, void *udata)
+vd_probe_start(struct vd_prober *p, const struct vd_check *chk, vd_probe_cb *cb,
+	       void *udata)
 {
 	struct vd_probe *pr = vd_xcalloc(1, sizeof(*pr));
 	pr->prober = p;

@@ -25,18 +25,18 @@ struct vd_http_req {
 	CURL *easy;
 	struct curl_slist *slist;
 	struct curl_slist *connect_to; /* tls.server_name: where to connect */
-	char *body;             /* request body, alive until the end */
+	char *body;		       /* request body, alive until the end */
 	vd_http_req_cb *cb;
 	void *udata;
 	size_t max_body;
 	size_t hdr_bytes;
-	struct vd_buf hdr_text;  /* the last response's header lines, each
-				  * as "name\0 value\0"; resp.hdrs points
-				  * into it once the transfer is done */
+	struct vd_buf hdr_text; /* the last response's header lines, each
+				 * as "name\0 value\0"; resp.hdrs points
+				 * into it once the transfer is done */
 	size_t hdr_count;
 	bool tls_verify; /* verification asked for */
 	bool got_status; /* a status line arrived */
-	char **visited;  /* URLs answered, to tell a loop from a chain */
+	char **visited;	 /* URLs answered, to tell a loop from a chain */
 	size_t nvisited;
 	long max_visited;
 	struct vd_http_resp resp;
@@ -174,10 +174,10 @@ detail_facts(struct vd_http_req *req, CURL *easy, struct vd_result *res)
 	static const struct {
 		long v;
 		double num;
-	} versions[] = { { CURL_HTTP_VERSION_1_0, 1.0 },
-			 { CURL_HTTP_VERSION_1_1, 1.1 },
-			 { CURL_HTTP_VERSION_2_0, 2 },
-			 { CURL_HTTP_VERSION_3, 3 } };
+	} versions[] = {{CURL_HTTP_VERSION_1_0, 1.0},
+			{CURL_HTTP_VERSION_1_1, 1.1},
+			{CURL_HTTP_VERSION_2_0, 2},
+			{CURL_HTTP_VERSION_3, 3}};
 	for (i = 0; i < 4; i++)
 		if (req->resp.http_version == versions[i].v)
 			vd_result_fact_num(res, "http_version",
@@ -224,7 +224,8 @@ done_cb(CURL *easy, CURLcode code, void *udata)
 	curl_easy_getinfo(easy, CURLINFO_OS_ERRNO, &req->resp.os_errno);
 	vd_curl_timings(easy, res);
 	if (req->resp.status)
-		vd_result_fact_num(res, "http_status", (double)req->resp.status);
+		vd_result_fact_num(res, "http_status",
+				   (double)req->resp.status);
 	if (req->resp.redirects)
 		vd_result_fact_num(res, "http_redirects",
 				   (double)req->resp.redirects);
@@ -267,7 +268,8 @@ use_server_name(struct vd_http_req *req, const char *url, const char *name)
 		free(line);
 		if (req->connect_to == NULL)
 			abort();
-		curl_easy_setopt(req->easy, CURLOPT_CONNECT_TO, req->connect_to);
+		curl_easy_setopt(req->easy, CURLOPT_CONNECT_TO,
+				 req->connect_to);
 		curl_easy_setopt(req->easy, CURLOPT_URL, named);
 	}
 	curl_free(scheme);
@@ -457,7 +459,8 @@ vd_http_req_failed(struct vd_attempt *att, const struct vd_http_req *req)
 	switch (r->code) {
 	case CURLE_COULDNT_CONNECT:
 		if (r->os_errno == ECONNREFUSED) {
-			vd_attempt_finish(att, VD_STATUS_ERROR, VD_REASON_REFUSED,
+			vd_attempt_finish(att, VD_STATUS_ERROR,
+					  VD_REASON_REFUSED,
 					  "connection refused");
 			return true;
 		}
@@ -474,12 +477,11 @@ vd_http_req_failed(struct vd_attempt *att, const struct vd_http_req *req)
 	case CURLE_PARTIAL_FILE:
 	case CURLE_RECV_ERROR:
 		if (r->status) {
-			vd_attempt_finish(att, VD_STATUS_ERROR,
-					  VD_REASON_PROTOCOL,
-					  "connection broken after status %ld "
-					  "and %zu body bytes: %s",
-					  r->status, r->body_bytes,
-					  curl_detail(r));
+			vd_attempt_finish(
+				att, VD_STATUS_ERROR, VD_REASON_PROTOCOL,
+				"connection broken after status %ld "
+				"and %zu body bytes: %s",
+				r->status, r->body_bytes, curl_detail(r));
 			return true;
 		}
 		break;

@@ -20,7 +20,7 @@
 enum {
 	VD_OK = 0,
 	VD_ERR_CONFIG = -1, /* a suite/config file is invalid */
-	VD_ERR_IO = -2,     /* a file could not be read or written */
+	VD_ERR_IO = -2,	    /* a file could not be read or written */
 	VD_ERR_SYSTEM = -3, /* a system call failed (see errno) */
 	VD_ERR_USAGE = -4,  /* bad command line */
 };
@@ -30,7 +30,7 @@ const char *vd_strerror(int err);
 
 enum vd_status {
 	VD_STATUS_PASS = 0,
-	VD_STATUS_FAIL,    /* the target answered, the answer is wrong */
+	VD_STATUS_FAIL,	   /* the target answered, the answer is wrong */
 	VD_STATUS_ERROR,   /* no answer to judge (timeout, refused, ...) */
 	VD_STATUS_SKIPPED, /* not run: an earlier stage failed */
 };
@@ -46,19 +46,19 @@ enum vd_reason {
 	VD_REASON_TIMEOUT,
 	VD_REASON_DNS,
 	VD_REASON_REFUSED,
-	VD_REASON_CONNECT, /* other connect failures: unreachable, reset */
-	VD_REASON_TLS,     /* handshake or certificate problem */
-	VD_REASON_PROTOCOL, /* malformed answer, reset mid-body, too large */
-	VD_REASON_STATUS,  /* unexpected status code */
-	VD_REASON_BODY,    /* body_contains / body_regex / json mismatch */
-	VD_REASON_HEADER,  /* header expectation not met */
-	VD_REASON_SLOW,    /* answered, but slower than max_time */
-	VD_REASON_REDIRECT, /* redirect loop or too many redirects */
-	VD_REASON_AUTH,    /* authentication refused */
+	VD_REASON_CONNECT,     /* other connect failures: unreachable, reset */
+	VD_REASON_TLS,	       /* handshake or certificate problem */
+	VD_REASON_PROTOCOL,    /* malformed answer, reset mid-body, too large */
+	VD_REASON_STATUS,      /* unexpected status code */
+	VD_REASON_BODY,	       /* body_contains / body_regex / json mismatch */
+	VD_REASON_HEADER,      /* header expectation not met */
+	VD_REASON_SLOW,	       /* answered, but slower than max_time */
+	VD_REASON_REDIRECT,    /* redirect loop or too many redirects */
+	VD_REASON_AUTH,	       /* authentication refused */
 	VD_REASON_UNAVAILABLE, /* up but not serving: starting, full, loading */
-	VD_REASON_VALUE,   /* a query/command returned the wrong value */
-	VD_REASON_POLICY,  /* security header, CORS or file policy finding */
-	VD_REASON_SKIPPED, /* an earlier stage failed */
+	VD_REASON_VALUE,       /* a query/command returned the wrong value */
+	VD_REASON_POLICY,   /* security header, CORS or file policy finding */
+	VD_REASON_SKIPPED,  /* an earlier stage failed */
 	VD_REASON_INTERNAL, /* verdict itself could not run the check */
 	VD_REASON_COUNT
 };
@@ -97,19 +97,20 @@ enum vd_fact_kind { VD_FACT_STR, VD_FACT_NUM, VD_FACT_BOOL };
 struct vd_fact {
 	char *key;
 	enum vd_fact_kind kind;
-	char *str; /* VD_FACT_STR */
+	char *str;  /* VD_FACT_STR */
 	double num; /* VD_FACT_NUM */
-	bool b;     /* VD_FACT_BOOL */
+	bool b;	    /* VD_FACT_BOOL */
 };
 
 struct vd_result {
 	enum vd_status status;
 	enum vd_reason reason_kind;
-	char *reason;    /* one line, secrets masked; "" for a plain pass */
-	int attempts;    /* attempts made, >= 1 unless skipped */
-	double started;  /* unix time (seconds) the first attempt began */
+	char *reason;	 /* one line, secrets masked; "" for a plain pass */
+	int attempts;	 /* attempts made, >= 1 unless skipped */
+	double started;	 /* unix time (seconds) the first attempt began */
 	double duration; /* seconds, first attempt start to last attempt end */
-	double timings[VD_PHASE_COUNT]; /* seconds, last attempt; < 0: unknown */
+	double timings[VD_PHASE_COUNT]; /* seconds, last attempt; < 0: unknown
+					 */
 	struct vd_fact *facts;
 	size_t nfacts;
 	size_t facts_cap;
@@ -121,18 +122,20 @@ void vd_result_clear(struct vd_result *res);
 /* Deep copy; dst must be initialised (its old contents are cleared). */
 void vd_result_copy(struct vd_result *dst, const struct vd_result *src);
 /* Setting a key that exists replaces its value. Strings are masked. */
-void vd_result_fact_str(struct vd_result *res, const char *key, const char *val);
+void vd_result_fact_str(struct vd_result *res, const char *key,
+			const char *val);
 void vd_result_fact_num(struct vd_result *res, const char *key, double val);
 void vd_result_fact_bool(struct vd_result *res, const char *key, bool val);
 /* Returns the fact or NULL. */
-const struct vd_fact *vd_result_fact(const struct vd_result *res, const char *key);
+const struct vd_fact *vd_result_fact(const struct vd_result *res,
+				     const char *key);
 
 /* TLS options, meaning the same on every check that speaks TLS. */
 struct vd_tls_opts {
-	bool verify;       /* default true */
-	char *ca_file;     /* NULL: system store */
+	bool verify;	   /* default true */
+	char *ca_file;	   /* NULL: system store */
 	char *cert_file;   /* client certificate */
-	char *key_file;    /* client key */
+	char *key_file;	   /* client key */
 	char *server_name; /* SNI / name to verify; NULL: from the target */
 };
 
@@ -142,21 +145,21 @@ struct vd_cfg;
 struct vd_check {
 	char *name;
 	const struct vd_check_type *type;
-	char *stage;       /* stage name */
+	char *stage;	      /* stage name */
 	unsigned stage_index; /* stages run in order of first use */
-	bool critical;     /* false: a warning, never fails the run */
+	bool critical;	      /* false: a warning, never fails the run */
 	char **tags;
 	size_t ntags;
-	double timeout;    /* seconds, per attempt */
-	int retries;       /* extra attempts after the first */
-	double interval;   /* seconds between attempts */
-	double every;      /* seconds between scheduled runs (serve); 0: default */
-	size_t max_body;   /* bytes read from a peer at most */
+	double timeout;	 /* seconds, per attempt */
+	int retries;	 /* extra attempts after the first */
+	double interval; /* seconds between attempts */
+	double every; /* seconds between scheduled runs (serve); 0: default */
+	size_t max_body; /* bytes read from a peer at most */
 	struct vd_tls_opts tls;
-	char *target;      /* what is probed, for people; secrets masked */
-	void *conf;        /* the type's parsed configuration */
-	bool detail;       /* record the detail facts below too (costs CPU;
-			    * the exporter's /probe sets it) */
+	char *target; /* what is probed, for people; secrets masked */
+	void *conf;   /* the type's parsed configuration */
+	bool detail;  /* record the detail facts below too (costs CPU;
+		       * the exporter's /probe sets it) */
 };
 
 /* Frees a check and everything it owns; NULL does nothing. */
@@ -221,8 +224,8 @@ struct vd_attempt {
 	struct vd_prober *prober;
 	const struct vd_check *check;
 	struct vd_result *result; /* the type may set timings and facts */
-	void *data;               /* the type's state, freed by cancel */
-	double start;             /* ev_now() at start */
+	void *data;		  /* the type's state, freed by cancel */
+	double start;		  /* ev_now() at start */
 	bool finished;
 	bool timed_out;
 };
@@ -279,9 +282,9 @@ struct vd_run_summary {
 	const struct vd_check *const *checks;
 	struct vd_result *results; /* results[i] belongs to checks[i] */
 	size_t n;
-	double started;  /* unix time */
+	double started;	 /* unix time */
 	double duration; /* seconds */
-	bool passed;     /* every critical check passed */
+	bool passed;	 /* every critical check passed */
 };
 
 typedef void vd_run_cb(const struct vd_run_summary *sum, void *udata);

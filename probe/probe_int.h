@@ -36,7 +36,8 @@ struct vd_curl *vd_curl_get(struct vd_prober *p);
  * signals, our own timeouts off. */
 void vd_curl_easy_defaults(CURL *easy);
 /* Starts a transfer. Returns 0 or VD_ERR_SYSTEM. */
-int vd_curl_add(struct vd_curl *vc, CURL *easy, vd_curl_done_cb *cb, void *udata);
+int vd_curl_add(struct vd_curl *vc, CURL *easy, vd_curl_done_cb *cb,
+		void *udata);
 /* Stops a transfer without calling its callback. Safe for a handle that
  * is already done. Does not clean up the easy handle. */
 void vd_curl_remove(struct vd_curl *vc, CURL *easy);
@@ -110,31 +111,31 @@ struct vd_http_hdr {
 
 struct vd_http_req_opts {
 	const char *url;
-	const char *method;        /* NULL: GET */
-	char *const *hdr_names;    /* request headers */
+	const char *method;	/* NULL: GET */
+	char *const *hdr_names; /* request headers */
 	char *const *hdr_values;
 	size_t nhdrs;
-	const char *body;          /* NULL: none */
+	const char *body; /* NULL: none */
 	size_t body_len;
 	bool follow_redirects;
 	long max_redirects;
 	const struct vd_tls_opts *tls;
-	size_t max_body;           /* bytes kept at most; more stops the read */
-	const char *userpwd;       /* "user:password" for basic auth, or NULL */
+	size_t max_body;     /* bytes kept at most; more stops the read */
+	const char *userpwd; /* "user:password" for basic auth, or NULL */
 };
 
 struct vd_http_resp {
-	CURLcode code;             /* CURLE_OK, or why the transfer stopped */
+	CURLcode code; /* CURLE_OK, or why the transfer stopped */
 	char errbuf[CURL_ERROR_SIZE];
 	long os_errno;
-	long status;               /* 0: no response */
-	long http_version;         /* CURL_HTTP_VERSION_* */
+	long status;	   /* 0: no response */
+	long http_version; /* CURL_HTTP_VERSION_* */
 	long redirects;
-	struct vd_http_hdr *hdrs;  /* headers of the last response */
+	struct vd_http_hdr *hdrs; /* headers of the last response */
 	size_t nhdrs;
-	struct vd_buf body;        /* up to max_body bytes */
-	size_t body_bytes;         /* bytes received (kept or not) */
-	bool truncated;            /* max_body reached; the read stopped */
+	struct vd_buf body; /* up to max_body bytes */
+	size_t body_bytes;  /* bytes received (kept or not) */
+	bool truncated;	    /* max_body reached; the read stopped */
 };
 
 struct vd_http_req;
@@ -155,8 +156,7 @@ void vd_http_req_free(struct vd_http_req *req);
 const struct vd_http_resp *vd_http_req_resp(const struct vd_http_req *req);
 /* Where a request in flight stands, for a timeout's reason ("connecting",
  * "waiting for the response", "reading the body, 512 bytes received"). */
-void vd_http_req_progress(const struct vd_http_req *req, char *buf,
-			  size_t len);
+void vd_http_req_progress(const struct vd_http_req *req, char *buf, size_t len);
 /* The last value of header name (case-insensitive), or NULL. */
 const char *vd_http_resp_header(const struct vd_http_resp *resp,
 				const char *name);

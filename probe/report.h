@@ -12,10 +12,10 @@
 #include "probe.h"
 
 struct vd_report_in {
-	const char *suite;        /* suite name */
+	const char *suite; /* suite name */
 	const struct vd_run_summary *sum;
-	bool color;               /* text: ANSI colours (TTY and no NO_COLOR) */
-	int verbosity;            /* text: -1 quiet, 0 normal, 1 verbose */
+	bool color;    /* text: ANSI colours (TTY and no NO_COLOR) */
+	int verbosity; /* text: -1 quiet, 0 normal, 1 verbose */
 };
 
 struct vd_report_writer {

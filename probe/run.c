@@ -16,7 +16,7 @@ struct run_slot {
 
 struct vd_run {
 	struct vd_prober *prober;
-	struct run_slot *slots;   /* probe udata, one per check */
+	struct run_slot *slots; /* probe udata, one per check */
 	const struct vd_check *const *checks;
 	size_t n;
 	struct vd_result *results;
@@ -24,13 +24,13 @@ struct vd_run {
 	vd_run_cb *cb;
 	vd_run_progress_cb *progress;
 	void *udata;
-	unsigned stage;      /* current stage index */
+	unsigned stage; /* current stage index */
 	unsigned nstages;
-	size_t pending;      /* probes in flight in this stage */
-	char *blocker;       /* "stage 'health' failed (backend-health)" */
+	size_t pending;	     /* probes in flight in this stage */
+	char *blocker;	     /* "stage 'health' failed (backend-health)" */
 	double started_mono; /* ev_now */
 	double started_unix;
-	ev_timer done;       /* zero-delay: cb runs from a clean stack */
+	ev_timer done; /* zero-delay: cb runs from a clean stack */
 	bool finished;
 };
 
@@ -48,8 +48,8 @@ probe_done(const struct vd_check *chk, const struct vd_result *res, void *udata)
 	if (run->progress)
 		run->progress(chk, &run->results[i], run->udata);
 	if (chk->critical && res->status != VD_STATUS_PASS && !run->blocker)
-		run->blocker = vd_xasprintf("stage '%s' failed (%s)", chk->stage,
-					    chk->name);
+		run->blocker = vd_xasprintf("stage '%s' failed (%s)",
+					    chk->stage, chk->name);
 	if (--run->pending == 0) {
 		run->stage++;
 		advance(run);
@@ -101,9 +101,8 @@ advance(struct vd_run *run)
 				continue;
 			}
 			run->pending++;
-			run->probes[i] = vd_probe_start(run->prober, chk,
-							probe_done,
-							&run->slots[i]);
+			run->probes[i] = vd_probe_start(
+				run->prober, chk, probe_done, &run->slots[i]);
 		}
 		if (run->pending)
 			return;

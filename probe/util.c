@@ -386,12 +386,13 @@ vd_mask_url(const char *url)
 bool
 vd_header_is_secret(const char *name)
 {
-	static const char *const words[] = { "authorization", "cookie", "token",
-		"secret", "key", "password", "passwd", "auth", NULL };
+	static const char *const words[] = {
+		"authorization", "cookie", "token", "secret", "key",
+		"password",	 "passwd", "auth",  NULL};
 	char low[128];
 	size_t i;
 
-	for (i = 0; name[i] && i < sizeof(low) - 1; i++)
+	for (i = 0; i < sizeof(low) - 1 && name[i]; i++)
 		low[i] = (char)tolower((unsigned char)name[i]);
 	low[i] = '\0';
 	for (i = 0; words[i]; i++)

@@ -20,7 +20,8 @@ char *vd_xstrdup(const char *s);
 char *vd_xstrdup_null(const char *s);
 char *vd_xstrndup(const char *s, size_t n);
 char *vd_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-char *vd_xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+char *vd_xvasprintf(const char *fmt, va_list ap)
+	__attribute__((format(printf, 1, 0)));
 /* Wipes then frees a string holding a secret; NULL does nothing. */
 void vd_free_secret(char *s);
 
@@ -41,7 +42,8 @@ void vd_buf_reset(struct vd_buf *b);
 /* Returns the number of bytes stored (less than n when capped). */
 size_t vd_buf_append(struct vd_buf *b, const void *p, size_t n);
 void vd_buf_puts(struct vd_buf *b, const char *s);
-void vd_buf_printf(struct vd_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void vd_buf_printf(struct vd_buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 /* Hands the string to the caller; b is left empty and needs no free. */
 char *vd_buf_steal(struct vd_buf *b);
 

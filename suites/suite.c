@@ -58,11 +58,11 @@ vd_json_strip_comments(char *t, size_t len)
 static bool
 name_is_secret(const char *name)
 {
-	static const char *const words[] = { "PASS", "SECRET", "TOKEN", "KEY",
-		"CREDENTIAL", "AUTH", NULL };
+	static const char *const words[] = {
+		"PASS", "SECRET", "TOKEN", "KEY", "CREDENTIAL", "AUTH", NULL};
 	char up[256];
 	size_t i;
-	for (i = 0; name[i] && i < sizeof(up) - 1; i++)
+	for (i = 0; i < sizeof(up) - 1 && name[i]; i++)
 		up[i] = (char)toupper((unsigned char)name[i]);
 	up[i] = '\0';
 	for (i = 0; words[i]; i++)
@@ -111,7 +111,8 @@ vd_interpolate(const char *s, char *missing, size_t missing_len)
 		 * starting with a digit */
 		bad = nlen == 0 || isdigit((unsigned char)name[0]);
 		for (size_t i = 0; i < nlen; i++)
-			if (!(isalnum((unsigned char)name[i]) || name[i] == '_'))
+			if (!(isalnum((unsigned char)name[i]) ||
+			      name[i] == '_'))
 				bad = true;
 		if (bad) {
 			snprintf(missing, missing_len,
@@ -173,8 +174,9 @@ walk(cJSON *node, const char *file, const char *path, struct vd_cfg_err *err)
 			for (o = node->child; o != it; o = o->next)
 				if (strcmp(o->string, it->string) == 0) {
 					if (*path)
-						snprintf(sub, sizeof(sub), "%s.%s",
-							 path, it->string);
+						snprintf(sub, sizeof(sub),
+							 "%s.%s", path,
+							 it->string);
 					else
 						snprintf(sub, sizeof(sub), "%s",
 							 it->string);
@@ -182,7 +184,8 @@ walk(cJSON *node, const char *file, const char *path, struct vd_cfg_err *err)
 							       "duplicate key");
 				}
 			if (*path)
-				snprintf(sub, sizeof(sub), "%s.%s", path, it->string);
+				snprintf(sub, sizeof(sub), "%s.%s", path,
+					 it->string);
 			else
 				snprintf(sub, sizeof(sub), "%s", it->string);
 			if (walk(it, file, sub, err) < 0)
@@ -313,7 +316,8 @@ parse_check(struct vd_suite *s, const cJSON *own, const cJSON *defaults,
 				 "must be 1-200 characters without control "
 				 "characters");
 	if (!r) {
-		/* the check is not in s->checks yet: look it up as if it were */
+		/* the check is not in s->checks yet: look it up as if it were
+		 */
 		s->checks[s->nchecks] = chk;
 		i = name_set_add(names, s->checks, chk->name, s->nchecks);
 		s->checks[s->nchecks] = NULL;
@@ -333,9 +337,10 @@ parse_check(struct vd_suite *s, const cJSON *own, const cJSON *defaults,
 			for (i = 0; vd_check_types[i]; i++)
 				vd_buf_printf(&known, "%s%s", i ? ", " : "",
 					      vd_check_types[i]->name);
-			r = vd_cfg_error(&c, "type",
-					 "unknown check type \"%s\" (known: %s)",
-					 type, known.data);
+			r = vd_cfg_error(
+				&c, "type",
+				"unknown check type \"%s\" (known: %s)", type,
+				known.data);
 			vd_buf_free(&known);
 		}
 	}
@@ -434,7 +439,7 @@ vd_suite_parse(const char *text, size_t len, const char *name,
 	       const struct vd_suite_load_opts *opts, struct vd_suite **out,
 	       char *errbuf, size_t errlen)
 {
-	struct vd_cfg_err err = { .set = false };
+	struct vd_cfg_err err = {.set = false};
 	struct vd_suite *s = NULL;
 	struct vd_cfg c;
 	const cJSON *checks, *defaults, *it;
@@ -475,7 +480,8 @@ vd_suite_parse(const char *text, size_t len, const char *name,
 	}
 	free(copy);
 	if (!cJSON_IsObject(s->root)) {
-		vd_cfg_error_at(&err, name, "", "expected a JSON object at the top");
+		vd_cfg_error_at(&err, name, "",
+				"expected a JSON object at the top");
 		r = VD_ERR_CONFIG;
 		goto out;
 	}
@@ -526,8 +532,9 @@ vd_suite_parse(const char *text, size_t len, const char *name,
 
 		s->checks = vd_xcalloc(n ? n : 1, sizeof(*s->checks));
 		if (defaults)
-			dused = vd_xcalloc((size_t)cJSON_GetArraySize(defaults) + 1,
-					   sizeof(bool));
+			dused = vd_xcalloc(
+				(size_t)cJSON_GetArraySize(defaults) + 1,
+				sizeof(bool));
 		name_set_init(&names, n);
 		i = 0;
 		cJSON_ArrayForEach(it, checks) {
@@ -545,7 +552,8 @@ vd_suite_parse(const char *text, size_t len, const char *name,
 		cJSON_ArrayForEach(it, defaults) {
 			if (!dused[i++]) {
 				char p[300];
-				snprintf(p, sizeof(p), "defaults.%s", it->string);
+				snprintf(p, sizeof(p), "defaults.%s",
+					 it->string);
 				r = vd_cfg_error_at(&err, name, p,
 						    "not used by any check "
 						    "(unknown key?)");
@@ -587,7 +595,8 @@ vd_suite_load(const char *path, const struct vd_suite_load_opts *opts,
 			break;
 	}
 	if (ferror(f)) {
-		snprintf(err, errlen, "%s: read error: %s", path, strerror(errno));
+		snprintf(err, errlen, "%s: read error: %s", path,
+			 strerror(errno));
 		fclose(f);
 		vd_buf_free(&b);
 		return VD_ERR_IO;

@@ -15,13 +15,13 @@
 
 struct vd_suite {
 	char *name;
-	char *path;              /* as given */
+	char *path; /* as given */
 	struct vd_check **checks;
 	size_t nchecks;
-	char **stages;           /* in order of first use */
+	char **stages; /* in order of first use */
 	size_t nstages;
-	unsigned concurrency;    /* "concurrency" key; 0: not set */
-	cJSON *root;             /* the interpolated document, for extra keys */
+	unsigned concurrency; /* "concurrency" key; 0: not set */
+	cJSON *root;	      /* the interpolated document, for extra keys */
 };
 
 struct vd_suite_load_opts {

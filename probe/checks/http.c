@@ -19,13 +19,13 @@ enum hdr_rule { HDR_PRESENT, HDR_ABSENT, HDR_EQUALS, HDR_CONTAINS, HDR_REGEX };
 struct hdr_expect {
 	char *name;
 	enum hdr_rule rule;
-	char *value;     /* equals / contains / the regex source */
+	char *value; /* equals / contains / the regex source */
 	regex_t re;
 };
 
 struct json_expect {
-	char *path;      /* dotted: "checks.db", "items.0.id" */
-	cJSON *value;    /* expected scalar */
+	char *path;   /* dotted: "checks.db", "items.0.id" */
+	cJSON *value; /* expected scalar */
 };
 
 struct http_conf {
@@ -37,9 +37,9 @@ struct http_conf {
 	size_t body_len;
 	bool follow_redirects;
 	long max_redirects;
-	char *userpwd;   /* basic auth, from the environment */
+	char *userpwd; /* basic auth, from the environment */
 	/* expectations */
-	char **status;   /* "200", "2xx", ...; NULL: 2xx */
+	char **status; /* "200", "2xx", ...; NULL: 2xx */
 	size_t nstatus;
 	char **body_contains;
 	size_t nbody_contains;
@@ -118,16 +118,18 @@ parse_status(struct vd_cfg *c, struct http_conf *hc)
 	} else if (cJSON_IsArray(it) && cJSON_GetArraySize(it) > 0) {
 		n = (size_t)cJSON_GetArraySize(it);
 	} else {
-		return vd_cfg_error(c, "status",
-				    "expected an integer, a class like \"2xx\", "
-				    "or a list of them");
+		return vd_cfg_error(
+			c, "status",
+			"expected an integer, a class like \"2xx\", "
+			"or a list of them");
 	}
 	hc->status = vd_xcalloc(n, sizeof(char *));
 	hc->nstatus = n;
 	for (el = cJSON_IsArray(it) ? it->child : it; el && i < n;
 	     el = el->next, i++) {
 		char buf[32];
-		if (cJSON_IsNumber(el) && el->valuedouble == floor(el->valuedouble) &&
+		if (cJSON_IsNumber(el) &&
+		    el->valuedouble == floor(el->valuedouble) &&
 		    el->valuedouble >= 100 && el->valuedouble <= 599)
 			snprintf(buf, sizeof(buf), "%d", (int)el->valuedouble);
 		else if (cJSON_IsString(el) && status_spec_ok(el->valuestring))
@@ -153,7 +155,8 @@ compile_re(struct vd_cfg *c, const char *key, const char *src, regex_t *re)
 	if (rc != 0) {
 		char msg[200];
 		regerror(rc, re, msg, sizeof(msg));
-		return vd_cfg_error(c, key, "invalid regular expression: %s", msg);
+		return vd_cfg_error(c, key, "invalid regular expression: %s",
+				    msg);
 	}
 	return 0;
 }
@@ -190,7 +193,8 @@ parse_expect_headers(struct vd_cfg *c, struct http_conf *hc)
 			    strcmp(el->child->string, "equals") == 0)) {
 			h->value = vd_xstrdup(el->child->valuestring);
 			if (strcmp(el->child->string, "regex") == 0) {
-				h->rule = HDR_EQUALS; /* nothing to regfree yet */
+				h->rule =
+					HDR_EQUALS; /* nothing to regfree yet */
 				if (compile_re(c, key, h->value, &h->re) < 0)
 					return VD_ERR_CONFIG;
 				h->rule = HDR_REGEX;
@@ -201,11 +205,12 @@ parse_expect_headers(struct vd_cfg *c, struct http_conf *hc)
 			}
 		} else {
 			hc->nhdr_expect = i;
-			return vd_cfg_error(c, key,
-					    "expected true (present), false "
-					    "(absent), a string (equal), or "
-					    "{\"regex\"|\"contains\"|\"equals\": "
-					    "string}");
+			return vd_cfg_error(
+				c, key,
+				"expected true (present), false "
+				"(absent), a string (equal), or "
+				"{\"regex\"|\"contains\"|\"equals\": "
+				"string}");
 		}
 	}
 	return 0;
@@ -230,9 +235,10 @@ parse_expect_json(struct vd_cfg *c, struct http_conf *hc)
 		snprintf(key, sizeof(key), "json.%s", el->string);
 		if (cJSON_IsArray(el) || cJSON_IsObject(el)) {
 			hc->njson = i;
-			return vd_cfg_error(c, key,
-					    "expected a scalar (string, number, "
-					    "boolean or null)");
+			return vd_cfg_error(
+				c, key,
+				"expected a scalar (string, number, "
+				"boolean or null)");
 		}
 		if (*el->string == '\0' || el->string[0] == '.' ||
 		    el->string[strlen(el->string) - 1] == '.' ||
@@ -299,10 +305,12 @@ parse_auth(struct vd_cfg *parent, struct http_conf *hc)
 			if (secret == NULL)
 				r = vd_cfg_error(&c, "password_env",
 						 "environment variable %s is "
-						 "not set", penv);
+						 "not set",
+						 penv);
 			else {
 				vd_secret_add(secret);
-				hc->userpwd = vd_xasprintf("%s:%s", user, secret);
+				hc->userpwd =
+					vd_xasprintf("%s:%s", user, secret);
 			}
 		}
 	} else if (!r && strcmp(type, "bearer") == 0) {
@@ -312,7 +320,8 @@ parse_auth(struct vd_cfg *parent, struct http_conf *hc)
 			if (secret == NULL || *secret == '\0') {
 				r = vd_cfg_error(&c, "token_env",
 						 "environment variable %s is "
-						 "not set", tenv);
+						 "not set",
+						 tenv);
 			} else {
 				vd_secret_add(secret);
 				hc->hdr_names = vd_xreallocarray(
@@ -329,7 +338,8 @@ parse_auth(struct vd_cfg *parent, struct http_conf *hc)
 			}
 		}
 	} else if (!r) {
-		r = vd_cfg_error(&c, "type", "expected \"basic\" or \"bearer\"");
+		r = vd_cfg_error(&c, "type",
+				 "expected \"basic\" or \"bearer\"");
 	}
 	if (!r)
 		r = vd_cfg_finish(&c);
@@ -444,10 +454,10 @@ status_wanted(const struct http_conf *hc, char *out, size_t len)
 	}
 	out[0] = '\0';
 	for (i = 0; i < hc->nstatus && off < len; i++)
-		off += (size_t)snprintf(out + off, len - off, "%s%s",
-					i ? (i + 1 == hc->nstatus ? " or " : ", ")
-					  : "",
-					hc->status[i]);
+		off += (size_t)snprintf(
+			out + off, len - off, "%s%s",
+			i ? (i + 1 == hc->nstatus ? " or " : ", ") : "",
+			hc->status[i]);
 }
 
 /* Follows a dotted path; numeric parts index arrays. */
@@ -497,7 +507,8 @@ static bool
 json_equal(const cJSON *got, const cJSON *want)
 {
 	if (cJSON_IsNumber(want))
-		return cJSON_IsNumber(got) && got->valuedouble == want->valuedouble;
+		return cJSON_IsNumber(got) &&
+		       got->valuedouble == want->valuedouble;
 	return cJSON_Compare(got, want, true);
 }
 
@@ -589,8 +600,9 @@ judge_headers(struct vd_attempt *att, const struct http_conf *hc,
 					  "expected %s\"%.80s\")",
 					  h->name, why, v,
 					  h->rule == HDR_REGEX ? "match for "
-					  : h->rule == HDR_CONTAINS ? "to contain "
-								    : "",
+					  : h->rule == HDR_CONTAINS
+						  ? "to contain "
+						  : "",
 					  h->value);
 		else
 			vd_attempt_finish(att, VD_STATUS_FAIL, VD_REASON_HEADER,
@@ -615,31 +627,31 @@ http_done(struct vd_http_req *req, void *udata)
 	if (!status_matches(hc, resp->status)) {
 		status_wanted(hc, want, sizeof(want));
 		vd_attempt_finish(att, VD_STATUS_FAIL, VD_REASON_STATUS,
-				  "status %ld, expected %s", resp->status, want);
+				  "status %ld, expected %s", resp->status,
+				  want);
 		return;
 	}
 	if (judge_headers(att, hc, resp))
 		return;
 	for (i = 0; i < hc->nbody_contains; i++) {
-		if (memmem(resp->body.data, resp->body.len, hc->body_contains[i],
+		if (memmem(resp->body.data, resp->body.len,
+			   hc->body_contains[i],
 			   strlen(hc->body_contains[i])) == NULL) {
-			vd_attempt_finish(att, VD_STATUS_FAIL, VD_REASON_BODY,
-					  "body does not contain \"%.80s\"%s",
-					  hc->body_contains[i],
-					  resp->truncated
-						  ? " (read stopped at max_body)"
-						  : "");
+			vd_attempt_finish(
+				att, VD_STATUS_FAIL, VD_REASON_BODY,
+				"body does not contain \"%.80s\"%s",
+				hc->body_contains[i],
+				resp->truncated ? " (read stopped at max_body)"
+						: "");
 			return;
 		}
 	}
 	if (hc->has_body_regex &&
 	    regexec(&hc->body_regex, resp->body.data, 0, NULL, 0) != 0) {
-		vd_attempt_finish(att, VD_STATUS_FAIL, VD_REASON_BODY,
-				  "body does not match /%.80s/%s",
-				  hc->body_regex_src,
-				  resp->truncated
-					  ? " (read stopped at max_body)"
-					  : "");
+		vd_attempt_finish(
+			att, VD_STATUS_FAIL, VD_REASON_BODY,
+			"body does not match /%.80s/%s", hc->body_regex_src,
+			resp->truncated ? " (read stopped at max_body)" : "");
 		return;
 	}
 	if (judge_json(att, hc, resp))
@@ -654,7 +666,8 @@ http_done(struct vd_http_req *req, void *udata)
 	}
 	vd_attempt_finish(att, VD_STATUS_PASS, VD_REASON_NONE, "status %ld%s",
 			  resp->status,
-			  resp->truncated ? ", body truncated at max_body" : "");
+			  resp->truncated ? ", body truncated at max_body"
+					  : "");
 }
 
 static void

@@ -235,8 +235,7 @@ parse_equals(struct vd_cfg *c, struct json_conf *jc)
 				    "expected values");
 	jc->equals = vd_xcalloc((size_t)cJSON_GetArraySize(it) + 1,
 				sizeof(*jc->equals));
-	cJSON_ArrayForEach(el, it)
-	{
+	cJSON_ArrayForEach(el, it) {
 		if (!dotted_ok(el->string)) {
 			char key[300];
 			snprintf(key, sizeof(key), "equals.%s", el->string);

@@ -83,8 +83,7 @@ parse_overrides(struct vd_cfg *c, struct sh_conf *sc)
 		return vd_cfg_error(c, "headers", "expected an object");
 	sc->ov =
 		vd_xcalloc((size_t)cJSON_GetArraySize(it) + 1, sizeof(*sc->ov));
-	cJSON_ArrayForEach(el, it)
-	{
+	cJSON_ArrayForEach(el, it) {
 		struct override *o = &sc->ov[sc->nov];
 		char key[300];
 		snprintf(key, sizeof(key), "headers.%s", el->string);

@@ -67,7 +67,7 @@ vd_report_json_tree(const struct vd_report_in *in)
 {
 	const struct vd_run_summary *sum = in->sum;
 	cJSON *root = cJSON_CreateObject(), *checks, *counts;
-	size_t i, n[4] = { 0, 0, 0, 0 };
+	size_t i, n[4] = {0, 0, 0, 0};
 
 	cJSON_AddStringToObject(root, "suite", in->suite);
 	cJSON_AddStringToObject(root, "verdict", sum->passed ? "pass" : "fail");
@@ -76,15 +76,16 @@ vd_report_json_tree(const struct vd_report_in *in)
 	add_num(root, "duration_seconds", sum->duration);
 	checks = cJSON_AddArrayToObject(root, "checks");
 	for (i = 0; i < sum->n; i++) {
-		cJSON_AddItemToArray(checks,
-				     check_json(sum->checks[i], &sum->results[i]));
+		cJSON_AddItemToArray(
+			checks, check_json(sum->checks[i], &sum->results[i]));
 		n[sum->results[i].status]++;
 	}
 	counts = cJSON_AddObjectToObject(root, "counts");
 	cJSON_AddNumberToObject(counts, "pass", (double)n[VD_STATUS_PASS]);
 	cJSON_AddNumberToObject(counts, "fail", (double)n[VD_STATUS_FAIL]);
 	cJSON_AddNumberToObject(counts, "error", (double)n[VD_STATUS_ERROR]);
-	cJSON_AddNumberToObject(counts, "skipped", (double)n[VD_STATUS_SKIPPED]);
+	cJSON_AddNumberToObject(counts, "skipped",
+				(double)n[VD_STATUS_SKIPPED]);
 	return root;
 }
 

@@ -45,11 +45,13 @@ write_case(FILE *f, const struct vd_report_in *in, size_t i)
 		vd_xml_escape(f, reason);
 		fputs("\"/>\n", f);
 	} else if (!chk->critical) {
-		fputs("      <skipped message=\"warning (critical: false): ", f);
+		fputs("      <skipped message=\"warning (critical: false): ",
+		      f);
 		vd_xml_escape(f, reason);
 		fputs("\"/>\n", f);
 	} else {
-		const char *tag = res->status == VD_STATUS_FAIL ? "failure" : "error";
+		const char *tag =
+			res->status == VD_STATUS_FAIL ? "failure" : "error";
 		fprintf(f, "      <%s message=\"", tag);
 		vd_xml_escape(f, reason);
 		fprintf(f, "\" type=\"%s\">", vd_reason_name(res->reason_kind));
@@ -68,7 +70,7 @@ static int
 junit_write(FILE *f, const struct vd_report_in *in)
 {
 	const struct vd_run_summary *sum = in->sum;
-	size_t i, j, tot[4] = { 0, 0, 0, 0 };
+	size_t i, j, tot[4] = {0, 0, 0, 0};
 	unsigned stage, nstages = 0;
 
 	for (i = 0; i < sum->n; i++) {
@@ -79,13 +81,16 @@ junit_write(FILE *f, const struct vd_report_in *in)
 		if (sum->checks[i]->stage_index + 1 > nstages)
 			nstages = sum->checks[i]->stage_index + 1;
 	}
-	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"", f);
+	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"",
+	      f);
 	vd_xml_escape(f, in->suite);
-	fprintf(f, "\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"%zu\" time=\"%.6f\">\n",
+	fprintf(f,
+		"\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" "
+		"skipped=\"%zu\" time=\"%.6f\">\n",
 		sum->n, tot[VD_STATUS_FAIL], tot[VD_STATUS_ERROR],
 		tot[VD_STATUS_SKIPPED], sum->duration);
 	for (stage = 0; stage < nstages; stage++) {
-		size_t c[4] = { 0, 0, 0, 0 }, n = 0;
+		size_t c[4] = {0, 0, 0, 0}, n = 0;
 		double t = 0;
 		const char *sname = NULL;
 		for (j = 0; j < sum->n; j++) {
@@ -106,7 +111,9 @@ junit_write(FILE *f, const struct vd_report_in *in)
 		vd_xml_escape(f, in->suite);
 		fputc('.', f);
 		vd_xml_escape(f, sname);
-		fprintf(f, "\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"%zu\" time=\"%.6f\" timestamp=\"",
+		fprintf(f,
+			"\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" "
+			"skipped=\"%zu\" time=\"%.6f\" timestamp=\"",
 			n, c[VD_STATUS_FAIL], c[VD_STATUS_ERROR],
 			c[VD_STATUS_SKIPPED], t);
 		iso8601(f, sum->started);

@@ -38,7 +38,8 @@ md_write(FILE *f, const struct vd_report_in *in)
 	fprintf(f, " — %s\n\n%zu checks, %zu not passing, %s\n\n",
 		sum->passed ? "PASS" : "FAIL", sum->n, bad, d);
 	fputs("| check | stage | status | time | reason |\n"
-	      "| --- | --- | --- | ---: | --- |\n", f);
+	      "| --- | --- | --- | ---: | --- |\n",
+	      f);
 	for (i = 0; i < sum->n; i++) {
 		const struct vd_check *chk = sum->checks[i];
 		const struct vd_result *res = &sum->results[i];

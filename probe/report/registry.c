@@ -4,12 +4,8 @@
 #include "../report.h"
 
 const struct vd_report_writer *const vd_report_writers[] = {
-	&vd_report_text,
-	&vd_report_json,
-	&vd_report_junit,
-	&vd_report_tap,
-	&vd_report_markdown,
-	NULL,
+	&vd_report_text, &vd_report_json,     &vd_report_junit,
+	&vd_report_tap,	 &vd_report_markdown, NULL,
 };
 
 const struct vd_report_writer *

@@ -50,7 +50,10 @@ tap_write(FILE *f, const struct vd_report_in *in)
 		const struct vd_result *res = &sum->results[i];
 		bool ok = res->status == VD_STATUS_PASS;
 
-		fprintf(f, "%s %zu - ", ok || res->status == VD_STATUS_SKIPPED ? "ok" : "not ok", i + 1);
+		fprintf(f, "%s %zu - ",
+			ok || res->status == VD_STATUS_SKIPPED ? "ok"
+							       : "not ok",
+			i + 1);
 		tap_text(f, chk->name);
 		if (res->status == VD_STATUS_SKIPPED) {
 			fputs(" # SKIP ", f);
@@ -69,7 +72,9 @@ tap_write(FILE *f, const struct vd_report_in *in)
 			yaml_str(f, chk->type->name);
 			fputs("\n  target: ", f);
 			yaml_str(f, chk->target);
-			fprintf(f, "\n  attempts: %d\n  duration_seconds: %.6f\n  ...\n",
+			fprintf(f,
+				"\n  attempts: %d\n  duration_seconds: %.6f\n  "
+				"...\n",
 				res->attempts, res->duration);
 		}
 	}

@@ -8,12 +8,12 @@
 #include "../report.h"
 #include "../util.h"
 
-#define RED "\033[31m"
-#define GREEN "\033[32m"
+#define RED    "\033[31m"
+#define GREEN  "\033[32m"
 #define YELLOW "\033[33m"
-#define DIM "\033[2m"
-#define BOLD "\033[1m"
-#define RESET "\033[0m"
+#define DIM    "\033[2m"
+#define BOLD   "\033[1m"
+#define RESET  "\033[0m"
 
 static const char *
 status_color(const struct vd_check *chk, enum vd_status st)
@@ -50,7 +50,7 @@ static int
 text_write(FILE *f, const struct vd_report_in *in)
 {
 	const struct vd_run_summary *sum = in->sum;
-	size_t i, width = 4, n[4] = { 0, 0, 0, 0 };
+	size_t i, width = 4, n[4] = {0, 0, 0, 0};
 	char d[32];
 	const char *stage = NULL;
 	bool many_stages = false;
@@ -89,9 +89,11 @@ text_write(FILE *f, const struct vd_report_in *in)
 				in->color ? RESET : "");
 		}
 		vd_format_duration(res->duration, d, sizeof(d));
-		fprintf(f, "  %s%-5s%s  %-*.*s  %7s", in->color ? status_color(chk, res->status) : "",
-			label(chk, res->status), in->color ? RESET : "", (int)width,
-			(int)width, chk->name, res->status == VD_STATUS_SKIPPED ? "-" : d);
+		fprintf(f, "  %s%-5s%s  %-*.*s  %7s",
+			in->color ? status_color(chk, res->status) : "",
+			label(chk, res->status), in->color ? RESET : "",
+			(int)width, (int)width, chk->name,
+			res->status == VD_STATUS_SKIPPED ? "-" : d);
 		if (res->attempts > 1)
 			fprintf(f, "  (%d attempts)", res->attempts);
 		if (res->reason && *res->reason &&
@@ -99,14 +101,17 @@ text_write(FILE *f, const struct vd_report_in *in)
 			fprintf(f, "  %s", res->reason);
 		fputc('\n', f);
 		if (in->verbosity > 0 && chk->target && *chk->target)
-			fprintf(f, "         %-*s  %s\n", (int)width, "", chk->target);
+			fprintf(f, "         %-*s  %s\n", (int)width, "",
+				chk->target);
 	}
 	vd_format_duration(sum->duration, d, sizeof(d));
-	fprintf(f, "%s%s%s: %zu passed, %zu failed, %zu errors, %zu warnings, %zu skipped in %s\n",
+	fprintf(f,
+		"%s%s%s: %zu passed, %zu failed, %zu errors, %zu warnings, %zu "
+		"skipped in %s\n",
 		in->color ? (sum->passed ? GREEN : RED) : "",
 		sum->passed ? "PASS" : "FAIL", in->color ? RESET : "",
-		n[VD_STATUS_PASS], n[VD_STATUS_FAIL], n[VD_STATUS_ERROR], warnings,
-		n[VD_STATUS_SKIPPED], d);
+		n[VD_STATUS_PASS], n[VD_STATUS_FAIL], n[VD_STATUS_ERROR],
+		warnings, n[VD_STATUS_SKIPPED], d);
 	return ferror(f) ? VD_ERR_IO : 0;
 }
 

@@ -77,6 +77,12 @@ $(BUILD)/tools/%: tests/tools/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(ALL_LDFLAGS) $(LIBS_ALL)
 
+# An LD_PRELOAD shim (tests/bench/mixed_bench.sh), not a program: in
+# $(TOOLS) through the wildcard, built here without sanitizers.
+$(BUILD)/tools/slowdns.so: tests/tools/slowdns.so.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -D_GNU_SOURCE $(OPT) $(WARNINGS) -shared -fPIC -o $@ $< -ldl
+
 # --- tests -------------------------------------------------------------
 # `make check` is what CI runs (.ci/run). It installs what is missing
 # (Debian packages, as root), builds a sanitized, -Werror tree in

@@ -36,138 +36,12 @@ vd_dep_name_ok(const char *s)
 	return true;
 }
 
-static bool
-secret_name(const char *name)
-{
-	static const char *const words[] = {"PASS",    "SECRET",     "TOKEN",
-					    "KEY",     "CREDENTIAL", "AUTH",
-					    "WEBHOOK", NULL};
-	char up[256];
-	size_t i;
-	for (i = 0; i < sizeof(up) - 1 && name[i]; i++)
-		up[i] = (char)toupper((unsigned char)name[i]);
-	up[i] = '\0';
-	for (i = 0; words[i]; i++)
-		if (strstr(up, words[i]))
-			return true;
-	return false;
-}
-
-static bool
-is_placeholder(const char *name, size_t n)
-{
-	size_t i;
-	for (i = 0; placeholders[i]; i++)
-		if (strlen(placeholders[i]) == n &&
-		    strncmp(placeholders[i], name, n) == 0)
-			return true;
-	return false;
-}
-
 /* ${VAR}, ${VAR:-default} and $$, like suite files, but the hook
  * placeholders are kept as they are. NULL (and why) on error. */
 static char *
 interpolate(const char *s, char *why, size_t whylen)
 {
-	struct vd_buf b;
-	vd_buf_init(&b, 0);
-	while (*s) {
-		const char *end, *def, *val;
-		char *name;
-		size_t nlen, i;
-
-		if (s[0] != '$' || (s[1] != '$' && s[1] != '{')) {
-			vd_buf_append(&b, s++, 1);
-			continue;
-		}
-		if (s[1] == '$') {
-			vd_buf_append(&b, "$", 1);
-			s += 2;
-			continue;
-		}
-		end = strchr(s + 2, '}');
-		if (end == NULL) {
-			snprintf(why, whylen, "unterminated ${");
-			vd_buf_free(&b);
-			return NULL;
-		}
-		def = strstr(s + 2, ":-");
-		if (def && def > end)
-			def = NULL;
-		nlen = (size_t)((def ? def : end) - (s + 2));
-		if (def == NULL && is_placeholder(s + 2, nlen)) {
-			vd_buf_append(&b, s, (size_t)(end - s + 1));
-			s = end + 1;
-			continue;
-		}
-		name = vd_xstrndup(s + 2, nlen);
-		for (i = 0; i < nlen; i++) {
-			if (!(isalnum((unsigned char)name[i]) ||
-			      name[i] == '_')) {
-				snprintf(why, whylen,
-					 "invalid variable name \"%.60s\"",
-					 name);
-				free(name);
-				vd_buf_free(&b);
-				return NULL;
-			}
-		}
-		val = getenv(name);
-		if (val == NULL && def == NULL) {
-			snprintf(why, whylen,
-				 "environment variable %s is not set", name);
-			free(name);
-			vd_buf_free(&b);
-			return NULL;
-		}
-		if (val == NULL) {
-			vd_buf_append(&b, def + 2, (size_t)(end - def - 2));
-		} else {
-			if (secret_name(name))
-				vd_secret_add(val);
-			vd_buf_puts(&b, val);
-		}
-		free(name);
-		s = end + 1;
-	}
-	return vd_buf_steal(&b);
-}
-
-/* Interpolates every string under node in place; path names the place. */
-static int
-walk(cJSON *node, const char *file, const char *path, struct vd_cfg_err *err)
-{
-	cJSON *it;
-	char sub[600];
-	size_t i = 0;
-
-	if (cJSON_IsString(node)) {
-		char why[200];
-		char *v = interpolate(node->valuestring, why, sizeof(why));
-		if (v == NULL)
-			return vd_cfg_error_at(err, file, path, "%s", why);
-		free(node->valuestring);
-		node->valuestring = v;
-		return 0;
-	}
-	cJSON_ArrayForEach(it, node) {
-		if (cJSON_IsObject(node)) {
-			cJSON *o;
-			for (o = node->child; o != it; o = o->next)
-				if (strcmp(o->string, it->string) == 0)
-					return vd_cfg_error_at(err, file, path,
-							       "duplicate key "
-							       "\"%s\"",
-							       it->string);
-			snprintf(sub, sizeof(sub), "%s%s%s", path,
-				 *path ? "." : "", it->string);
-		} else {
-			snprintf(sub, sizeof(sub), "%s[%zu]", path, i++);
-		}
-		if (walk(it, file, sub, err) < 0)
-			return VD_ERR_CONFIG;
-	}
-	return 0;
+	return vd_interpolate_keep(s, placeholders, why, whylen);
 }
 
 /* Values of environment variables whose names look secret are masked
@@ -184,7 +58,7 @@ register_env_secrets(void)
 		if (eq == NULL || eq[1] == '\0')
 			continue;
 		name = vd_xstrndup(environ[i], (size_t)(eq - environ[i]));
-		if (secret_name(name))
+		if (vd_env_name_is_secret(name))
 			vd_secret_add(eq + 1);
 		free(name);
 	}
@@ -608,31 +482,12 @@ vd_dep_config_free(struct vd_dep_config *c)
 static int
 read_file(const char *path, struct vd_buf *b, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "r");
-	char chunk[8192];
-	size_t n;
-	if (f == NULL) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return VD_ERR_IO;
-	}
-	vd_buf_init(b, MAX_CONFIG_BYTES);
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0 && !b->truncated)
-		vd_buf_append(b, chunk, n);
-	if (ferror(f)) {
-		snprintf(err, errlen, "%s: read error", path);
-		fclose(f);
-		return VD_ERR_IO;
-	}
-	fclose(f);
-	if (b->truncated) {
-		snprintf(err, errlen, "%s: larger than 1 MiB", path);
-		return VD_ERR_CONFIG;
-	}
-	if (memchr(b->data, '\0', b->len) != NULL) {
+	int r = vd_read_file(path, MAX_CONFIG_BYTES, b, err, errlen);
+	if (r == 0 && memchr(b->data, '\0', b->len) != NULL) {
 		snprintf(err, errlen, "%s: file contains a NUL byte", path);
 		return VD_ERR_CONFIG;
 	}
-	return 0;
+	return r;
 }
 
 static const char *
@@ -706,7 +561,8 @@ vd_dep_config_load(const char *path, struct vd_dep_config **out, char *errbuf,
 		if (strcmp(it->string, "health") == 0 ||
 		    strcmp(it->string, "smoke") == 0)
 			continue;
-		r = walk(it, path, it->string, &err);
+		r = vd_json_interpolate(it, path, it->string, placeholders,
+					&err);
 		if (r)
 			break;
 	}

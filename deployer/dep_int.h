@@ -17,6 +17,7 @@
 #include <ev.h>
 
 #include "../probe/cfg.h"
+#include "../probe/curl_ev.h"
 #include "../probe/probe.h"
 #include "../probe/util.h"
 #include "../suites/suite.h"
@@ -91,15 +92,13 @@ int vd_dep_config_peek(const char *path, char **env, char **state_dir,
 
 /* --- run-time: the loop, signals, curl multi (runtime.c, http.c) ----- */
 
-struct vd_dep_http;
-
 struct vd_dep_rt {
 	struct ev_loop *loop;
 	ev_signal sigint, sigterm, sighup;
 	int stop_signal; /* the signal that asked us to stop, or 0 */
 	bool finishing;	 /* the result is recorded: HTTP goes on
 			    after a stop signal (notifications) */
-	struct vd_dep_http *http;
+	struct vd_curl_ev *http;
 	struct vd_prober *prober;
 	bool quiet; /* no progress lines on stderr */
 };
@@ -136,8 +135,6 @@ struct vd_dep_http_req {
 	struct curl_slist *slist;
 };
 
-struct vd_dep_http *vd_dep_http_new(struct ev_loop *loop);
-void vd_dep_http_free(struct vd_dep_http *h);
 void vd_dep_http_req_init(struct vd_dep_http_req *r, const char *method,
 			  const char *url);
 void vd_dep_http_req_header(struct vd_dep_http_req *r, const char *fmt, ...)
@@ -352,6 +349,24 @@ const struct vd_notifier_type *vd_notifier_find(const char *name);
 void vd_notify_req_clear(struct vd_notify_req *r);
 /* A short human line for an event: "staging: 1.3 promoted (was 1.2)". */
 char *vd_notify_text(const struct vd_notify_event *ev);
+
+/*
+ * Parsing helpers the notifiers share (notify.c); each returns 0 or
+ * VD_ERR_CONFIG with the error naming the key.
+ * vd_notify_base_url: "base_url" into *base (dflt when absent), trailing
+ * slashes removed; *base is set even on error (caller frees).
+ * vd_notify_token: the token from the environment variable named by
+ * "token_env" (default dflt_env) into *token, registered as a secret;
+ * note follows the variable's name in the error ("", " (the token)").
+ * vd_notify_http_url: url starts with http:// or https:// (error: "url").
+ */
+int vd_notify_base_url(struct vd_cfg *cfg, const char *dflt, char **base);
+int vd_notify_token(struct vd_cfg *cfg, const char *dflt_env, const char *note,
+		    char **token);
+int vd_notify_http_url(struct vd_cfg *cfg, const char *url);
+/* Sets req->url to url (taken over) and req->body to body printed; frees
+ * body. */
+void vd_notify_req_json(struct vd_notify_req *req, char *url, cJSON *body);
 
 struct vd_dep_ctx;
 

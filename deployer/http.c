@@ -1,8 +1,8 @@
 /*
- * http.c - the deployer's own libcurl multi on libev (the evhiperfifo
- * pattern, as probe/curl_glue.c does for the prober, which keeps its glue
- * private), the run-time (loop, stop signals) and progress lines. A phase
- * runs the loop until its requests are done or a stop signal arrives.
+ * http.c - the deployer's HTTP requests on its own libcurl multi handle
+ * (driven by the loop through probe/curl_ev.h), the run-time (loop, stop
+ * signals) and progress lines. A phase runs the loop until its requests
+ * are done or a stop signal arrives.
  */
 #include <signal.h>
 #include <stdarg.h>
@@ -15,137 +15,14 @@
 
 #define DEFAULT_MAX_BODY (1024 * 1024)
 
-struct vd_dep_http {
-	struct ev_loop *loop;
-	CURLM *multi;
-	ev_timer timer;
-	int running;
-};
-
-struct sock {
-	ev_io io;
-	struct vd_dep_http *h;
-	curl_socket_t fd;
-};
-
+/* A request's transfer is done: record what the server said. */
 static void
-check_done(struct vd_dep_http *h)
+done_cb(CURL *easy, CURLcode code, void *udata)
 {
-	CURLMsg *msg;
-	int left;
-	while ((msg = curl_multi_info_read(h->multi, &left)) != NULL) {
-		struct vd_dep_http_req *r = NULL;
-		if (msg->msg != CURLMSG_DONE)
-			continue;
-		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
-				  (char **)&r);
-		if (r == NULL || r->done)
-			continue;
-		r->code = msg->data.result;
-		curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE,
-				  &r->status);
-		r->done = true;
-	}
-}
-
-static void
-action(struct vd_dep_http *h, curl_socket_t fd, int mask)
-{
-	curl_multi_socket_action(h->multi, fd, mask, &h->running);
-	check_done(h);
-}
-
-static void
-io_cb(struct ev_loop *loop, ev_io *w, int revents)
-{
-	struct sock *s = (struct sock *)w;
-	int mask = 0;
-	(void)loop;
-	if (revents & EV_READ)
-		mask |= CURL_CSELECT_IN;
-	if (revents & EV_WRITE)
-		mask |= CURL_CSELECT_OUT;
-	action(s->h, s->fd, mask);
-}
-
-static void
-timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	(void)loop;
-	(void)revents;
-	action(w->data, CURL_SOCKET_TIMEOUT, 0);
-}
-
-static int
-multi_timer_cb(CURLM *multi, long timeout_ms, void *userp)
-{
-	struct vd_dep_http *h = userp;
-	(void)multi;
-	ev_timer_stop(h->loop, &h->timer);
-	if (timeout_ms >= 0) {
-		ev_timer_set(&h->timer, (double)timeout_ms / 1000.0, 0.);
-		ev_timer_start(h->loop, &h->timer);
-	}
-	return 0;
-}
-
-static int
-socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp, void *sockp)
-{
-	struct vd_dep_http *h = userp;
-	struct sock *s = sockp;
-	int kind;
-	(void)easy;
-
-	if (what == CURL_POLL_REMOVE) {
-		if (s) {
-			ev_io_stop(h->loop, &s->io);
-			curl_multi_assign(h->multi, fd, NULL);
-			free(s);
-		}
-		return 0;
-	}
-	kind = (what & CURL_POLL_IN ? EV_READ : 0) |
-	       (what & CURL_POLL_OUT ? EV_WRITE : 0);
-	if (s == NULL) {
-		s = vd_xcalloc(1, sizeof(*s));
-		s->h = h;
-		s->fd = fd;
-		ev_io_init(&s->io, io_cb, fd, kind);
-		curl_multi_assign(h->multi, fd, s);
-	} else {
-		ev_io_stop(h->loop, &s->io);
-		ev_io_set(&s->io, fd, kind);
-	}
-	ev_io_start(h->loop, &s->io);
-	return 0;
-}
-
-struct vd_dep_http *
-vd_dep_http_new(struct ev_loop *loop)
-{
-	struct vd_dep_http *h = vd_xcalloc(1, sizeof(*h));
-	h->loop = loop;
-	h->multi = curl_multi_init();
-	if (h->multi == NULL)
-		abort();
-	curl_multi_setopt(h->multi, CURLMOPT_SOCKETFUNCTION, socket_cb);
-	curl_multi_setopt(h->multi, CURLMOPT_SOCKETDATA, h);
-	curl_multi_setopt(h->multi, CURLMOPT_TIMERFUNCTION, multi_timer_cb);
-	curl_multi_setopt(h->multi, CURLMOPT_TIMERDATA, h);
-	ev_timer_init(&h->timer, timer_cb, 0., 0.);
-	h->timer.data = h;
-	return h;
-}
-
-void
-vd_dep_http_free(struct vd_dep_http *h)
-{
-	if (h == NULL)
-		return;
-	ev_timer_stop(h->loop, &h->timer);
-	curl_multi_cleanup(h->multi);
-	free(h);
+	struct vd_dep_http_req *r = udata;
+	r->code = code;
+	curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &r->status);
+	r->done = true;
 }
 
 void
@@ -263,7 +140,6 @@ setup(struct vd_dep_http_req *r)
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
 	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, header_cb);
 	curl_easy_setopt(e, CURLOPT_HEADERDATA, r);
-	curl_easy_setopt(e, CURLOPT_PRIVATE, (char *)r);
 	if (strcmp(r->method, "HEAD") == 0)
 		curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
 	else if (strcmp(r->method, "GET") != 0)
@@ -299,7 +175,6 @@ setup(struct vd_dep_http_req *r)
 int
 vd_dep_http_run(struct vd_dep_rt *rt, struct vd_dep_http_req **reqs, size_t n)
 {
-	struct vd_dep_http *h = rt->http;
 	size_t i, left;
 	int r = 0;
 
@@ -320,7 +195,7 @@ vd_dep_http_run(struct vd_dep_rt *rt, struct vd_dep_http_req **reqs, size_t n)
 		curl_slist_free_all(q->slist);
 		q->slist = NULL;
 		setup(q);
-		if (curl_multi_add_handle(h->multi, q->easy) != CURLM_OK) {
+		if (vd_curl_ev_add(rt->http, q->easy, done_cb, q) < 0) {
 			q->code = CURLE_FAILED_INIT;
 			q->done = true;
 		}
@@ -339,7 +214,7 @@ vd_dep_http_run(struct vd_dep_rt *rt, struct vd_dep_http_req **reqs, size_t n)
 	}
 	for (i = 0; i < n; i++)
 		if (reqs[i]->easy)
-			curl_multi_remove_handle(h->multi, reqs[i]->easy);
+			vd_curl_ev_remove(rt->http, reqs[i]->easy);
 	return r;
 }
 
@@ -387,7 +262,7 @@ vd_dep_rt_init(struct vd_dep_rt *rt)
 	ev_unref(rt->loop);
 	ev_unref(rt->loop);
 	ev_unref(rt->loop);
-	rt->http = vd_dep_http_new(rt->loop);
+	rt->http = vd_curl_ev_new(rt->loop);
 	rt->prober = vd_prober_new(rt->loop, NULL);
 }
 
@@ -397,7 +272,7 @@ vd_dep_rt_cleanup(struct vd_dep_rt *rt)
 	if (rt->loop == NULL)
 		return;
 	vd_prober_free(rt->prober);
-	vd_dep_http_free(rt->http);
+	vd_curl_ev_free(rt->http);
 	ev_ref(rt->loop);
 	ev_ref(rt->loop);
 	ev_ref(rt->loop);

@@ -104,6 +104,60 @@ vd_notify_text(const struct vd_notify_event *ev)
 	return m;
 }
 
+int
+vd_notify_base_url(struct vd_cfg *cfg, const char *dflt, char **base)
+{
+	int r;
+	*base = vd_xstrdup(dflt);
+	r = vd_cfg_str(cfg, "base_url", false, base);
+	if (!r) {
+		size_t n = strlen(*base);
+		while (n > 0 && (*base)[n - 1] == '/')
+			(*base)[--n] = '\0';
+	}
+	return r;
+}
+
+int
+vd_notify_token(struct vd_cfg *cfg, const char *dflt_env, const char *note,
+		char **token)
+{
+	char *token_env = NULL;
+	const char *name, *v;
+	int r = vd_cfg_str(cfg, "token_env", false, &token_env);
+
+	if (!r) {
+		name = token_env ? token_env : dflt_env;
+		v = getenv(name);
+		if (v == NULL || *v == '\0')
+			r = vd_cfg_error(cfg, "token_env",
+					 "environment variable %s%s is not set",
+					 name, note);
+		else {
+			*token = vd_xstrdup(v);
+			vd_secret_add(v);
+		}
+	}
+	free(token_env);
+	return r;
+}
+
+int
+vd_notify_http_url(struct vd_cfg *cfg, const char *url)
+{
+	if (!vd_startswith(url, "https://") && !vd_startswith(url, "http://"))
+		return vd_cfg_error(cfg, "url", "expected an http(s) URL");
+	return 0;
+}
+
+void
+vd_notify_req_json(struct vd_notify_req *req, char *url, cJSON *body)
+{
+	req->url = url;
+	req->body = cJSON_PrintUnformatted(body);
+	cJSON_Delete(body);
+}
+
 static const char *
 ndata(const cJSON *dep, const char *member, const char *key)
 {

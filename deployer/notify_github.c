@@ -54,13 +54,11 @@ static int
 gh_parse(struct vd_cfg *cfg, void **out)
 {
 	struct gh_conf *c = vd_xcalloc(1, sizeof(*c));
-	char *token_env = NULL;
 	const char *v;
 	int r;
 
 	*out = c;
-	c->base_url = vd_xstrdup("https://api.github.com");
-	r = vd_cfg_str(cfg, "base_url", false, &c->base_url);
+	r = vd_notify_base_url(cfg, "https://api.github.com", &c->base_url);
 	if (!r)
 		r = vd_cfg_str(cfg, "repository", false, &c->repository);
 	if (!r && c->repository == NULL && (v = getenv("GITHUB_REPOSITORY")) &&
@@ -75,19 +73,7 @@ gh_parse(struct vd_cfg *cfg, void **out)
 				 "expected \"owner/name\", got \"%s\"",
 				 c->repository);
 	if (!r)
-		r = vd_cfg_str(cfg, "token_env", false, &token_env);
-	if (!r) {
-		const char *name = token_env ? token_env : "GITHUB_TOKEN";
-		v = getenv(name);
-		if (v == NULL || *v == '\0')
-			r = vd_cfg_error(cfg, "token_env",
-					 "environment variable %s is not set",
-					 name);
-		else {
-			c->token = vd_xstrdup(v);
-			vd_secret_add(v);
-		}
-	}
+		r = vd_notify_token(cfg, "GITHUB_TOKEN", "", &c->token);
 	if (!r)
 		r = vd_cfg_str(cfg, "ref", false, &c->ref);
 	if (!r && c->ref == NULL && (v = getenv("GITHUB_SHA")) && *v)
@@ -96,12 +82,6 @@ gh_parse(struct vd_cfg *cfg, void **out)
 		r = vd_cfg_bool(cfg, "production_environment", &c->production);
 	if (!r)
 		r = vd_cfg_bool(cfg, "transient_environment", &c->transient);
-	if (!r) {
-		size_t n = strlen(c->base_url);
-		while (n > 0 && c->base_url[n - 1] == '/')
-			c->base_url[--n] = '\0';
-	}
-	free(token_env);
 	return r;
 }
 
@@ -144,10 +124,10 @@ status_req(const struct gh_conf *c, const struct vd_notify_event *ev,
 					ev->environment_url);
 	if (ev->log_url)
 		cJSON_AddStringToObject(b, "log_url", ev->log_url);
-	req->url = vd_xasprintf("%s/repos/%s/deployments/%s/statuses",
-				c->base_url, c->repository, id);
-	req->body = cJSON_PrintUnformatted(b);
-	cJSON_Delete(b);
+	vd_notify_req_json(req,
+			   vd_xasprintf("%s/repos/%s/deployments/%s/statuses",
+					c->base_url, c->repository, id),
+			   b);
 	headers(c, req);
 }
 
@@ -181,10 +161,11 @@ gh_build(const void *conf, const struct vd_notify_event *ev, unsigned step,
 			cJSON_AddStringToObject(
 				pl, "deployment_id",
 				vd_dep_jstr(ev->dep, "deployment_id"));
-			req->url = vd_xasprintf("%s/repos/%s/deployments",
-						c->base_url, c->repository);
-			req->body = cJSON_PrintUnformatted(b);
-			cJSON_Delete(b);
+			vd_notify_req_json(
+				req,
+				vd_xasprintf("%s/repos/%s/deployments",
+					     c->base_url, c->repository),
+				b);
 			free(text);
 			headers(c, req);
 			return 1;

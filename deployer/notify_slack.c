@@ -52,9 +52,8 @@ slack_parse(struct vd_cfg *cfg, void **out)
 		r = vd_cfg_error(cfg, "url_env",
 				 "required: the name of the variable holding "
 				 "the incoming-webhook URL (or \"url\")");
-	if (!r && !vd_startswith(c->url, "https://") &&
-	    !vd_startswith(c->url, "http://"))
-		r = vd_cfg_error(cfg, "url", "expected an http(s) URL");
+	if (!r)
+		r = vd_notify_http_url(cfg, c->url);
 	if (!r)
 		vd_secret_add(c->url);
 	if (!r)
@@ -82,9 +81,7 @@ slack_build(const void *conf, const struct vd_notify_event *ev, unsigned step,
 		cJSON_AddStringToObject(b, "channel", c->channel);
 	if (c->username)
 		cJSON_AddStringToObject(b, "username", c->username);
-	req->url = vd_xstrdup(c->url);
-	req->body = cJSON_PrintUnformatted(b);
-	cJSON_Delete(b);
+	vd_notify_req_json(req, vd_xstrdup(c->url), b);
 	free(text);
 	return 1;
 }

@@ -32,29 +32,14 @@ static int
 tg_parse(struct vd_cfg *cfg, void **out)
 {
 	struct tg_conf *c = vd_xcalloc(1, sizeof(*c));
-	char *token_env = NULL;
 	const cJSON *chat;
-	const char *tok;
 	int r;
 
 	*out = c;
-	c->base_url = vd_xstrdup("https://api.telegram.org");
-	r = vd_cfg_str(cfg, "base_url", false, &c->base_url);
+	r = vd_notify_base_url(cfg, "https://api.telegram.org", &c->base_url);
 	if (!r)
-		r = vd_cfg_str(cfg, "token_env", false, &token_env);
-	if (!r) {
-		const char *name = token_env ? token_env : "TELEGRAM_BOT_TOKEN";
-		tok = getenv(name);
-		if (tok == NULL || *tok == '\0')
-			r = vd_cfg_error(cfg, "token_env",
-					 "environment variable %s (the bot "
-					 "token) is not set",
-					 name);
-		else {
-			c->token = vd_xstrdup(tok);
-			vd_secret_add(tok);
-		}
-	}
+		r = vd_notify_token(cfg, "TELEGRAM_BOT_TOKEN",
+				    " (the bot token)", &c->token);
 	if (!r) {
 		chat = vd_cfg_take(cfg, "chat_id");
 		if (cJSON_IsString(chat) && *chat->valuestring)
@@ -75,12 +60,6 @@ tg_parse(struct vd_cfg *cfg, void **out)
 	}
 	if (!r)
 		r = vd_cfg_bool(cfg, "silent", &c->silent);
-	if (!r) {
-		size_t n = strlen(c->base_url);
-		while (n > 0 && c->base_url[n - 1] == '/')
-			c->base_url[--n] = '\0';
-	}
-	free(token_env);
 	return r;
 }
 
@@ -105,9 +84,9 @@ tg_build(const void *conf, const struct vd_notify_event *ev, unsigned step,
 	cJSON_AddBoolToObject(b, "disable_web_page_preview", true);
 	if (c->silent)
 		cJSON_AddBoolToObject(b, "disable_notification", true);
-	req->url = vd_xasprintf("%s/bot%s/sendMessage", c->base_url, c->token);
-	req->body = cJSON_PrintUnformatted(b);
-	cJSON_Delete(b);
+	vd_notify_req_json(
+		req,
+		vd_xasprintf("%s/bot%s/sendMessage", c->base_url, c->token), b);
 	free(text);
 	return 1;
 }

@@ -42,9 +42,8 @@ wh_parse(struct vd_cfg *cfg, void **out)
 
 	*out = c;
 	r = vd_cfg_str(cfg, "url", true, &c->url);
-	if (!r && !vd_startswith(c->url, "https://") &&
-	    !vd_startswith(c->url, "http://"))
-		r = vd_cfg_error(cfg, "url", "expected an http(s) URL");
+	if (!r)
+		r = vd_notify_http_url(cfg, c->url);
 	if (!r) {
 		char *m = vd_mask_url(c->url); /* registers a password */
 		free(m);
@@ -105,9 +104,7 @@ wh_build(const void *conf, const struct vd_notify_event *ev, unsigned step,
 	text = vd_notify_text(ev);
 	cJSON_AddStringToObject(b, "text", text);
 	free(text);
-	req->url = vd_xstrdup(c->url);
-	req->body = cJSON_PrintUnformatted(b);
-	cJSON_Delete(b);
+	vd_notify_req_json(req, vd_xstrdup(c->url), b);
 	req->headers = vd_xcalloc(c->nhdrs ? c->nhdrs : 1, sizeof(char *));
 	for (i = 0; i < c->nhdrs; i++)
 		req->headers[i] = vd_xasprintf("%s: %s", c->hdr_names[i],

@@ -9,37 +9,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../probe/report.h"
 #include "dep_int.h"
 
+/* A Markdown table cell; "-" for a missing value. */
 static void
 md(FILE *f, const char *s)
 {
-	if (s == NULL) {
+	if (s == NULL)
 		fputs("-", f);
-		return;
-	}
-	for (; *s; s++) {
-		switch (*s) {
-		case '|':
-			fputs("\\|", f);
-			break;
-		case '\n':
-		case '\r':
-			fputc(' ', f);
-			break;
-		case '<':
-			fputs("&lt;", f);
-			break;
-		case '>':
-			fputs("&gt;", f);
-			break;
-		case '&':
-			fputs("&amp;", f);
-			break;
-		default:
-			fputc(*s, f);
-		}
-	}
+	else
+		vd_md_escape(f, s);
 }
 
 static const char *

@@ -59,26 +59,13 @@ vd_exp_config_free(struct vd_exp_config *cfg)
 	free(cfg);
 }
 
-static bool
-module_name_ok(const char *s)
+bool
+vd_exp_name_ok(const char *s, size_t max, const char *extra)
 {
-	if (*s == '\0' || strlen(s) > 100)
+	if (*s == '\0' || strlen(s) > max)
 		return false;
 	for (; *s; s++)
-		if (!isalnum((unsigned char)*s) && *s != '_' && *s != '-' &&
-		    *s != '.')
-			return false;
-	return true;
-}
-
-static bool
-hostname_ok(const char *s)
-{
-	if (*s == '\0' || strlen(s) > 253)
-		return false;
-	for (; *s; s++)
-		if (!isalnum((unsigned char)*s) && *s != '-' && *s != '.' &&
-		    *s != '_')
+		if (!isalnum((unsigned char)*s) && strchr(extra, *s) == NULL)
 			return false;
 	return true;
 }
@@ -96,7 +83,7 @@ parse_allow(const char *s, struct vd_exp_allow *a)
 		return true;
 	}
 	if (strncmp(s, "*.", 2) == 0) {
-		if (!hostname_ok(s + 2))
+		if (!vd_exp_name_ok(s + 2, VD_EXP_HOST_MAX, "-._"))
 			return false;
 		a->kind = VD_ALLOW_SUFFIX;
 		a->name = vd_xstrdup(s + 1);
@@ -129,7 +116,7 @@ parse_allow(const char *s, struct vd_exp_allow *a)
 		a->prefix = bits < 0 ? 128 : (unsigned)bits;
 		return true;
 	}
-	if (slash || !hostname_ok(buf))
+	if (slash || !vd_exp_name_ok(buf, VD_EXP_HOST_MAX, "-._"))
 		return false;
 	a->kind = VD_ALLOW_NAME;
 	a->name = vd_xstrdup(buf);
@@ -315,7 +302,7 @@ parse_module(struct vd_cfg *mods, const char *file, const cJSON *it,
 
 	snprintf(path, sizeof(path), "modules.%s", it->string);
 	m->name = vd_xstrdup(it->string);
-	if (!module_name_ok(it->string))
+	if (!vd_exp_name_ok(it->string, 100, "_-."))
 		return vd_cfg_error(mods, it->string,
 				    "module names are letters, digits, '_', "
 				    "'-' and '.'");
@@ -584,34 +571,13 @@ int
 vd_exp_config_load(const char *path, struct vd_exp_config **out, char *err,
 		   size_t errlen)
 {
-	FILE *f;
 	struct vd_buf b;
-	char chunk[8192];
-	size_t n;
 	int r;
 
 	*out = NULL;
-	f = fopen(path, "r");
-	if (f == NULL) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return VD_ERR_IO;
-	}
-	vd_buf_init(&b, 16u << 20);
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0 && !b.truncated)
-		vd_buf_append(&b, chunk, n);
-	if (ferror(f)) {
-		snprintf(err, errlen, "%s: read error", path);
-		fclose(f);
-		vd_buf_free(&b);
-		return VD_ERR_IO;
-	}
-	fclose(f);
-	if (b.truncated) {
-		snprintf(err, errlen, "%s: larger than 16 MiB", path);
-		vd_buf_free(&b);
-		return VD_ERR_CONFIG;
-	}
-	r = vd_exp_config_parse(b.data, b.len, path, out, err, errlen);
+	r = vd_read_file(path, 16u << 20, &b, err, errlen);
+	if (r == 0)
+		r = vd_exp_config_parse(b.data, b.len, path, out, err, errlen);
 	vd_buf_free(&b);
 	if (r == 0)
 		(*out)->suite->path = vd_xstrdup(path);

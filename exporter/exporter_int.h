@@ -90,6 +90,12 @@ const struct vd_exp_module *vd_exp_module_find(const struct vd_exp_config *cfg,
  */
 bool vd_exp_allowed(const struct vd_exp_module *m, const char *host);
 
+/* Longest host name (bytes), as DNS allows. */
+#define VD_EXP_HOST_MAX 253
+/* True if s is 1 to max bytes of letters, digits and bytes from extra
+ * (module names: "_-."; host names: "-._", targets also ":"). */
+bool vd_exp_name_ok(const char *s, size_t max, const char *extra);
+
 /*
  * Builds the one-check suite a /probe runs: the module's template with
  * url (VD_TARGET_URL) or host and port (VD_TARGET_HOST; port <= 0: left

@@ -7,7 +7,6 @@
  * gets a status and a body back.
  */
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,18 +93,6 @@ logf_(struct vd_exp_probe *p, const char *fmt, ...)
 	free(m);
 }
 
-static bool
-host_ok(const char *s)
-{
-	if (*s == '\0' || strlen(s) > 253)
-		return false;
-	for (; *s; s++)
-		if (!isalnum((unsigned char)*s) && *s != '-' && *s != '.' &&
-		    *s != '_' && *s != ':')
-			return false;
-	return true;
-}
-
 /*
  * Splits a URL target: adds "http://" when there is no scheme, requires
  * http or https, and returns the normalised URL and its host (no
@@ -180,7 +167,7 @@ host_target(const char *target, char **host, long *port)
 		*host = colon ? vd_xstrndup(target, (size_t)(colon - target))
 			      : vd_xstrdup(target);
 	}
-	if (!host_ok(*host))
+	if (!vd_exp_name_ok(*host, VD_EXP_HOST_MAX, "-._:"))
 		goto bad;
 	if (colon) {
 		*port = strtol(colon + 1, &end, 10);

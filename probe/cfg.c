@@ -58,6 +58,10 @@ verror_at(struct vd_cfg_err *err, const char *file, const char *path,
 	masked = vd_mask(msg);
 	snprintf(msg, sizeof(msg), "%s", masked);
 	free(masked);
+	/* one line: values quoted from the file may hold control characters */
+	for (char *p = msg; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
 	if (key && path && *path)
 		snprintf(where, sizeof(where), "%s.%s", path, key);
 	else if (key)

@@ -1,10 +1,9 @@
 /*
- * curl_glue.c - libcurl's multi interface driven by libev: one ev_io per
- * socket libcurl asks us to watch, one ev_timer for its timeout, and
- * curl_multi_socket_action() on every event (libcurl's evhiperfifo
- * pattern). All libcurl<->libev glue lives here, with the trust stores
- * the prober's HTTPS transfers share. Depends on libcurl, libev and
- * OpenSSL (Debian's libcurl4-openssl), nothing above probe/.
+ * curl_glue.c - the prober's libcurl: one multi handle per prober on the
+ * loop (through curl_ev.c, which holds the libcurl<->libev glue), the
+ * options every probe sets, the trust stores its HTTPS transfers share,
+ * timings and reasons. Depends on libcurl, libev and OpenSSL (Debian's
+ * libcurl4-openssl), nothing above probe/.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -15,6 +14,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "curl_ev.h"
 #include "probe_int.h"
 #include "util.h"
 
@@ -38,123 +38,10 @@ struct ca_store {
 
 struct vd_curl {
 	struct ev_loop *loop;
-	CURLM *multi;
-	ev_timer timer;
-	int running;
-	bool in_action; /* inside curl_multi_socket_action */
+	struct vd_curl_ev *ev;
 	struct ca_store *cas;
 	char *default_ca; /* libcurl's built-in CA bundle, or NULL */
 };
-
-struct sock {
-	ev_io io;
-	struct vd_curl *vc;
-	curl_socket_t fd;
-};
-
-/* One transfer: what vd_curl_add() was given. */
-struct xfer {
-	vd_curl_done_cb *cb;
-	void *udata;
-	bool done;
-};
-
-static void
-check_done(struct vd_curl *vc)
-{
-	CURLMsg *msg;
-	int left;
-
-	while ((msg = curl_multi_info_read(vc->multi, &left)) != NULL) {
-		struct xfer *x = NULL;
-		if (msg->msg != CURLMSG_DONE)
-			continue;
-		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
-				  (char **)&x);
-		if (x == NULL || x->done)
-			continue;
-		x->done = true;
-		x->cb(msg->easy_handle, msg->data.result, x->udata);
-	}
-}
-
-static void
-action(struct vd_curl *vc, curl_socket_t fd, int ev_bitmask)
-{
-	vc->in_action = true;
-	curl_multi_socket_action(vc->multi, fd, ev_bitmask, &vc->running);
-	vc->in_action = false;
-	check_done(vc);
-}
-
-static void
-io_cb(struct ev_loop *loop, ev_io *w, int revents)
-{
-	struct sock *s = (struct sock *)w;
-	int mask = 0;
-	(void)loop;
-	if (revents & EV_READ)
-		mask |= CURL_CSELECT_IN;
-	if (revents & EV_WRITE)
-		mask |= CURL_CSELECT_OUT;
-	action(s->vc, s->fd, mask);
-}
-
-static void
-timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	struct vd_curl *vc = w->data;
-	(void)loop;
-	(void)revents;
-	action(vc, CURL_SOCKET_TIMEOUT, 0);
-}
-
-static int
-multi_timer_cb(CURLM *multi, long timeout_ms, void *userp)
-{
-	struct vd_curl *vc = userp;
-	(void)multi;
-	ev_timer_stop(vc->loop, &vc->timer);
-	if (timeout_ms >= 0) {
-		/* 0 ms arms a zero-delay timer: never call socket_action
-		 * from inside this callback. */
-		ev_timer_set(&vc->timer, (double)timeout_ms / 1000.0, 0.);
-		ev_timer_start(vc->loop, &vc->timer);
-	}
-	return 0;
-}
-
-static int
-socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp, void *sockp)
-{
-	struct vd_curl *vc = userp;
-	struct sock *s = sockp;
-	int kind;
-	(void)easy;
-
-	if (what == CURL_POLL_REMOVE) {
-		if (s) {
-			ev_io_stop(vc->loop, &s->io);
-			curl_multi_assign(vc->multi, fd, NULL);
-			free(s);
-		}
-		return 0;
-	}
-	kind = (what & CURL_POLL_IN ? EV_READ : 0) |
-	       (what & CURL_POLL_OUT ? EV_WRITE : 0);
-	if (s == NULL) {
-		s = vd_xcalloc(1, sizeof(*s));
-		s->vc = vc;
-		s->fd = fd;
-		ev_io_init(&s->io, io_cb, fd, kind);
-		curl_multi_assign(vc->multi, fd, s);
-	} else {
-		ev_io_stop(vc->loop, &s->io);
-		ev_io_set(&s->io, fd, kind);
-	}
-	ev_io_start(vc->loop, &s->io);
-	return 0;
-}
 
 /* libcurl's built-in CA bundle (Debian: /etc/ssl/certs/ca-certificates.crt),
  * or NULL; the caller frees it. */
@@ -175,19 +62,13 @@ static void *
 curl_create(struct vd_prober *p)
 {
 	struct vd_curl *vc = vd_xcalloc(1, sizeof(*vc));
+	CURLM *multi;
 	vc->loop = vd_prober_loop(p);
-	vc->multi = curl_multi_init();
-	if (vc->multi == NULL)
-		abort();
-	curl_multi_setopt(vc->multi, CURLMOPT_SOCKETFUNCTION, socket_cb);
-	curl_multi_setopt(vc->multi, CURLMOPT_SOCKETDATA, vc);
-	curl_multi_setopt(vc->multi, CURLMOPT_TIMERFUNCTION, multi_timer_cb);
-	curl_multi_setopt(vc->multi, CURLMOPT_TIMERDATA, vc);
+	vc->ev = vd_curl_ev_new(vc->loop);
+	multi = vd_curl_ev_multi(vc->ev);
 	/* Our own concurrency limit applies; libcurl must not queue. */
-	curl_multi_setopt(vc->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, 0L);
-	curl_multi_setopt(vc->multi, CURLMOPT_MAXCONNECTS, 1L);
-	ev_timer_init(&vc->timer, timer_cb, 0., 0.);
-	vc->timer.data = vc;
+	curl_multi_setopt(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, 0L);
+	curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, 1L);
 	vc->default_ca = default_ca_file();
 	return vc;
 }
@@ -197,8 +78,7 @@ curl_destroy(void *state)
 {
 	struct vd_curl *vc = state;
 	struct ca_store *ca, *next;
-	ev_timer_stop(vc->loop, &vc->timer);
-	curl_multi_cleanup(vc->multi);
+	vd_curl_ev_free(vc->ev);
 	for (ca = vc->cas; ca; ca = next) {
 		next = ca->next;
 		X509_STORE_free(ca->store);
@@ -232,26 +112,13 @@ vd_curl_easy_defaults(CURL *easy)
 int
 vd_curl_add(struct vd_curl *vc, CURL *easy, vd_curl_done_cb *cb, void *udata)
 {
-	struct xfer *x = vd_xcalloc(1, sizeof(*x));
-	x->cb = cb;
-	x->udata = udata;
-	curl_easy_setopt(easy, CURLOPT_PRIVATE, (char *)x);
-	if (curl_multi_add_handle(vc->multi, easy) != CURLM_OK) {
-		curl_easy_setopt(easy, CURLOPT_PRIVATE, NULL);
-		free(x);
-		return VD_ERR_SYSTEM;
-	}
-	return 0;
+	return vd_curl_ev_add(vc->ev, easy, cb, udata);
 }
 
 void
 vd_curl_remove(struct vd_curl *vc, CURL *easy)
 {
-	struct xfer *x = NULL;
-	curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&x);
-	curl_multi_remove_handle(vc->multi, easy);
-	curl_easy_setopt(easy, CURLOPT_PRIVATE, NULL);
-	free(x);
+	vd_curl_ev_remove(vc->ev, easy);
 }
 
 static double

@@ -265,9 +265,10 @@ vd_attempt_finish(struct vd_attempt *att, enum vd_status st,
 	free(att->result->reason);
 	att->result->reason = vd_mask(raw);
 	free(raw);
-	/* one line */
+	/* one line, and nothing a hostile peer could use to drive a
+	 * terminal: control characters (ESC included) become spaces */
 	for (char *c = att->result->reason; *c; c++)
-		if (*c == '\n' || *c == '\r')
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
 			*c = ' ';
 	ev_timer_stop(att->loop, &pr->deadline);
 	pr->state = PROBE_REAPING;

@@ -36,6 +36,17 @@ extern const struct vd_report_writer vd_report_junit;
 extern const struct vd_report_writer vd_report_tap;
 extern const struct vd_report_writer vd_report_markdown;
 
+/* Escaping for report writers, the deployer's report included
+ * (probe/report/escape.c); NULL writes nothing. */
+/* Writes s as XML character data / attribute text: & < > " ' escaped,
+ * control characters other than tab, newline and CR dropped, bytes that
+ * are not valid UTF-8 as U+FFFD. */
+void vd_xml_escape(FILE *f, const char *s);
+/* Writes s for a Markdown table cell: | and ` escaped, newlines as
+ * spaces, HTML-significant < > & escaped, other control characters
+ * dropped. */
+void vd_md_escape(FILE *f, const char *s);
+
 /* The JSON report as a cJSON tree (the deployer embeds it); caller frees
  * with cJSON_Delete. */
 struct cJSON;

@@ -1,8 +1,9 @@
 /*
- * util.c - allocators, buffers, durations, sizes and secret masking.
- * Depends on libc only.
+ * util.c - allocators, buffers, whole-file reads, durations, sizes and
+ * secret masking. Depends on libc only (and probe.h's error codes).
  */
 #include "util.h"
+#include "probe.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -187,6 +188,43 @@ vd_buf_steal(struct vd_buf *b)
 	b->len = b->cap = 0;
 	b->truncated = false;
 	return s;
+}
+
+int
+vd_read_file(const char *path, size_t max, struct vd_buf *out, char *err,
+	     size_t errlen)
+{
+	FILE *f;
+	char chunk[8192];
+	size_t n;
+
+	vd_buf_init(out, max);
+	f = fopen(path, "r");
+	if (f == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return VD_ERR_IO;
+	}
+	while (!out->truncated && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		vd_buf_append(out, chunk, n);
+	if (ferror(f)) {
+		snprintf(err, errlen, "%s: read error: %s", path,
+			 strerror(errno));
+		fclose(f);
+		vd_buf_free(out);
+		return VD_ERR_IO;
+	}
+	fclose(f);
+	if (out->truncated) {
+		if (max % (1024 * 1024) == 0)
+			snprintf(err, errlen, "%s: larger than %zu MiB", path,
+				 max / (1024 * 1024));
+		else
+			snprintf(err, errlen, "%s: larger than %zu bytes", path,
+				 max);
+		vd_buf_free(out);
+		return VD_ERR_CONFIG;
+	}
+	return 0;
 }
 
 int
@@ -402,6 +440,23 @@ vd_header_is_secret(const char *name)
 }
 
 bool
+vd_env_name_is_secret(const char *name)
+{
+	static const char *const words[] = {"PASS",    "SECRET",     "TOKEN",
+					    "KEY",     "CREDENTIAL", "AUTH",
+					    "WEBHOOK", NULL};
+	char up[256];
+	size_t i;
+	for (i = 0; i < sizeof(up) - 1 && name[i]; i++)
+		up[i] = (char)toupper((unsigned char)name[i]);
+	up[i] = '\0';
+	for (i = 0; words[i]; i++)
+		if (strstr(up, words[i]))
+			return true;
+	return false;
+}
+
+bool
 vd_streq(const char *a, const char *b)
 {
 	return a && b && strcmp(a, b) == 0;
@@ -429,4 +484,109 @@ vd_set_nonblock(int fd)
 	if (fl < 0 || fcntl(fd, F_SETFD, fl | FD_CLOEXEC) < 0)
 		return -1;
 	return 0;
+}
+
+/*
+ * Estimates how many copies of atoms regcomp will build: a sequence adds
+ * the sizes of its parts, a counted repetition multiplies the size of what
+ * it repeats by its upper bound (an open bound counts as RE_DUP_MAX).
+ */
+static double
+regex_expansion(const char *s)
+{
+	struct frame {
+		double sum;  /* size of the group so far */
+		double last; /* size of its last element */
+	} st[64];
+	int depth = 0;
+
+	st[0].sum = st[0].last = 0;
+	while (*s) {
+		char c = *s++;
+		if (c == '\\') {
+			if (*s)
+				s++;
+			st[depth].last = 1;
+			st[depth].sum += 1;
+		} else if (c == '[') {
+			if (*s == '^')
+				s++;
+			if (*s == ']')
+				s++;
+			while (*s && *s != ']')
+				s++;
+			if (*s)
+				s++;
+			st[depth].last = 1;
+			st[depth].sum += 1;
+		} else if (c == '(') {
+			if (depth + 1 >= (int)(sizeof(st) / sizeof(st[0])))
+				return 1e300;
+			depth++;
+			st[depth].sum = st[depth].last = 0;
+		} else if (c == ')' && depth > 0) {
+			double g = st[depth].sum > 1 ? st[depth].sum : 1;
+			depth--;
+			st[depth].last = g;
+			st[depth].sum += g;
+		} else if (c == '{') {
+			char *end;
+			unsigned long lo = strtoul(s, &end, 10), hi = lo;
+			if (end == s) {
+				st[depth].last = 1;
+				st[depth].sum += 1;
+				continue;
+			}
+			if (*end == ',') {
+				const char *h = end + 1;
+				hi = strtoul(h, &end, 10);
+				if (end == h)
+					hi = RE_DUP_MAX;
+			}
+			if (*end == '}')
+				end++;
+			s = end;
+			if (hi < lo)
+				hi = lo;
+			/* the element is repeated: add hi - 1 more copies */
+			st[depth].sum +=
+				st[depth].last * (double)(hi ? hi - 1 : 0);
+			st[depth].last *= (double)(hi ? hi : 1);
+		} else if (c == '*' || c == '+' || c == '?' || c == '|' ||
+			   c == '^' || c == '$') {
+			continue;
+		} else {
+			st[depth].last = 1;
+			st[depth].sum += 1;
+		}
+		if (st[depth].sum > 1e12)
+			return 1e300;
+	}
+	while (depth > 0) {
+		double g = st[depth].sum;
+		depth--;
+		st[depth].sum += g;
+	}
+	return st[0].sum;
+}
+
+int
+vd_regcomp(regex_t *re, const char *src, int cflags)
+{
+	if (strlen(src) > 4096 ||
+	    regex_expansion(src) > (double)VD_REGEX_MAX_EXPANSION)
+		return VD_REGEX_TOO_COMPLEX;
+	return regcomp(re, src, cflags);
+}
+
+void
+vd_regerror(int rc, const regex_t *re, char *buf, size_t len)
+{
+	if (rc == VD_REGEX_TOO_COMPLEX)
+		snprintf(buf, len,
+			 "too complex (more than 4096 bytes, or counted "
+			 "repetition {m,n} expanding past %d copies)",
+			 VD_REGEX_MAX_EXPANSION);
+	else
+		regerror(rc, re, buf, len);
 }

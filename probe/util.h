@@ -8,6 +8,7 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include <regex.h>
 #include <stddef.h>
 
 void *vd_xmalloc(size_t n);
@@ -47,6 +48,17 @@ void vd_buf_printf(struct vd_buf *b, const char *fmt, ...)
 /* Hands the string to the caller; b is left empty and needs no free. */
 char *vd_buf_steal(struct vd_buf *b);
 
+/*
+ * Reads the whole file at path into out, which it initialises with a cap
+ * of max bytes (free it with vd_buf_free() whatever the result). Blocking
+ * stdio: for files read at start-up, never on a running loop. Returns 0,
+ * VD_ERR_IO (probe.h) when the file cannot be opened or read, or
+ * VD_ERR_CONFIG when it is larger than max; err then says
+ * "PATH: why" ("PATH: larger than 16 MiB").
+ */
+int vd_read_file(const char *path, size_t max, struct vd_buf *out, char *err,
+		 size_t errlen);
+
 /* Parses "250ms", "5s", "1m", "1h", "1.5s", "1m30s" into seconds.
  * Returns 0 or -1. */
 int vd_parse_duration(const char *s, double *out);
@@ -71,10 +83,29 @@ char *vd_mask_url(const char *url);
  * *token*, *secret*, *key*, *password*). */
 bool vd_header_is_secret(const char *name);
 
+/* True for environment variable names that suggest a secret (PASS,
+ * SECRET, TOKEN, KEY, CREDENTIAL, AUTH, WEBHOOK, any case): their values
+ * are registered for masking wherever they are used. */
+bool vd_env_name_is_secret(const char *name);
+
 /* strcmp-like helpers */
 bool vd_streq(const char *a, const char *b);
 bool vd_strcaseeq(const char *a, const char *b);
 bool vd_startswith(const char *s, const char *prefix);
+
+/*
+ * regcomp() for patterns from suite files. glibc's regcomp expands counted
+ * repetition, so "((a{1,100}){1,100}){1,100}" takes seconds and a gigabyte
+ * to compile: patterns longer than 4096 bytes or whose repetitions expand
+ * to more than VD_REGEX_MAX_EXPANSION copies are refused with
+ * VD_REGEX_TOO_COMPLEX (re is then untouched). Otherwise returns what
+ * regcomp returns.
+ */
+#define VD_REGEX_TOO_COMPLEX   (-1)
+#define VD_REGEX_MAX_EXPANSION 20000
+int vd_regcomp(regex_t *re, const char *src, int cflags);
+/* regerror() that also knows VD_REGEX_TOO_COMPLEX. */
+void vd_regerror(int rc, const regex_t *re, char *buf, size_t len);
 
 /* Sets O_NONBLOCK and FD_CLOEXEC; returns 0 or -1. */
 int vd_set_nonblock(int fd);

@@ -56,23 +56,24 @@ vd_json_strip_comments(char *t, size_t len)
 }
 
 static bool
-name_is_secret(const char *name)
+kept(const char *const *keep, const char *name, size_t n)
 {
-	static const char *const words[] = {
-		"PASS", "SECRET", "TOKEN", "KEY", "CREDENTIAL", "AUTH", NULL};
-	char up[256];
 	size_t i;
-	for (i = 0; i < sizeof(up) - 1 && name[i]; i++)
-		up[i] = (char)toupper((unsigned char)name[i]);
-	up[i] = '\0';
-	for (i = 0; words[i]; i++)
-		if (strstr(up, words[i]))
+	for (i = 0; keep && keep[i]; i++)
+		if (strlen(keep[i]) == n && strncmp(keep[i], name, n) == 0)
 			return true;
 	return false;
 }
 
 char *
 vd_interpolate(const char *s, char *missing, size_t missing_len)
+{
+	return vd_interpolate_keep(s, NULL, missing, missing_len);
+}
+
+char *
+vd_interpolate_keep(const char *s, const char *const *keep, char *missing,
+		    size_t missing_len)
 {
 	struct vd_buf b;
 	vd_buf_init(&b, 0);
@@ -106,6 +107,12 @@ vd_interpolate(const char *s, char *missing, size_t missing_len)
 		if (def && def > end)
 			def = NULL;
 		nlen = (size_t)((def ? def : end) - (s + 2));
+		if (def == NULL && kept(keep, s + 2, nlen)) {
+			/* filled in later by the caller (hook placeholders) */
+			vd_buf_append(&b, s, (size_t)(end - s + 1));
+			s = end + 1;
+			continue;
+		}
 		name = vd_xstrndup(s + 2, nlen);
 		/* a shell name: letters, digits and '_', not empty, not
 		 * starting with a digit */
@@ -135,7 +142,7 @@ vd_interpolate(const char *s, char *missing, size_t missing_len)
 		if (val == NULL) {
 			vd_buf_append(&b, def + 2, (size_t)(end - def - 2));
 		} else {
-			if (name_is_secret(name))
+			if (vd_env_name_is_secret(name))
 				vd_secret_add(val);
 			vd_buf_puts(&b, val);
 		}
@@ -145,10 +152,9 @@ vd_interpolate(const char *s, char *missing, size_t missing_len)
 	return vd_buf_steal(&b);
 }
 
-/* Interpolates every string value in place and refuses duplicate keys.
- * path is the place of node, for messages. */
-static int
-walk(cJSON *node, const char *file, const char *path, struct vd_cfg_err *err)
+int
+vd_json_interpolate(cJSON *node, const char *file, const char *path,
+		    const char *const *keep, struct vd_cfg_err *err)
 {
 	cJSON *it;
 	size_t i = 0;
@@ -156,7 +162,8 @@ walk(cJSON *node, const char *file, const char *path, struct vd_cfg_err *err)
 
 	if (cJSON_IsString(node)) {
 		char why[200];
-		char *v = vd_interpolate(node->valuestring, why, sizeof(why));
+		char *v = vd_interpolate_keep(node->valuestring, keep, why,
+					      sizeof(why));
 		if (v == NULL)
 			return vd_cfg_error_at(err, file, path, "%s", why);
 		if (strcmp(v, node->valuestring) != 0) {
@@ -188,13 +195,13 @@ walk(cJSON *node, const char *file, const char *path, struct vd_cfg_err *err)
 					 it->string);
 			else
 				snprintf(sub, sizeof(sub), "%s", it->string);
-			if (walk(it, file, sub, err) < 0)
+			if (vd_json_interpolate(it, file, sub, keep, err) < 0)
 				return VD_ERR_CONFIG;
 		}
 	} else if (cJSON_IsArray(node)) {
 		cJSON_ArrayForEach(it, node) {
 			snprintf(sub, sizeof(sub), "%s[%zu]", path, i++);
-			if (walk(it, file, sub, err) < 0)
+			if (vd_json_interpolate(it, file, sub, keep, err) < 0)
 				return VD_ERR_CONFIG;
 		}
 	}
@@ -418,6 +425,25 @@ is_extra(const struct vd_suite_load_opts *opts, const char *key)
 	return false;
 }
 
+/* The first \\u0000 escape inside a JSON string, or NULL. cJSON would
+ * silently end the string there. */
+static const char *
+nul_escape(const char *t)
+{
+	bool in_string = false;
+	for (; *t; t++) {
+		if (*t == '"') {
+			in_string = !in_string;
+		} else if (in_string && *t == '\\') {
+			if (strncmp(t + 1, "u0000", 5) == 0)
+				return t;
+			if (t[1])
+				t++;
+		}
+	}
+	return NULL;
+}
+
 static void
 pos_of(const char *text, const char *at, int *line, int *col)
 {
@@ -466,6 +492,17 @@ vd_suite_parse(const char *text, size_t len, const char *name,
 		free(copy);
 		return VD_ERR_CONFIG;
 	}
+	end = nul_escape(copy);
+	if (end != NULL) {
+		int line, col;
+		pos_of(copy, end, &line, &col);
+		snprintf(errbuf, errlen,
+			 "%s: line %d, column %d: \\u0000 in a string (it "
+			 "would cut the string short)",
+			 name, line, col);
+		free(copy);
+		return VD_ERR_CONFIG;
+	}
 	s = vd_xcalloc(1, sizeof(*s));
 	s->root = cJSON_ParseWithOpts(copy, &end, 1);
 	if (s->root == NULL) {
@@ -485,7 +522,7 @@ vd_suite_parse(const char *text, size_t len, const char *name,
 		r = VD_ERR_CONFIG;
 		goto out;
 	}
-	if (walk(s->root, name, "", &err) < 0) {
+	if (vd_json_interpolate(s->root, name, "", NULL, &err) < 0) {
 		r = VD_ERR_CONFIG;
 		goto out;
 	}
@@ -576,39 +613,13 @@ int
 vd_suite_load(const char *path, const struct vd_suite_load_opts *opts,
 	      struct vd_suite **out, char *err, size_t errlen)
 {
-	FILE *f;
 	struct vd_buf b;
-	char chunk[8192];
-	size_t n;
 	int r;
 
 	*out = NULL;
-	f = fopen(path, "r");
-	if (f == NULL) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return VD_ERR_IO;
-	}
-	vd_buf_init(&b, MAX_SUITE_BYTES);
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-		vd_buf_append(&b, chunk, n);
-		if (b.truncated)
-			break;
-	}
-	if (ferror(f)) {
-		snprintf(err, errlen, "%s: read error: %s", path,
-			 strerror(errno));
-		fclose(f);
-		vd_buf_free(&b);
-		return VD_ERR_IO;
-	}
-	fclose(f);
-	if (b.truncated) {
-		snprintf(err, errlen, "%s: larger than %d MiB", path,
-			 MAX_SUITE_BYTES >> 20);
-		vd_buf_free(&b);
-		return VD_ERR_CONFIG;
-	}
-	r = vd_suite_parse(b.data, b.len, path, opts, out, err, errlen);
+	r = vd_read_file(path, MAX_SUITE_BYTES, &b, err, errlen);
+	if (r == 0)
+		r = vd_suite_parse(b.data, b.len, path, opts, out, err, errlen);
 	vd_buf_free(&b);
 	if (r == 0) {
 		(*out)->path = vd_xstrdup(path);

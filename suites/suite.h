@@ -58,5 +58,18 @@ int vd_json_strip_comments(char *text, size_t len);
  * variables whose names suggest a secret are registered for masking.
  */
 char *vd_interpolate(const char *s, char *missing, size_t missing_len);
+/* The same, leaving ${NAME} as it is for every NAME in keep (a
+ * NULL-terminated list, or NULL): placeholders the caller fills later. */
+char *vd_interpolate_keep(const char *s, const char *const *keep, char *missing,
+			  size_t missing_len);
+
+struct vd_cfg_err;
+/*
+ * Interpolates every string value under node in place (as
+ * vd_interpolate_keep) and refuses duplicate object keys. path names node
+ * in messages ("" for the top). Returns 0 or VD_ERR_CONFIG with err set.
+ */
+int vd_json_interpolate(cJSON *node, const char *file, const char *path,
+			const char *const *keep, struct vd_cfg_err *err);
 
 #endif

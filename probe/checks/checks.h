@@ -37,5 +37,47 @@ int vd_check_url(struct vd_cfg *c, const char *key, const char *url,
 bool vd_check_file_read(struct vd_attempt *att, const char *path, size_t cap,
 			char **data, size_t *len);
 void vd_check_file_free(char *data, size_t len);
+/* Takes a file check's "path" (required, not empty) into *path. Returns 0
+ * or VD_ERR_CONFIG. */
+int vd_check_file_path(struct vd_cfg *c, char **path);
+
+struct vd_buf;
+
+/* Findings a file check lists in its reason at most; the rest are counted. */
+#define VD_CHECK_MAX_FINDINGS 20
+/*
+ * Ends a file check's attempt (env_file.c) on nf findings, the first
+ * VD_CHECK_MAX_FINDINGS of them listed "; "-separated in f (which gets
+ * "; and N more"): sets the facts findings_count and, when nf > 0,
+ * findings, and fails (policy) with f as the reason; with no findings,
+ * passes with the reason fmt. The caller still frees f.
+ */
+void vd_check_findings_finish(struct vd_attempt *att, struct vd_buf *f,
+			      size_t nf, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/*
+ * Socket checks' keys (host_port.c): takes "host" (required, no blanks or
+ * slashes) into *host (caller frees) and "port" (1-65535; required when
+ * dflt is 0, else dflt when absent) into port as decimal (written even on
+ * error). Returns 0 or VD_ERR_CONFIG. vd_check_host_target: "host:port",
+ * "[host]:port" for an IPv6 address; the caller frees it.
+ */
+int vd_check_host_port(struct vd_cfg *c, long dflt, char **host, char port[8]);
+char *vd_check_host_target(const char *host, const char *port);
+
+/*
+ * JSON helpers (json_path.c) for the http and json_file checks.
+ * vd_json_at follows a dotted path ("checks.db", "items.0.id"; numeric
+ * parts index arrays) and returns the value inside root, or NULL when
+ * absent. vd_json_path_ok: path is non-empty, with no leading, trailing or
+ * doubled dot. vd_json_equal: numbers compare by value, everything else
+ * with cJSON_Compare (case-sensitive). vd_json_brief: the value printed on
+ * one line, cut to 60 characters; the caller frees it.
+ */
+const cJSON *vd_json_at(const cJSON *root, const char *path);
+bool vd_json_path_ok(const char *s);
+bool vd_json_equal(const cJSON *got, const cJSON *want);
+char *vd_json_brief(const cJSON *v);
 
 #endif

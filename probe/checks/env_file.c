@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -16,9 +17,6 @@
 #include "../cfg.h"
 #include "../util.h"
 #include "checks.h"
-
-/* Findings listed in the reason at most; the rest are counted. */
-#define MAX_FINDINGS 20
 
 struct env_conf {
 	char *path;
@@ -155,6 +153,38 @@ vd_check_file_read(struct vd_attempt *att, const char *path, size_t cap,
 	return true;
 }
 
+int
+vd_check_file_path(struct vd_cfg *c, char **path)
+{
+	int r = vd_cfg_str(c, "path", true, path);
+	if (!r && **path == '\0')
+		r = vd_cfg_error(c, "path", "must not be empty");
+	return r;
+}
+
+void
+vd_check_findings_finish(struct vd_attempt *att, struct vd_buf *f, size_t nf,
+			 const char *fmt, ...)
+{
+	va_list ap;
+	char *pass;
+
+	if (nf > VD_CHECK_MAX_FINDINGS)
+		vd_buf_printf(f, "; and %zu more", nf - VD_CHECK_MAX_FINDINGS);
+	vd_result_fact_num(att->result, "findings_count", (double)nf);
+	if (nf) {
+		vd_result_fact_str(att->result, "findings", f->data);
+		vd_attempt_finish(att, VD_STATUS_FAIL, VD_REASON_POLICY, "%s",
+				  f->data);
+		return;
+	}
+	va_start(ap, fmt);
+	pass = vd_xvasprintf(fmt, ap);
+	va_end(ap);
+	vd_attempt_finish(att, VD_STATUS_PASS, VD_REASON_NONE, "%s", pass);
+	free(pass);
+}
+
 /* --- placeholders --- */
 
 /* Globs matched against the whole value, case-insensitively. */
@@ -245,7 +275,7 @@ key_char(char c, bool first)
 static void
 bad_line(struct env_parsed *ep, int line, const char *what)
 {
-	if (ep->nbad++ < MAX_FINDINGS)
+	if (ep->nbad++ < VD_CHECK_MAX_FINDINGS)
 		vd_buf_printf(&ep->bad, "%sline %d: %s",
 			      ep->bad.len ? "; " : "", line, what);
 }
@@ -437,7 +467,7 @@ in_list(char **list, size_t n, const char *s)
 static void
 finding(struct vd_buf *b, size_t *count, const char *key, const char *what)
 {
-	if ((*count)++ < MAX_FINDINGS)
+	if ((*count)++ < VD_CHECK_MAX_FINDINGS)
 		vd_buf_printf(b, "%s%s %s", b->len ? "; " : "", key, what);
 }
 
@@ -479,20 +509,9 @@ env_start(struct vd_attempt *att)
 		if (ep.e[i].placeholder &&
 		    !in_list(ec->require, ec->nrequire, ep.e[i].key))
 			finding(&f, &nf, ep.e[i].key, "is a placeholder");
-	if (nf > MAX_FINDINGS)
-		vd_buf_printf(&f, "; and %zu more", nf - MAX_FINDINGS);
-
 	vd_result_fact_num(att->result, "keys", (double)ep.n);
-	vd_result_fact_num(att->result, "findings_count", (double)nf);
-	if (nf) {
-		vd_result_fact_str(att->result, "findings", f.data);
-		vd_attempt_finish(att, VD_STATUS_FAIL, VD_REASON_POLICY, "%s",
-				  f.data);
-	} else {
-		vd_attempt_finish(att, VD_STATUS_PASS, VD_REASON_NONE,
-				  "%zu keys, %zu required present", ep.n,
-				  ec->nrequire);
-	}
+	vd_check_findings_finish(att, &f, nf, "%zu keys, %zu required present",
+				 ep.n, ec->nrequire);
 	vd_buf_free(&f);
 	for (i = 0; i < ep.n; i++)
 		free(ep.e[i].key);
@@ -544,9 +563,7 @@ env_parse_conf(struct vd_check *chk, struct vd_cfg *c)
 
 	chk->conf = ec;
 	ec->check_all = true;
-	r = vd_cfg_str(c, "path", true, &ec->path);
-	if (!r && *ec->path == '\0')
-		r = vd_cfg_error(c, "path", "must not be empty");
+	r = vd_check_file_path(c, &ec->path);
 	if (!r)
 		r = vd_cfg_strlist(c, "require", &ec->require, &ec->nrequire);
 	if (!r)

@@ -796,11 +796,11 @@ parse_expect(struct vd_cfg *parent, struct exec_conf *ec)
 	if (!r)
 		r = vd_cfg_str(&c, "output_regex", false, &ec->regex_src);
 	if (!r && ec->regex_src) {
-		rc = regcomp(&ec->regex, ec->regex_src,
-			     REG_EXTENDED | REG_NOSUB | REG_NEWLINE);
+		rc = vd_regcomp(&ec->regex, ec->regex_src,
+				REG_EXTENDED | REG_NOSUB | REG_NEWLINE);
 		if (rc != 0) {
 			char msg[200];
-			regerror(rc, &ec->regex, msg, sizeof(msg));
+			vd_regerror(rc, &ec->regex, msg, sizeof(msg));
 			r = vd_cfg_error(&c, "output_regex",
 					 "invalid regular expression: %s", msg);
 		} else {

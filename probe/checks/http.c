@@ -151,10 +151,10 @@ parse_status(struct vd_cfg *c, struct http_conf *hc)
 static int
 compile_re(struct vd_cfg *c, const char *key, const char *src, regex_t *re)
 {
-	int rc = regcomp(re, src, REG_EXTENDED | REG_NOSUB);
+	int rc = vd_regcomp(re, src, REG_EXTENDED | REG_NOSUB);
 	if (rc != 0) {
 		char msg[200];
-		regerror(rc, re, msg, sizeof(msg));
+		vd_regerror(rc, re, msg, sizeof(msg));
 		return vd_cfg_error(c, key, "invalid regular expression: %s",
 				    msg);
 	}
@@ -240,9 +240,7 @@ parse_expect_json(struct vd_cfg *c, struct http_conf *hc)
 				"expected a scalar (string, number, "
 				"boolean or null)");
 		}
-		if (*el->string == '\0' || el->string[0] == '.' ||
-		    el->string[strlen(el->string) - 1] == '.' ||
-		    strstr(el->string, "..")) {
+		if (!vd_json_path_ok(el->string)) {
 			hc->njson = i;
 			return vd_cfg_error(c, key, "invalid dotted path");
 		}
@@ -460,58 +458,6 @@ status_wanted(const struct http_conf *hc, char *out, size_t len)
 			hc->status[i]);
 }
 
-/* Follows a dotted path; numeric parts index arrays. */
-static const cJSON *
-json_at(const cJSON *root, const char *path)
-{
-	char *copy = vd_xstrdup(path), *save = NULL, *part;
-	const cJSON *cur = root;
-
-	for (part = strtok_r(copy, ".", &save); part && cur;
-	     part = strtok_r(NULL, ".", &save)) {
-		if (cJSON_IsArray(cur)) {
-			char *end;
-			long idx = strtol(part, &end, 10);
-			cur = *end == '\0' && idx >= 0
-				      ? cJSON_GetArrayItem(cur, (int)idx)
-				      : NULL;
-		} else if (cJSON_IsObject(cur)) {
-			cur = cJSON_GetObjectItemCaseSensitive(cur, part);
-		} else {
-			cur = NULL;
-		}
-	}
-	free(copy);
-	return cur;
-}
-
-/* Short rendering of a JSON value for reasons. */
-static char *
-json_brief(const cJSON *v)
-{
-	char *s = cJSON_PrintUnformatted(v);
-	char *out;
-	if (s == NULL)
-		return vd_xstrdup("?");
-	if (strlen(s) > 60) {
-		out = vd_xasprintf("%.57s...", s);
-		free(s);
-		return out;
-	}
-	out = vd_xstrdup(s);
-	free(s);
-	return out;
-}
-
-static bool
-json_equal(const cJSON *got, const cJSON *want)
-{
-	if (cJSON_IsNumber(want))
-		return cJSON_IsNumber(got) &&
-		       got->valuedouble == want->valuedouble;
-	return cJSON_Compare(got, want, true);
-}
-
 /* Returns true if it finished the attempt. */
 static bool
 judge_json(struct vd_attempt *att, const struct http_conf *hc,
@@ -531,7 +477,7 @@ judge_json(struct vd_attempt *att, const struct http_conf *hc,
 		return true;
 	}
 	for (i = 0; i < hc->njson; i++) {
-		const cJSON *got = json_at(root, hc->json[i].path);
+		const cJSON *got = vd_json_at(root, hc->json[i].path);
 		char *w, *g;
 		if (got == NULL) {
 			vd_attempt_finish(att, VD_STATUS_FAIL, VD_REASON_BODY,
@@ -539,10 +485,10 @@ judge_json(struct vd_attempt *att, const struct http_conf *hc,
 			cJSON_Delete(root);
 			return true;
 		}
-		if (json_equal(got, hc->json[i].value))
+		if (vd_json_equal(got, hc->json[i].value))
 			continue;
-		w = json_brief(hc->json[i].value);
-		g = json_brief(got);
+		w = vd_json_brief(hc->json[i].value);
+		g = vd_json_brief(got);
 		vd_attempt_finish(att, VD_STATUS_FAIL, VD_REASON_BODY,
 				  "json %s: got %s, expected %s",
 				  hc->json[i].path, g, w);

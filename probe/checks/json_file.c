@@ -4,15 +4,12 @@
  * expected values. Reads through env_file.c's small-file reader; knows
  * nothing of suites, reports or exporters.
  */
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../cfg.h"
 #include "../util.h"
 #include "checks.h"
-
-#define MAX_FINDINGS 20
 
 struct json_equals {
 	char *path;
@@ -44,54 +41,6 @@ json_conf_free(void *p)
 	free(jc);
 }
 
-/* Follows a dotted path; numeric parts index lists. NULL when absent. */
-static const cJSON *
-json_at(const cJSON *root, const char *path)
-{
-	char *copy = vd_xstrdup(path), *save = NULL, *part;
-	const cJSON *cur = root;
-
-	for (part = strtok_r(copy, ".", &save); part && cur;
-	     part = strtok_r(NULL, ".", &save)) {
-		if (cJSON_IsArray(cur)) {
-			char *end;
-			long idx = strtol(part, &end, 10);
-			cur = *end == '\0' && idx >= 0 && idx <= 0x7fffffff
-				      ? cJSON_GetArrayItem(cur, (int)idx)
-				      : NULL;
-		} else if (cJSON_IsObject(cur)) {
-			cur = cJSON_GetObjectItemCaseSensitive(cur, part);
-		} else {
-			cur = NULL;
-		}
-	}
-	free(copy);
-	return cur;
-}
-
-static char *
-brief(const cJSON *v)
-{
-	char *s = cJSON_PrintUnformatted(v), *out;
-	if (s == NULL)
-		return vd_xstrdup("?");
-	if (strlen(s) > 60)
-		out = vd_xasprintf("%.57s...", s);
-	else
-		out = vd_xstrdup(s);
-	free(s);
-	return out;
-}
-
-static bool
-json_equal(const cJSON *got, const cJSON *want)
-{
-	if (cJSON_IsNumber(want))
-		return cJSON_IsNumber(got) &&
-		       got->valuedouble == want->valuedouble;
-	return cJSON_Compare(got, want, true);
-}
-
 static void
 pos_of(const char *text, size_t len, const char *at, int *line, int *col)
 {
@@ -113,7 +62,7 @@ pos_of(const char *text, size_t len, const char *at, int *line, int *col)
 static void
 add_finding(struct vd_buf *b, size_t *n, const char *s)
 {
-	if ((*n)++ < MAX_FINDINGS) {
+	if ((*n)++ < VD_CHECK_MAX_FINDINGS) {
 		if (b->len)
 			vd_buf_puts(b, "; ");
 		vd_buf_puts(b, s);
@@ -163,7 +112,7 @@ json_start(struct vd_attempt *att)
 
 	vd_buf_init(&f, 0);
 	for (i = 0; i < jc->nrequire; i++) {
-		const cJSON *v = json_at(root, jc->require[i]);
+		const cJSON *v = vd_json_at(root, jc->require[i]);
 		if (v == NULL || cJSON_IsNull(v) ||
 		    (cJSON_IsString(v) && *v->valuestring == '\0')) {
 			char *s = vd_xasprintf("%s %s", jc->require[i],
@@ -173,16 +122,16 @@ json_start(struct vd_attempt *att)
 		}
 	}
 	for (i = 0; i < jc->nequals; i++) {
-		const cJSON *v = json_at(root, jc->equals[i].path);
+		const cJSON *v = vd_json_at(root, jc->equals[i].path);
 		char *s, *w, *g;
-		if (v != NULL && json_equal(v, jc->equals[i].value))
+		if (v != NULL && vd_json_equal(v, jc->equals[i].value))
 			continue;
-		w = brief(jc->equals[i].value);
+		w = vd_json_brief(jc->equals[i].value);
 		if (v == NULL) {
 			s = vd_xasprintf("%s missing, expected %s",
 					 jc->equals[i].path, w);
 		} else {
-			g = brief(v);
+			g = vd_json_brief(v);
 			s = vd_xasprintf("%s is %s, expected %s",
 					 jc->equals[i].path, g, w);
 			free(g);
@@ -192,19 +141,10 @@ json_start(struct vd_attempt *att)
 		free(w);
 	}
 	cJSON_Delete(root);
-	if (nf > MAX_FINDINGS)
-		vd_buf_printf(&f, "; and %zu more", nf - MAX_FINDINGS);
-	vd_result_fact_num(att->result, "findings_count", (double)nf);
-	if (nf) {
-		vd_result_fact_str(att->result, "findings", f.data);
-		vd_attempt_finish(att, VD_STATUS_FAIL, VD_REASON_POLICY, "%s",
-				  f.data);
-	} else {
-		vd_attempt_finish(att, VD_STATUS_PASS, VD_REASON_NONE,
-				  "valid JSON, %zu paths present, %zu values "
-				  "as expected",
-				  jc->nrequire, jc->nequals);
-	}
+	vd_check_findings_finish(att, &f, nf,
+				 "valid JSON, %zu paths present, %zu values "
+				 "as expected",
+				 jc->nrequire, jc->nequals);
 	vd_buf_free(&f);
 }
 
@@ -212,13 +152,6 @@ static void
 json_cancel(struct vd_attempt *att)
 {
 	(void)att; /* everything happens inside start */
-}
-
-static bool
-dotted_ok(const char *s)
-{
-	return *s != '\0' && s[0] != '.' && s[strlen(s) - 1] != '.' &&
-	       strstr(s, "..") == NULL;
 }
 
 static int
@@ -236,7 +169,7 @@ parse_equals(struct vd_cfg *c, struct json_conf *jc)
 	jc->equals = vd_xcalloc((size_t)cJSON_GetArraySize(it) + 1,
 				sizeof(*jc->equals));
 	cJSON_ArrayForEach(el, it) {
-		if (!dotted_ok(el->string)) {
+		if (!vd_json_path_ok(el->string)) {
 			char key[300];
 			snprintf(key, sizeof(key), "equals.%s", el->string);
 			return vd_cfg_error(c, key, "invalid dotted path");
@@ -258,13 +191,11 @@ json_parse_conf(struct vd_check *chk, struct vd_cfg *c)
 	int r;
 
 	chk->conf = jc;
-	r = vd_cfg_str(c, "path", true, &jc->path);
-	if (!r && *jc->path == '\0')
-		r = vd_cfg_error(c, "path", "must not be empty");
+	r = vd_check_file_path(c, &jc->path);
 	if (!r)
 		r = vd_cfg_strlist(c, "require", &jc->require, &jc->nrequire);
 	for (i = 0; !r && i < jc->nrequire; i++)
-		if (!dotted_ok(jc->require[i]))
+		if (!vd_json_path_ok(jc->require[i]))
 			r = vd_cfg_error(c, "require",
 					 "\"%s\" is not a dotted path like "
 					 "\"images.backend\"",

@@ -207,11 +207,11 @@ parse_expect(struct vd_cfg *parent, struct redis_conf *rc)
 	} else if (cJSON_IsObject(it) && cJSON_GetArraySize(it) == 1 &&
 		   cJSON_IsString(it->child) &&
 		   strcmp(it->child->string, "regex") == 0) {
-		int e = regcomp(&rc->re, it->child->valuestring,
-				REG_EXTENDED | REG_NOSUB);
+		int e = vd_regcomp(&rc->re, it->child->valuestring,
+				   REG_EXTENDED | REG_NOSUB);
 		if (e != 0) {
 			char msg[200];
-			regerror(e, &rc->re, msg, sizeof(msg));
+			vd_regerror(e, &rc->re, msg, sizeof(msg));
 			r = vd_cfg_error(&c, "reply.regex",
 					 "invalid regular expression: %s", msg);
 		} else {

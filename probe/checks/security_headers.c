@@ -104,11 +104,12 @@ parse_overrides(struct vd_cfg *c, struct sh_conf *sc)
 			const char *k = el->child->string;
 			o->value = vd_xstrdup(el->child->valuestring);
 			if (strcmp(k, "regex") == 0) {
-				int rc = regcomp(&o->re, o->value,
-						 REG_EXTENDED | REG_NOSUB);
+				int rc = vd_regcomp(&o->re, o->value,
+						    REG_EXTENDED | REG_NOSUB);
 				if (rc != 0) {
 					char msg[200];
-					regerror(rc, &o->re, msg, sizeof(msg));
+					vd_regerror(rc, &o->re, msg,
+						    sizeof(msg));
 					free(o->value);
 					o->value = NULL;
 					return vd_cfg_error(c, key,

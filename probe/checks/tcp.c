@@ -82,11 +82,11 @@ parse_expect(struct vd_cfg *parent, struct tcp_conf *tc)
 		if (strcmp(b->child->string, "contains") == 0) {
 			tc->rule = BANNER_CONTAINS;
 		} else {
-			int rc = regcomp(&tc->re, tc->banner,
-					 REG_EXTENDED | REG_NOSUB);
+			int rc = vd_regcomp(&tc->re, tc->banner,
+					    REG_EXTENDED | REG_NOSUB);
 			if (rc != 0) {
 				char msg[200];
-				regerror(rc, &tc->re, msg, sizeof(msg));
+				vd_regerror(rc, &tc->re, msg, sizeof(msg));
 				r = vd_cfg_error(
 					&c, "banner",
 					"invalid regular expression: %s", msg);
@@ -109,18 +109,10 @@ static int
 tcp_parse(struct vd_check *chk, struct vd_cfg *c)
 {
 	struct tcp_conf *tc = vd_xcalloc(1, sizeof(*tc));
-	long port = 0;
 	int r;
 
 	chk->conf = tc;
-	r = vd_cfg_str(c, "host", true, &tc->host);
-	if (!r && (*tc->host == '\0' || strpbrk(tc->host, " /\t\r\n")))
-		r = vd_cfg_error(c, "host", "expected a host name or address");
-	if (!r && !vd_cfg_has(c, "port"))
-		r = vd_cfg_error(c, "port", "required");
-	if (!r)
-		r = vd_cfg_int(c, "port", 1, 65535, &port);
-	snprintf(tc->port, sizeof(tc->port), "%ld", port);
+	r = vd_check_host_port(c, 0, &tc->host, tc->port);
 	if (!r)
 		r = vd_cfg_str(c, "send", false, &tc->send);
 	if (!r && tc->send)
@@ -129,10 +121,7 @@ tcp_parse(struct vd_check *chk, struct vd_cfg *c)
 		r = parse_expect(c, tc);
 	if (!r) {
 		free(chk->target);
-		chk->target =
-			strchr(tc->host, ':')
-				? vd_xasprintf("[%s]:%s", tc->host, tc->port)
-				: vd_xasprintf("%s:%s", tc->host, tc->port);
+		chk->target = vd_check_host_target(tc->host, tc->port);
 	}
 	return r;
 }

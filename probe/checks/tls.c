@@ -278,26 +278,17 @@ static int
 tls_parse(struct vd_check *chk, struct vd_cfg *c)
 {
 	struct tls_conf *tc = vd_xcalloc(1, sizeof(*tc));
-	long port = 443;
 	int r;
 
 	chk->conf = tc;
 	tc->verify = -1;
 	tc->min_days_left = -1;
-	r = vd_cfg_str(c, "host", true, &tc->host);
-	if (!r && (*tc->host == '\0' || strpbrk(tc->host, " /\t\r\n")))
-		r = vd_cfg_error(c, "host", "expected a host name or address");
-	if (!r)
-		r = vd_cfg_int(c, "port", 1, 65535, &port);
-	snprintf(tc->port, sizeof(tc->port), "%ld", port);
+	r = vd_check_host_port(c, 443, &tc->host, tc->port);
 	if (!r)
 		r = parse_expect(c, tc, chk->tls.verify);
 	if (!r) {
 		free(chk->target);
-		chk->target =
-			strchr(tc->host, ':')
-				? vd_xasprintf("[%s]:%s", tc->host, tc->port)
-				: vd_xasprintf("%s:%s", tc->host, tc->port);
+		chk->target = vd_check_host_target(tc->host, tc->port);
 	}
 	return r;
 }

@@ -8,7 +8,6 @@
 #include <time.h>
 
 #include "../report.h"
-#include "escape.h"
 
 static void
 iso8601(FILE *f, double t)

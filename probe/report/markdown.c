@@ -4,7 +4,6 @@
  */
 #include "../report.h"
 #include "../util.h"
-#include "escape.h"
 
 static const char *
 icon(const struct vd_check *chk, enum vd_status st)

@@ -140,4 +140,29 @@ bad_conf "bad regex" '{"name": "x", "type": "exec", "argv": ["true"], "expect": 
 bad_conf "env not strings" '{"name": "x", "type": "exec", "argv": ["true"], "env": {"A": 1}}' 'checks\[0\]\.env\.A: expected a string'
 bad_conf "max_output zero" '{"name": "x", "type": "exec", "argv": ["true"], "max_output": 0}' 'checks\[0\]\.max_output: must be at least 1 byte'
 
+# --- SIGTERM and SIGINT stop a run: exit 128 + signal, no report, and the
+# commands' process groups are killed
+S5="60.${MK}5"
+cat > "$T/stop.json" <<EOF
+{ "name": "stop", "checks": [
+  { "name": "long", "type": "exec", "argv": ["sleep", "$S5"], "timeout": "30s" } ] }
+EOF
+for sig in TERM INT; do
+	set +e
+	"$VERDICT" run "$T/stop.json" > "$T/out" 2> "$T/err" &
+	vpid=$!
+	for i in $(seq 100); do pgrep -f "sleep $S5" > /dev/null && break; sleep 0.05; done
+	kill -s "$sig" "$vpid"
+	wait "$vpid"
+	RC=$?
+	set -e
+	want=$((128 + $(kill -l "$sig")))
+	assert_eq "SIG$sig: exit code" "$RC" "$want"
+	assert_match "SIG$sig: says so" "$(cat "$T/err")" "stopped by .*; no report"
+	assert_eq "SIG$sig: no report" "$(cat "$T/out")" ""
+	sleep 0.2
+	assert_eq "SIG$sig: the command's group is killed" "$(pgrep -f "sleep $S5" || true)" ""
+	assert_clean_stderr "SIG$sig"
+done
+
 finish

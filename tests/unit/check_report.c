@@ -360,6 +360,23 @@ START_TEST(test_junit_messages)
 }
 END_TEST
 
+/* XML must be well-formed UTF-8: bytes that start no valid sequence
+ * become U+FFFD, valid multi-byte characters pass. */
+START_TEST(test_xml_utf8)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	vd_xml_escape(f, "a\xff b\xc3\xa9 c\xe2\x82 d\xed\xa0\x80 e\xc0\xaf");
+	fclose(f);
+	ck_assert_str_eq(buf, "a\xef\xbf\xbd b\xc3\xa9 c\xef\xbf\xbd\xef\xbf\xbd d"
+			      "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd e\xef\xbf\xbd"
+			      "\xef\xbf\xbd");
+	free(buf);
+}
+END_TEST
+
 /* Splits s into lines in place; returns the count. */
 static size_t
 split_lines(char *s, char **lines, size_t max)
@@ -615,6 +632,7 @@ report_suite(void)
 	tcase_add_test(tc, test_json);
 	tcase_add_test(tc, test_junit);
 	tcase_add_test(tc, test_junit_messages);
+	tcase_add_test(tc, test_xml_utf8);
 	tcase_add_test(tc, test_tap);
 	tcase_add_test(tc, test_markdown);
 	tcase_add_test(tc, test_text);

@@ -201,7 +201,15 @@ static const struct {
 	  "f.json: checks[0].url: expected an http:// or https:// URL" },
 	{ SUITE("{\"name\": \"a\", \"type\": \"http\", \"url\": 80}"),
 	  "f.json: checks[0].url: expected a string, got a number" },
-	/* regular expressions */
+	/* regular expressions; counted repetition that would take regcomp
+	 * seconds and a gigabyte is refused */
+	{ SUITE(CHK("a", ", \"expect\": {\"body_regex\": "
+			 "\"((a{1,100}){1,100}){1,100}\"}")),
+	  "f.json: checks[0].expect.body_regex: invalid regular expression: "
+	  "too complex" },
+	/* cJSON would end the string at \u0000 */
+	{ SUITE(CHK("a\\u0000b", "")),
+	  "f.json: line 1, column " },
 	{ SUITE(CHK("a", ", \"expect\": {\"body_regex\": \"(\"}")),
 	  "f.json: checks[0].expect.body_regex: invalid regular expression: " },
 	{ SUITE(CHK("a", ", \"expect\": {\"headers\": {\"X-A\": {\"regex\": "

@@ -20,16 +20,10 @@ static void
 wh_free(void *p)
 {
 	struct hook_conf *c = p;
-	size_t i;
 	if (c == NULL)
 		return;
 	free(c->url);
-	for (i = 0; i < c->nhdrs; i++) {
-		free(c->hdr_names[i]);
-		vd_free_secret(c->hdr_values[i]);
-	}
-	free(c->hdr_names);
-	free(c->hdr_values);
+	vd_strmap_free(c->hdr_names, c->hdr_values, c->nhdrs);
 	free(c);
 }
 

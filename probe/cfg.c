@@ -255,6 +255,20 @@ vd_strlist_free(char **list, size_t n)
 	free(list);
 }
 
+void
+vd_strmap_free(char **keys, char **vals, size_t n)
+{
+	size_t i;
+	for (i = 0; i < n; i++) {
+		if (keys)
+			free(keys[i]);
+		if (vals)
+			vd_free_secret(vals[i]);
+	}
+	free(keys);
+	free(vals);
+}
+
 int
 vd_cfg_strlist(struct vd_cfg *c, const char *key, char ***out, size_t *n)
 {

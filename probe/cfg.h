@@ -73,6 +73,9 @@ int vd_cfg_child(struct vd_cfg *c, const char *key, struct vd_cfg *child);
 int vd_cfg_finish(struct vd_cfg *c);
 
 void vd_strlist_free(char **list, size_t n);
+/* Frees what vd_cfg_strmap() made; values are wiped first (header maps
+ * hold credentials). NULL lists are fine. */
+void vd_strmap_free(char **keys, char **vals, size_t n);
 
 /* Parses the common "tls" object into opts (defaults: verify on). */
 struct vd_tls_opts;

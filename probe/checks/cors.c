@@ -37,19 +37,13 @@ static void
 cors_free(void *p)
 {
 	struct cors_conf *c = p;
-	size_t i;
 	if (c == NULL)
 		return;
 	free(c->url);
 	free(c->origin);
 	free(c->method);
 	vd_strlist_free(c->req_headers, c->nreq_headers);
-	for (i = 0; i < c->nhdrs; i++) {
-		free(c->hdr_names[i]);
-		vd_free_secret(c->hdr_values[i]);
-	}
-	free(c->hdr_names);
-	free(c->hdr_values);
+	vd_strmap_free(c->hdr_names, c->hdr_values, c->nhdrs);
 	free(c);
 }
 

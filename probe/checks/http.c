@@ -66,12 +66,7 @@ http_free(void *p)
 		return;
 	free(c->url);
 	free(c->method);
-	for (i = 0; i < c->nhdrs; i++) {
-		free(c->hdr_names[i]);
-		vd_free_secret(c->hdr_values[i]);
-	}
-	free(c->hdr_names);
-	free(c->hdr_values);
+	vd_strmap_free(c->hdr_names, c->hdr_values, c->nhdrs);
 	free(c->body);
 	vd_free_secret(c->userpwd);
 	vd_strlist_free(c->status, c->nstatus);

@@ -55,12 +55,7 @@ sh_free(void *p)
 	if (c == NULL)
 		return;
 	free(c->url);
-	for (i = 0; i < c->nhdrs; i++) {
-		free(c->hdr_names[i]);
-		vd_free_secret(c->hdr_values[i]);
-	}
-	free(c->hdr_names);
-	free(c->hdr_values);
+	vd_strmap_free(c->hdr_names, c->hdr_values, c->nhdrs);
 	for (i = 0; i < c->nov; i++) {
 		free(c->ov[i].name);
 		free(c->ov[i].value);

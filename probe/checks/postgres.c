@@ -6,9 +6,11 @@
  *
  * Nothing here blocks the loop: the host name is resolved by vd_resolve
  * and handed to libpq as hostaddr (host stays for TLS and password files);
- * a query still running at the deadline is cancelled on the server by a
- * short-lived thread (PQcancel opens a connection and blocks), which the
- * prober waits for, briefly, when it is freed.
+ * every PQconnectPoll runs on a small per-prober thread pool (the login:
+ * SCRAM's key derivation and the TLS handshake are milliseconds of CPU
+ * each); a query still running at the deadline is cancelled on the server
+ * by a short-lived thread (PQcancel opens a connection and blocks), which
+ * the prober waits for, briefly, when it is freed.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -17,6 +19,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -31,6 +34,8 @@
 #define PG_MAX_ADDRS 8
 /* How long freeing the prober waits for server-side cancels (seconds). */
 #define PG_CANCEL_WAIT 5
+/* Threads at most per prober calling PQconnectPoll; more polls queue. */
+#define PG_POLL_THREADS 4
 
 struct pg_conf {
 	char **keys; /* the DSN's options (libpq keywords), as given */
@@ -56,10 +61,13 @@ enum pg_phase {
 	PG_DONE,
 };
 
+struct pg_poll;
+
 struct pg_run {
 	struct vd_attempt *att;
 	struct vd_resolve *res;
-	PGconn *conn;
+	PGconn *conn;	      /* not to be touched while poll is set */
+	struct pg_poll *poll; /* a PQconnectPoll handed to the pool */
 	ev_io io;
 	enum pg_phase phase;
 	bool in_query;	  /* a query was sent and has not ended */
@@ -178,6 +186,252 @@ pg_cancel_on_server(struct vd_prober *p, PGconn *conn)
 		pc->running--;
 		pthread_mutex_unlock(&pc->mu);
 	}
+}
+
+/* --- PQconnectPoll off the loop ---------------------------------------- */
+
+/*
+ * The loop hands a PGconn to the pool for one PQconnectPoll and gets the
+ * answer back through one ev_async; only one thread touches the PGconn at
+ * a time (the hand-overs are under the pool's mutex). A poll whose attempt
+ * ends while a worker runs it is abandoned: the worker finishes the PGconn
+ * and frees the job. Freeing the prober stops the pool and joins its
+ * threads: a poll never blocks (the socket is non-blocking), so this is
+ * brief, and it lets each thread's OpenSSL state be freed before the
+ * process exits. No thread touches the loop after shutdown.
+ */
+
+enum poll_state {
+	POLL_QUEUED,	/* waiting for a worker */
+	POLL_RUNNING,	/* a worker is in PQconnectPoll */
+	POLL_DONE,	/* the answer waits on the done list for the loop */
+	POLL_ABANDONED, /* its attempt ended while running: the worker
+			 * calls PQfinish and frees the job */
+};
+
+struct pg_poll {
+	struct pg_polls *pool;
+	PGconn *conn;
+	struct pg_run *run;
+	PostgresPollingStatusType st;
+	enum poll_state state; /* under pool->mu */
+	TAILQ_ENTRY(pg_poll) link;
+};
+
+TAILQ_HEAD(poll_list, pg_poll);
+
+struct pg_polls {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct poll_list queue;
+	struct poll_list done;
+	pthread_t tids[PG_POLL_THREADS];
+	unsigned nthreads;
+	unsigned nidle;
+	unsigned nqueued;
+	bool shutdown;
+	struct ev_loop *loop;
+	ev_async async;
+};
+
+static void connect_step(struct pg_run *run, PostgresPollingStatusType st);
+
+static void *
+poll_worker(void *arg)
+{
+	struct pg_polls *pl = arg;
+	struct pg_poll *j;
+	PostgresPollingStatusType st;
+
+	pthread_mutex_lock(&pl->mu);
+	for (;;) {
+		while (!pl->shutdown && TAILQ_EMPTY(&pl->queue)) {
+			pl->nidle++;
+			pthread_cond_wait(&pl->cv, &pl->mu);
+			pl->nidle--;
+		}
+		if (pl->shutdown)
+			break;
+		j = TAILQ_FIRST(&pl->queue);
+		TAILQ_REMOVE(&pl->queue, j, link);
+		pl->nqueued--;
+		j->state = POLL_RUNNING;
+		pthread_mutex_unlock(&pl->mu);
+
+		st = PQconnectPoll(j->conn);
+
+		pthread_mutex_lock(&pl->mu);
+		if (j->state == POLL_ABANDONED || pl->shutdown) {
+			pthread_mutex_unlock(&pl->mu);
+			PQfinish(j->conn);
+			free(j);
+			pthread_mutex_lock(&pl->mu);
+			continue;
+		}
+		j->st = st;
+		j->state = POLL_DONE;
+		TAILQ_INSERT_TAIL(&pl->done, j, link);
+		ev_async_send(pl->loop, &pl->async);
+	}
+	pthread_mutex_unlock(&pl->mu);
+	return NULL;
+}
+
+/* Delivers answers one at a time: the step may end another attempt. */
+static void
+polls_async_cb(struct ev_loop *loop, ev_async *w, int revents)
+{
+	struct pg_polls *pl = w->data;
+	struct pg_poll *j;
+	struct pg_run *run;
+	PostgresPollingStatusType st;
+	(void)loop;
+	(void)revents;
+
+	for (;;) {
+		pthread_mutex_lock(&pl->mu);
+		j = TAILQ_FIRST(&pl->done);
+		if (j)
+			TAILQ_REMOVE(&pl->done, j, link);
+		pthread_mutex_unlock(&pl->mu);
+		if (j == NULL)
+			break;
+		run = j->run;
+		st = j->st;
+		free(j);
+		run->poll = NULL;
+		/* An attempt ended meanwhile keeps its PGconn for cancel(). */
+		if (!run->att->finished)
+			connect_step(run, st);
+	}
+}
+
+static void *
+polls_create(struct vd_prober *p)
+{
+	struct pg_polls *pl = vd_xcalloc(1, sizeof(*pl));
+	pthread_mutex_init(&pl->mu, NULL);
+	pthread_cond_init(&pl->cv, NULL);
+	TAILQ_INIT(&pl->queue);
+	TAILQ_INIT(&pl->done);
+	pl->loop = vd_prober_loop(p);
+	ev_async_init(&pl->async, polls_async_cb);
+	pl->async.data = pl;
+	ev_async_start(pl->loop, &pl->async);
+	/* Polls in flight belong to attempts whose deadlines keep the loop
+	 * alive; the watcher itself must not. */
+	ev_unref(pl->loop);
+	return pl;
+}
+
+static void
+polls_destroy(void *state)
+{
+	struct pg_polls *pl = state;
+	struct pg_poll *j;
+	unsigned i;
+
+	pthread_mutex_lock(&pl->mu);
+	pl->shutdown = true;
+	ev_ref(pl->loop);
+	ev_async_stop(pl->loop, &pl->async);
+	/* Every owner was cancelled before the prober's shared state goes
+	 * (its poll abandoned): the lists are empty; running polls are the
+	 * workers' to finish. Anything listed still is finished here. */
+	while ((j = TAILQ_FIRST(&pl->queue)) != NULL) {
+		TAILQ_REMOVE(&pl->queue, j, link);
+		PQfinish(j->conn);
+		free(j);
+	}
+	pl->nqueued = 0;
+	while ((j = TAILQ_FIRST(&pl->done)) != NULL) {
+		TAILQ_REMOVE(&pl->done, j, link);
+		PQfinish(j->conn);
+		free(j);
+	}
+	pthread_cond_broadcast(&pl->cv);
+	pthread_mutex_unlock(&pl->mu);
+	for (i = 0; i < pl->nthreads; i++)
+		pthread_join(pl->tids[i], NULL);
+	pthread_mutex_destroy(&pl->mu);
+	pthread_cond_destroy(&pl->cv);
+	free(pl);
+}
+
+/* Called with pl->mu held. Returns 0 or an errno. */
+static int
+polls_spawn_locked(struct pg_polls *pl)
+{
+	sigset_t all, old;
+	int err;
+
+	/* Signals belong to the loop's thread. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	err = pthread_create(&pl->tids[pl->nthreads], NULL, poll_worker, pl);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (err == 0)
+		pl->nthreads++;
+	return err;
+}
+
+/* Hands run->conn to the pool for one PQconnectPoll; the answer comes
+ * to connect_step() from the loop. Returns false (nothing handed over)
+ * when there is no thread to run it. */
+static bool
+poll_submit(struct pg_run *run)
+{
+	struct pg_polls *pl = vd_prober_shared(
+		run->att->prober, "postgres-poll", polls_create, polls_destroy);
+	struct pg_poll *j = vd_xcalloc(1, sizeof(*j));
+
+	j->pool = pl;
+	j->conn = run->conn;
+	j->run = run;
+	pthread_mutex_lock(&pl->mu);
+	j->state = POLL_QUEUED;
+	TAILQ_INSERT_TAIL(&pl->queue, j, link);
+	pl->nqueued++;
+	if (pl->nqueued > pl->nidle && pl->nthreads < PG_POLL_THREADS &&
+	    polls_spawn_locked(pl) != 0 && pl->nthreads == 0) {
+		TAILQ_REMOVE(&pl->queue, j, link);
+		pl->nqueued--;
+		pthread_mutex_unlock(&pl->mu);
+		free(j);
+		return false;
+	}
+	pthread_cond_signal(&pl->cv);
+	pthread_mutex_unlock(&pl->mu);
+	run->poll = j;
+	return true;
+}
+
+/* From cancel(): gives up a poll in flight; the PGconn is finished here
+ * or, if a worker is in PQconnectPoll, by that worker. */
+static void
+poll_abandon(struct pg_poll *j)
+{
+	struct pg_polls *pl = j->pool;
+	PGconn *conn = j->conn;
+
+	pthread_mutex_lock(&pl->mu);
+	switch (j->state) {
+	case POLL_QUEUED:
+		TAILQ_REMOVE(&pl->queue, j, link);
+		pl->nqueued--;
+		break;
+	case POLL_DONE:
+		TAILQ_REMOVE(&pl->done, j, link);
+		break;
+	case POLL_RUNNING:
+	case POLL_ABANDONED:
+		j->state = POLL_ABANDONED;
+		pthread_mutex_unlock(&pl->mu);
+		return;
+	}
+	pthread_mutex_unlock(&pl->mu);
+	free(j);
+	PQfinish(conn);
 }
 
 /* --- configuration ----------------------------------------------------- */
@@ -965,13 +1219,11 @@ connected(struct pg_run *run)
 	}
 }
 
+/* Goes on from PQconnectPoll's answer st (from the loop). */
 static void
-connect_io(struct pg_run *run)
+connect_step(struct pg_run *run, PostgresPollingStatusType st)
 {
-	/* libpq may close its socket and open another inside the poll: the
-	 * watcher is stopped first and re-armed on PQsocket() after. */
-	ev_io_stop(run->att->loop, &run->io);
-	switch (PQconnectPoll(run->conn)) {
+	switch (st) {
 	case PGRES_POLLING_READING:
 		watch(run, EV_READ);
 		break;
@@ -986,6 +1238,17 @@ connect_io(struct pg_run *run)
 		finish_conn_error(run);
 		break;
 	}
+}
+
+static void
+connect_io(struct pg_run *run)
+{
+	/* libpq may close its socket and open another inside the poll: the
+	 * watcher is stopped first and re-armed on PQsocket() after. The
+	 * poll itself runs on the pool, unless no thread can be had. */
+	ev_io_stop(run->att->loop, &run->io);
+	if (!poll_submit(run))
+		connect_step(run, PQconnectPoll(run->conn));
 }
 
 static void
@@ -1134,6 +1397,10 @@ pg_cancel(struct vd_attempt *att)
 		return;
 	vd_resolve_cancel(run->res);
 	ev_io_stop(att->loop, &run->io);
+	if (run->poll) {
+		poll_abandon(run->poll); /* it finishes the PGconn */
+		run->conn = NULL;
+	}
 	if (run->conn) {
 		if (run->in_query)
 			pg_cancel_on_server(att->prober, run->conn);

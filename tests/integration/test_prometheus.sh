@@ -86,8 +86,22 @@ q() {
 	echo "$v"
 }
 
+# q_until WANT PROMQL: like q, but polls until the value is WANT (at most
+# 20 s): for counts that grow as targets are scraped one by one.
+q_until() {
+	local n=100 v
+	while :; do
+		v=$(curl -s --data-urlencode "query=$2" "$P/api/v1/query" |
+			jq -r '.data.result[0].value[1] // empty' 2> /dev/null || true)
+		if [ "$v" = "$1" ] || [ $n -le 0 ]; then break; fi
+		sleep 0.2
+		n=$((n - 1))
+	done
+	echo "$v"
+}
+
 assert_eq "prometheus: verdict is up" "$(q 'up{job="verdict"}')" 1
-assert_eq "prometheus: every check seen" "$(q 'count(verdict_check_success{job="verdict"}) == 3')" 3
+assert_eq "prometheus: every check seen" "$(q_until 3 'count(verdict_check_success{job="verdict"})')" 3
 assert_eq "prometheus: passing check" "$(q 'verdict_check_success{job="verdict",check="ok"}')" 1
 assert_eq "prometheus: failing check" "$(q 'verdict_check_success{job="verdict",check="fail"}')" 0
 assert_eq "prometheus: failing check's status" "$(q 'verdict_http_status_code{check="fail"}')" 503
@@ -98,12 +112,12 @@ assert_eq "prometheus: runs counted" "$(q 'verdict_check_runs_total{check="fail"
 assert_eq "prometheus: build info" "$(q 'count(verdict_build_info)')" 1
 
 # the blackbox-style job through /probe
-assert_eq "prometheus: probe up" "$(q 'count(up{job="verdict-probe"} == 1)')" 2
+assert_eq "prometheus: probe up" "$(q_until 2 'count(up{job="verdict-probe"} == 1)')" 2
 assert_eq "prometheus: probe ok" "$(q "probe_success{instance=\"$F/ok\"}")" 1
 assert_eq "prometheus: probe ok status" "$(q "probe_http_status_code{instance=\"$F/ok\"}")" 200
 assert_eq "prometheus: probe 503" "$(q "probe_success{instance=\"$F/status?code=503\"}")" 0
 assert_eq "prometheus: probe 503 status" "$(q "probe_http_status_code{instance=\"$F/status?code=503\"}")" 503
-assert_eq "prometheus: probe phases" "$(q "count(probe_http_duration_seconds{instance=\"$F/ok\"})")" 5
+assert_eq "prometheus: probe phases" "$(q_until 5 "count(probe_http_duration_seconds{instance=\"$F/ok\"})")" 5
 
 # the example rules: loaded, and pending on what fails
 n=100

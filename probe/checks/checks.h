@@ -28,7 +28,7 @@ int vd_check_url(struct vd_cfg *c, const char *key, const char *url,
 		 bool http_only);
 
 /*
- * Reads a small local file of at most cap bytes (env_file.c) for a file
+ * Reads a small local file of at most cap bytes (file_common.c) for a file
  * check. On success returns true with *data (NUL-terminated, len bytes;
  * free with vd_check_file_free, which wipes it). On failure finishes the
  * attempt (missing, not a regular file, too large: fail; unreadable:
@@ -46,7 +46,7 @@ struct vd_buf;
 /* Findings a file check lists in its reason at most; the rest are counted. */
 #define VD_CHECK_MAX_FINDINGS 20
 /*
- * Ends a file check's attempt (env_file.c) on nf findings, the first
+ * Ends a file check's attempt (file_common.c) on nf findings, the first
  * VD_CHECK_MAX_FINDINGS of them listed "; "-separated in f (which gets
  * "; and N more"): sets the facts findings_count and, when nf > 0,
  * findings, and fails (policy) with f as the reason; with no findings,

@@ -98,7 +98,7 @@ usage_run(FILE *f)
 }
 
 struct run_ctx {
-	struct vd_run_summary sum; /* copied out of the callback */
+	struct vd_run_summary sum; /* points into the run until vd_run_free */
 	bool done;
 	int signal; /* SIGINT/SIGTERM that stopped the run */
 };
@@ -118,14 +118,8 @@ static void
 run_done(const struct vd_run_summary *sum, void *udata)
 {
 	struct run_ctx *ctx = udata;
-	size_t i;
+	/* the results stay the run's until vd_run_free(): no copy */
 	ctx->sum = *sum;
-	ctx->sum.results =
-		vd_xcalloc(sum->n ? sum->n : 1, sizeof(struct vd_result));
-	for (i = 0; i < sum->n; i++) {
-		vd_result_init(&ctx->sum.results[i]);
-		vd_result_copy(&ctx->sum.results[i], &sum->results[i]);
-	}
 	ctx->done = true;
 	ev_break(EV_DEFAULT, EVBREAK_ALL);
 }
@@ -303,11 +297,6 @@ cmd_run(int argc, char **argv)
 out:
 	vd_run_free(run);
 	vd_prober_free(prober);
-	if (ctx.sum.results) {
-		for (i = 0; i < ctx.sum.n; i++)
-			vd_result_clear(&ctx.sum.results[i]);
-		free(ctx.sum.results);
-	}
 	free(sel);
 	free(only);
 	vd_suite_free(suite);

@@ -295,7 +295,8 @@ typedef void vd_run_progress_cb(const struct vd_check *chk,
 /*
  * Runs checks[0..n) stage by stage (by stage_index): a stage starts when
  * the one before it is done; when a critical check of a stage did not
- * pass, the later stages are skipped. cb is called once, from the loop.
+ * pass, the later stages are skipped. cb is called once, from the loop;
+ * the summary's results stay valid until vd_run_free(run).
  */
 struct vd_run *vd_run_start(struct vd_prober *p,
 			    const struct vd_check *const *checks, size_t n,

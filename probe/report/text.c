@@ -78,8 +78,7 @@ text_write(FILE *f, const struct vd_report_in *in)
 			warnings++;
 		else
 			n[res->status]++;
-		show = in->verbosity > 0 || (in->verbosity == 0) ||
-		       res->status != VD_STATUS_PASS;
+		show = in->verbosity >= 0 || res->status != VD_STATUS_PASS;
 		if (!show)
 			continue;
 		if (many_stages && in->verbosity >= 0 &&

@@ -57,6 +57,53 @@ void vd_curl_tls_shared(struct vd_curl *vc, CURL *easy,
 /* Maps a curl error to a reason kind and a short phrase. */
 enum vd_reason vd_curl_reason(CURLcode code);
 
+/* --- worker threads for calls that must not run on the loop
+ *     (probe/workers.c) --- */
+
+struct vd_workers;
+struct vd_job;
+
+typedef void vd_job_fn(void *arg);
+
+/*
+ * A pool of at most max_threads worker threads, started on demand with
+ * every signal blocked, answering to loop through one ev_async (which does
+ * not keep the loop alive). Make one per prober: create it from the
+ * create() of vd_prober_shared() and free it from its destroy().
+ *
+ * How vd_workers_free() ends the threads is the one choice:
+ *  - join false: threads are detached and outlive the pool's owner; a
+ *    worker still in run() finishes it, discards the job and exits, and the
+ *    last one out frees the pool (it is reference counted). For jobs that
+ *    may block for seconds (getaddrinfo): freeing the prober never waits.
+ *  - join true: vd_workers_free() waits for running jobs to end and joins
+ *    every thread. Only for jobs that never block long (PQconnectPoll on a
+ *    non-blocking socket); it lets per-thread library state (OpenSSL's) be
+ *    freed before the process exits, which LSan otherwise reports.
+ */
+struct vd_workers *vd_workers_new(struct ev_loop *loop, unsigned max_threads,
+				  bool join);
+/* Stops the pool: jobs queued or waiting for the loop are discarded here,
+ * running ones by their worker; done() is never called again. NULL: no-op. */
+void vd_workers_free(struct vd_workers *w);
+
+/*
+ * Hands arg over to the pool: run(arg) runs on a worker thread, then
+ * done(arg) on the loop (never from inside vd_job_submit(); a done() may
+ * abandon other jobs). Returns the job, valid until done() or discard()
+ * starts, or NULL when no thread can be had (nothing was handed over).
+ * Only one side touches arg at a time: the hand-overs are under the pool's
+ * mutex.
+ */
+struct vd_job *vd_job_submit(struct vd_workers *w, vd_job_fn *run,
+			     vd_job_fn *done, vd_job_fn *discard, void *arg);
+/*
+ * From the loop: gives a job up; done() is not called. discard(arg) runs
+ * on whichever side holds arg last: here, if the job is queued or waiting
+ * for the loop, or on the worker once run() returns. NULL: no-op.
+ */
+void vd_job_abandon(struct vd_job *j);
+
 /* --- name resolution off the loop (probe/resolve.c) --- */
 
 struct addrinfo;

@@ -1,7 +1,7 @@
 /*
- * resolve.c - name resolution off the loop (a small pool of worker threads
- * calling getaddrinfo, results posted back through one ev_async) and a
- * non-blocking TCP connector built on it for the socket-speaking checks.
+ * resolve.c - name resolution off the loop (getaddrinfo on a small pool
+ * of worker threads, probe/workers.c) and a non-blocking TCP connector
+ * built on it for the socket-speaking checks.
  * Depends on libev, pthreads and libc only; knows nothing of check types.
  *
  * Why a pool and not glibc's getaddrinfo_a: a gai_cancel() of a running
@@ -9,17 +9,14 @@
  * thread we do not own, possibly after the prober (and its ev_async) is
  * gone. With our own threads, cancel and shutdown are decided under one
  * mutex: a worker that finishes a cancelled lookup frees the result
- * itself, and the pool's memory is reference counted by the threads, so
- * freeing the prober while a worker sits in getaddrinfo is safe: the
- * worker notices the shutdown when it returns, frees what it holds and
- * the last thread out frees the pool. No thread ever touches the loop
- * after shutdown (ev_async_send happens under the mutex, only before it).
+ * itself. The pool's threads are detached (getaddrinfo can block for
+ * seconds), so freeing the prober while a worker sits in getaddrinfo is
+ * safe and does not wait: the worker notices the shutdown when it returns,
+ * frees what it holds and the last thread out frees the pool.
  */
 #include <errno.h>
 #include <arpa/inet.h>
 #include <netdb.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
@@ -32,19 +29,9 @@
 /* Worker threads at most per prober; lookups beyond wait in the queue. */
 #define RESOLVE_THREADS 8
 
-enum req_state {
-	REQ_NUMERIC,   /* resolved at start; delivered by a zero-delay timer */
-	REQ_QUEUED,    /* waiting for a worker */
-	REQ_RUNNING,   /* a worker is in getaddrinfo */
-	REQ_DONE,      /* result waits on the done list for the loop */
-	REQ_CANCELLED, /* cancelled while running: the worker frees it */
-};
-
 struct vd_resolve {
-	struct pool *pool;
-	struct ev_loop *loop;
-	enum req_state state; /* under pool->mu, unless numeric */
-	bool numeric;	      /* set once, at start */
+	struct resolver *rs;
+	struct vd_job *job; /* NULL: on the now list */
 	char *host;
 	char *port;
 	int socktype;
@@ -53,48 +40,30 @@ struct vd_resolve {
 	struct addrinfo *ai;
 	int gai_err;
 	int sys_errno;		      /* errno of the worker, for EAI_SYSTEM */
-	ev_timer now;		      /* numeric hosts only */
-	TAILQ_ENTRY(vd_resolve) link; /* numeric, queue or done list */
+	ev_timer now;		      /* now list only */
+	TAILQ_ENTRY(vd_resolve) link; /* now list */
 };
 
 TAILQ_HEAD(req_list, vd_resolve);
 
-struct pool {
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	struct req_list numeric; /* loop thread only */
-	struct req_list queue;
-	struct req_list done;
-	unsigned nthreads;
-	unsigned nidle;
-	unsigned nqueued; /* entries on queue */
-	unsigned refs;	  /* the prober's one + one per thread */
-	bool shutdown;
+/* Per prober. */
+struct resolver {
 	struct ev_loop *loop;
-	ev_async async;
+	/* numeric hosts resolved at start, and lookups failed for want of
+	 * a thread: delivered by a zero-delay timer (loop thread only) */
+	struct req_list now;
+	struct vd_workers *workers;
 };
 
 static void
-req_free(struct vd_resolve *r)
+req_free(void *arg)
 {
+	struct vd_resolve *r = arg;
 	if (r->ai)
 		freeaddrinfo(r->ai);
 	free(r->host);
 	free(r->port);
 	free(r);
-}
-
-static void
-pool_unref_locked(struct pool *pl)
-{
-	if (--pl->refs > 0) {
-		pthread_mutex_unlock(&pl->mu);
-		return;
-	}
-	pthread_mutex_unlock(&pl->mu);
-	pthread_mutex_destroy(&pl->mu);
-	pthread_cond_destroy(&pl->cv);
-	free(pl);
 }
 
 static int
@@ -109,167 +78,80 @@ lookup(struct vd_resolve *r, int flags, struct addrinfo **out)
 	return getaddrinfo(r->host, r->port, &hints, out);
 }
 
-static void *
-worker(void *arg)
+/* On a worker thread. */
+static void
+lookup_job(void *arg)
 {
-	struct pool *pl = arg;
-	struct vd_resolve *r;
+	struct vd_resolve *r = arg;
 	struct addrinfo *ai;
-	int err, sys_errno;
 
-	pthread_mutex_lock(&pl->mu);
-	for (;;) {
-		while (!pl->shutdown && TAILQ_EMPTY(&pl->queue)) {
-			pl->nidle++;
-			pthread_cond_wait(&pl->cv, &pl->mu);
-			pl->nidle--;
-		}
-		if (pl->shutdown)
-			break;
-		r = TAILQ_FIRST(&pl->queue);
-		TAILQ_REMOVE(&pl->queue, r, link);
-		pl->nqueued--;
-		r->state = REQ_RUNNING;
-		pthread_mutex_unlock(&pl->mu);
-
-		err = lookup(r, 0, &ai);
-
-		sys_errno = errno;
-		if (err != 0 && ai) {
-			freeaddrinfo(ai);
-			ai = NULL;
-		}
-		pthread_mutex_lock(&pl->mu);
-		if (r->state == REQ_CANCELLED || pl->shutdown) {
-			if (ai)
-				freeaddrinfo(ai);
-			req_free(r);
-			continue;
-		}
-		r->ai = ai;
-		r->gai_err = err;
-		r->sys_errno = sys_errno;
-		r->state = REQ_DONE;
-		TAILQ_INSERT_TAIL(&pl->done, r, link);
-		ev_async_send(pl->loop, &pl->async);
+	r->gai_err = lookup(r, 0, &ai);
+	r->sys_errno = errno;
+	if (r->gai_err != 0 && ai) {
+		freeaddrinfo(ai);
+		ai = NULL;
 	}
-	pl->nthreads--;
-	pool_unref_locked(pl);
-	return NULL;
+	r->ai = ai;
 }
 
-/* Delivers finished lookups, one at a time: a callback may cancel a
- * lookup that is still on the done list. */
+/* On the loop: delivers a result. A callback may cancel a lookup that
+ * still waits for delivery. */
 static void
-async_cb(struct ev_loop *loop, ev_async *w, int revents)
+deliver(void *arg)
 {
-	struct pool *pl = w->data;
-	struct vd_resolve *r;
-	(void)loop;
-	(void)revents;
+	struct vd_resolve *r = arg;
 
-	for (;;) {
-		pthread_mutex_lock(&pl->mu);
-		r = TAILQ_FIRST(&pl->done);
-		if (r)
-			TAILQ_REMOVE(&pl->done, r, link);
-		pthread_mutex_unlock(&pl->mu);
-		if (r == NULL)
-			break;
-		errno = r->sys_errno;
-		r->cb(r->ai, r->gai_err, r->udata);
-		r->ai = NULL; /* the callee owns it now */
-		req_free(r);
-	}
+	errno = r->sys_errno;
+	r->cb(r->ai, r->gai_err, r->udata);
+	r->ai = NULL; /* the callee owns it now */
+	req_free(r);
 }
 
 static void *
-pool_create(struct vd_prober *p)
+resolver_create(struct vd_prober *p)
 {
-	struct pool *pl = vd_xcalloc(1, sizeof(*pl));
-	pthread_mutex_init(&pl->mu, NULL);
-	pthread_cond_init(&pl->cv, NULL);
-	TAILQ_INIT(&pl->numeric);
-	TAILQ_INIT(&pl->queue);
-	TAILQ_INIT(&pl->done);
-	pl->refs = 1;
-	pl->loop = vd_prober_loop(p);
-	ev_async_init(&pl->async, async_cb);
-	pl->async.data = pl;
-	ev_async_start(pl->loop, &pl->async);
-	/* Pending lookups belong to attempts whose deadlines keep the loop
-	 * alive; the watcher itself must not. */
-	ev_unref(pl->loop);
-	return pl;
+	struct resolver *rs = vd_xcalloc(1, sizeof(*rs));
+	rs->loop = vd_prober_loop(p);
+	TAILQ_INIT(&rs->now);
+	rs->workers = vd_workers_new(rs->loop, RESOLVE_THREADS, false);
+	return rs;
 }
 
 static void
-pool_destroy(void *state)
+resolver_destroy(void *state)
 {
-	struct pool *pl = state;
+	struct resolver *rs = state;
 	struct vd_resolve *r;
 
-	pthread_mutex_lock(&pl->mu);
-	pl->shutdown = true;
-	ev_ref(pl->loop);
-	ev_async_stop(pl->loop, &pl->async);
-	/* Lookups still listed belong to nobody any more: every owner
+	/* Lookups still pending belong to nobody any more: every owner
 	 * was cancelled before the prober's shared state goes. */
-	while ((r = TAILQ_FIRST(&pl->numeric)) != NULL) {
-		TAILQ_REMOVE(&pl->numeric, r, link);
-		ev_timer_stop(pl->loop, &r->now);
+	while ((r = TAILQ_FIRST(&rs->now)) != NULL) {
+		TAILQ_REMOVE(&rs->now, r, link);
+		ev_timer_stop(rs->loop, &r->now);
 		req_free(r);
 	}
-	while ((r = TAILQ_FIRST(&pl->queue)) != NULL) {
-		TAILQ_REMOVE(&pl->queue, r, link);
-		req_free(r);
-	}
-	pl->nqueued = 0;
-	while ((r = TAILQ_FIRST(&pl->done)) != NULL) {
-		TAILQ_REMOVE(&pl->done, r, link);
-		req_free(r);
-	}
-	/* Running lookups are not listed anywhere: their owners cancelled
-	 * them (state REQ_CANCELLED) or, if not, the worker that holds one
-	 * sees the shutdown and frees it. */
-	pthread_cond_broadcast(&pl->cv);
-	pool_unref_locked(pl);
-}
-
-/* Called with pl->mu held. Returns 0 or an errno. */
-static int
-spawn_locked(struct pool *pl)
-{
-	pthread_attr_t attr;
-	pthread_t tid;
-	sigset_t all, old;
-	int err;
-
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	/* Signals belong to the loop's thread (libev, ev_child). */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	err = pthread_create(&tid, &attr, worker, pl);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	pthread_attr_destroy(&attr);
-	if (err == 0) {
-		pl->nthreads++;
-		pl->refs++;
-	}
-	return err;
+	vd_workers_free(rs->workers);
+	free(rs);
 }
 
 static void
-numeric_cb(struct ev_loop *loop, ev_timer *w, int revents)
+now_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct vd_resolve *r = w->data;
 	(void)revents;
 	ev_timer_stop(loop, w);
-	TAILQ_REMOVE(&r->pool->numeric, r, link);
-	r->cb(r->ai, 0, r->udata);
-	r->ai = NULL;
-	req_free(r);
+	TAILQ_REMOVE(&r->rs->now, r, link);
+	deliver(r);
+}
+
+/* Delivers r from the loop without a thread. */
+static void
+deliver_soon(struct vd_resolve *r)
+{
+	TAILQ_INSERT_TAIL(&r->rs->now, r, link);
+	ev_timer_init(&r->now, now_cb, 0., 0.);
+	r->now.data = r;
+	ev_timer_start(r->rs->loop, &r->now);
 }
 
 struct vd_resolve *
@@ -277,12 +159,10 @@ vd_resolve_start(struct vd_prober *p, const char *host, const char *port,
 		 int socktype, vd_resolve_cb *cb, void *udata)
 {
 	struct vd_resolve *r = vd_xcalloc(1, sizeof(*r));
-	struct pool *pl =
-		vd_prober_shared(p, "resolve", pool_create, pool_destroy);
 	struct addrinfo *ai;
 
-	r->pool = pl;
-	r->loop = vd_prober_loop(p);
+	r->rs = vd_prober_shared(p, "resolve", resolver_create,
+				 resolver_destroy);
 	r->host = vd_xstrdup(host);
 	r->port = vd_xstrdup(port);
 	r->socktype = socktype;
@@ -292,68 +172,31 @@ vd_resolve_start(struct vd_prober *p, const char *host, const char *port,
 	/* A numeric host never touches DNS or /etc/hosts: no thread. */
 	if (lookup(r, AI_NUMERICHOST, &ai) == 0) {
 		r->ai = ai;
-		r->numeric = true;
-		r->state = REQ_NUMERIC;
-		TAILQ_INSERT_TAIL(&pl->numeric, r, link);
-		ev_timer_init(&r->now, numeric_cb, 0., 0.);
-		r->now.data = r;
-		ev_timer_start(r->loop, &r->now);
+		deliver_soon(r);
 		return r;
 	}
-
-	pthread_mutex_lock(&pl->mu);
-	r->state = REQ_QUEUED;
-	TAILQ_INSERT_TAIL(&pl->queue, r, link);
-	pl->nqueued++;
-	/* a thread for every waiting lookup, up to the limit */
-	if (pl->nqueued > pl->nidle && pl->nthreads < RESOLVE_THREADS &&
-	    spawn_locked(pl) != 0 && pl->nthreads == 0) {
+	r->job =
+		vd_job_submit(r->rs->workers, lookup_job, deliver, req_free, r);
+	if (r->job == NULL) {
 		/* No thread at all: fail the lookup through the loop. */
-		TAILQ_REMOVE(&pl->queue, r, link);
-		pl->nqueued--;
 		r->gai_err = EAI_AGAIN;
-		r->state = REQ_DONE;
-		TAILQ_INSERT_TAIL(&pl->done, r, link);
-		ev_async_send(pl->loop, &pl->async);
+		deliver_soon(r);
 	}
-	pthread_cond_signal(&pl->cv);
-	pthread_mutex_unlock(&pl->mu);
 	return r;
 }
 
 void
 vd_resolve_cancel(struct vd_resolve *r)
 {
-	struct pool *pl;
-
 	if (r == NULL)
 		return;
-	pl = r->pool;
-	if (r->numeric) {
-		ev_timer_stop(r->loop, &r->now);
-		TAILQ_REMOVE(&pl->numeric, r, link);
-		req_free(r);
+	if (r->job) {
+		vd_job_abandon(r->job); /* frees r, here or on the worker */
 		return;
 	}
-	pthread_mutex_lock(&pl->mu);
-	switch (r->state) {
-	case REQ_QUEUED:
-		TAILQ_REMOVE(&pl->queue, r, link);
-		pl->nqueued--;
-		req_free(r);
-		break;
-	case REQ_DONE:
-		TAILQ_REMOVE(&pl->done, r, link);
-		req_free(r);
-		break;
-	case REQ_RUNNING:
-		r->state = REQ_CANCELLED; /* the worker frees it */
-		break;
-	case REQ_NUMERIC:
-	case REQ_CANCELLED:
-		break;
-	}
-	pthread_mutex_unlock(&pl->mu);
+	ev_timer_stop(r->rs->loop, &r->now);
+	TAILQ_REMOVE(&r->rs->now, r, link);
+	req_free(r);
 }
 
 /* --- connecting ------------------------------------------------------ */

@@ -19,7 +19,6 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/queue.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -191,188 +190,66 @@ pg_cancel_on_server(struct vd_prober *p, PGconn *conn)
 /* --- PQconnectPoll off the loop ---------------------------------------- */
 
 /*
- * The loop hands a PGconn to the pool for one PQconnectPoll and gets the
- * answer back through one ev_async; only one thread touches the PGconn at
- * a time (the hand-overs are under the pool's mutex). A poll whose attempt
- * ends while a worker runs it is abandoned: the worker finishes the PGconn
- * and frees the job. Freeing the prober stops the pool and joins its
- * threads: a poll never blocks (the socket is non-blocking), so this is
- * brief, and it lets each thread's OpenSSL state be freed before the
- * process exits. No thread touches the loop after shutdown.
+ * The loop hands a PGconn to the prober's worker pool (probe/workers.c)
+ * for one PQconnectPoll and gets the answer back from the loop; only one
+ * thread touches the PGconn at a time. A poll whose attempt ends while a
+ * worker runs it is abandoned: the worker finishes the PGconn and frees
+ * the poll. Freeing the prober stops the pool and joins its threads: a
+ * poll never blocks (the socket is non-blocking), so this is brief, and
+ * it lets each thread's OpenSSL state be freed before the process exits.
  */
 
-enum poll_state {
-	POLL_QUEUED,	/* waiting for a worker */
-	POLL_RUNNING,	/* a worker is in PQconnectPoll */
-	POLL_DONE,	/* the answer waits on the done list for the loop */
-	POLL_ABANDONED, /* its attempt ended while running: the worker
-			 * calls PQfinish and frees the job */
-};
-
 struct pg_poll {
-	struct pg_polls *pool;
 	PGconn *conn;
 	struct pg_run *run;
 	PostgresPollingStatusType st;
-	enum poll_state state; /* under pool->mu */
-	TAILQ_ENTRY(pg_poll) link;
-};
-
-TAILQ_HEAD(poll_list, pg_poll);
-
-struct pg_polls {
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	struct poll_list queue;
-	struct poll_list done;
-	pthread_t tids[PG_POLL_THREADS];
-	unsigned nthreads;
-	unsigned nidle;
-	unsigned nqueued;
-	bool shutdown;
-	struct ev_loop *loop;
-	ev_async async;
+	struct vd_job *job;
 };
 
 static void connect_step(struct pg_run *run, PostgresPollingStatusType st);
 
-static void *
-poll_worker(void *arg)
+/* On a worker thread. */
+static void
+poll_run(void *arg)
 {
-	struct pg_polls *pl = arg;
-	struct pg_poll *j;
-	PostgresPollingStatusType st;
-
-	pthread_mutex_lock(&pl->mu);
-	for (;;) {
-		while (!pl->shutdown && TAILQ_EMPTY(&pl->queue)) {
-			pl->nidle++;
-			pthread_cond_wait(&pl->cv, &pl->mu);
-			pl->nidle--;
-		}
-		if (pl->shutdown)
-			break;
-		j = TAILQ_FIRST(&pl->queue);
-		TAILQ_REMOVE(&pl->queue, j, link);
-		pl->nqueued--;
-		j->state = POLL_RUNNING;
-		pthread_mutex_unlock(&pl->mu);
-
-		st = PQconnectPoll(j->conn);
-
-		pthread_mutex_lock(&pl->mu);
-		if (j->state == POLL_ABANDONED || pl->shutdown) {
-			pthread_mutex_unlock(&pl->mu);
-			PQfinish(j->conn);
-			free(j);
-			pthread_mutex_lock(&pl->mu);
-			continue;
-		}
-		j->st = st;
-		j->state = POLL_DONE;
-		TAILQ_INSERT_TAIL(&pl->done, j, link);
-		ev_async_send(pl->loop, &pl->async);
-	}
-	pthread_mutex_unlock(&pl->mu);
-	return NULL;
+	struct pg_poll *j = arg;
+	j->st = PQconnectPoll(j->conn);
 }
 
-/* Delivers answers one at a time: the step may end another attempt. */
+/* On the loop: the step may end another attempt. */
 static void
-polls_async_cb(struct ev_loop *loop, ev_async *w, int revents)
+poll_done(void *arg)
 {
-	struct pg_polls *pl = w->data;
-	struct pg_poll *j;
-	struct pg_run *run;
-	PostgresPollingStatusType st;
-	(void)loop;
-	(void)revents;
+	struct pg_poll *j = arg;
+	struct pg_run *run = j->run;
+	PostgresPollingStatusType st = j->st;
 
-	for (;;) {
-		pthread_mutex_lock(&pl->mu);
-		j = TAILQ_FIRST(&pl->done);
-		if (j)
-			TAILQ_REMOVE(&pl->done, j, link);
-		pthread_mutex_unlock(&pl->mu);
-		if (j == NULL)
-			break;
-		run = j->run;
-		st = j->st;
-		free(j);
-		run->poll = NULL;
-		/* An attempt ended meanwhile keeps its PGconn for cancel(). */
-		if (!run->att->finished)
-			connect_step(run, st);
-	}
+	free(j);
+	run->poll = NULL;
+	/* An attempt ended meanwhile keeps its PGconn for cancel(). */
+	if (!run->att->finished)
+		connect_step(run, st);
+}
+
+/* An abandoned poll, or one left at prober free: on either side. */
+static void
+poll_discard(void *arg)
+{
+	struct pg_poll *j = arg;
+	PQfinish(j->conn);
+	free(j);
 }
 
 static void *
 polls_create(struct vd_prober *p)
 {
-	struct pg_polls *pl = vd_xcalloc(1, sizeof(*pl));
-	pthread_mutex_init(&pl->mu, NULL);
-	pthread_cond_init(&pl->cv, NULL);
-	TAILQ_INIT(&pl->queue);
-	TAILQ_INIT(&pl->done);
-	pl->loop = vd_prober_loop(p);
-	ev_async_init(&pl->async, polls_async_cb);
-	pl->async.data = pl;
-	ev_async_start(pl->loop, &pl->async);
-	/* Polls in flight belong to attempts whose deadlines keep the loop
-	 * alive; the watcher itself must not. */
-	ev_unref(pl->loop);
-	return pl;
+	return vd_workers_new(vd_prober_loop(p), PG_POLL_THREADS, true);
 }
 
 static void
 polls_destroy(void *state)
 {
-	struct pg_polls *pl = state;
-	struct pg_poll *j;
-	unsigned i;
-
-	pthread_mutex_lock(&pl->mu);
-	pl->shutdown = true;
-	ev_ref(pl->loop);
-	ev_async_stop(pl->loop, &pl->async);
-	/* Every owner was cancelled before the prober's shared state goes
-	 * (its poll abandoned): the lists are empty; running polls are the
-	 * workers' to finish. Anything listed still is finished here. */
-	while ((j = TAILQ_FIRST(&pl->queue)) != NULL) {
-		TAILQ_REMOVE(&pl->queue, j, link);
-		PQfinish(j->conn);
-		free(j);
-	}
-	pl->nqueued = 0;
-	while ((j = TAILQ_FIRST(&pl->done)) != NULL) {
-		TAILQ_REMOVE(&pl->done, j, link);
-		PQfinish(j->conn);
-		free(j);
-	}
-	pthread_cond_broadcast(&pl->cv);
-	pthread_mutex_unlock(&pl->mu);
-	for (i = 0; i < pl->nthreads; i++)
-		pthread_join(pl->tids[i], NULL);
-	pthread_mutex_destroy(&pl->mu);
-	pthread_cond_destroy(&pl->cv);
-	free(pl);
-}
-
-/* Called with pl->mu held. Returns 0 or an errno. */
-static int
-polls_spawn_locked(struct pg_polls *pl)
-{
-	sigset_t all, old;
-	int err;
-
-	/* Signals belong to the loop's thread. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	err = pthread_create(&pl->tids[pl->nthreads], NULL, poll_worker, pl);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (err == 0)
-		pl->nthreads++;
-	return err;
+	vd_workers_free(state);
 }
 
 /* Hands run->conn to the pool for one PQconnectPoll; the answer comes
@@ -381,57 +258,19 @@ polls_spawn_locked(struct pg_polls *pl)
 static bool
 poll_submit(struct pg_run *run)
 {
-	struct pg_polls *pl = vd_prober_shared(
+	struct vd_workers *w = vd_prober_shared(
 		run->att->prober, "postgres-poll", polls_create, polls_destroy);
 	struct pg_poll *j = vd_xcalloc(1, sizeof(*j));
 
-	j->pool = pl;
 	j->conn = run->conn;
 	j->run = run;
-	pthread_mutex_lock(&pl->mu);
-	j->state = POLL_QUEUED;
-	TAILQ_INSERT_TAIL(&pl->queue, j, link);
-	pl->nqueued++;
-	if (pl->nqueued > pl->nidle && pl->nthreads < PG_POLL_THREADS &&
-	    polls_spawn_locked(pl) != 0 && pl->nthreads == 0) {
-		TAILQ_REMOVE(&pl->queue, j, link);
-		pl->nqueued--;
-		pthread_mutex_unlock(&pl->mu);
+	j->job = vd_job_submit(w, poll_run, poll_done, poll_discard, j);
+	if (j->job == NULL) {
 		free(j);
 		return false;
 	}
-	pthread_cond_signal(&pl->cv);
-	pthread_mutex_unlock(&pl->mu);
 	run->poll = j;
 	return true;
-}
-
-/* From cancel(): gives up a poll in flight; the PGconn is finished here
- * or, if a worker is in PQconnectPoll, by that worker. */
-static void
-poll_abandon(struct pg_poll *j)
-{
-	struct pg_polls *pl = j->pool;
-	PGconn *conn = j->conn;
-
-	pthread_mutex_lock(&pl->mu);
-	switch (j->state) {
-	case POLL_QUEUED:
-		TAILQ_REMOVE(&pl->queue, j, link);
-		pl->nqueued--;
-		break;
-	case POLL_DONE:
-		TAILQ_REMOVE(&pl->done, j, link);
-		break;
-	case POLL_RUNNING:
-	case POLL_ABANDONED:
-		j->state = POLL_ABANDONED;
-		pthread_mutex_unlock(&pl->mu);
-		return;
-	}
-	pthread_mutex_unlock(&pl->mu);
-	free(j);
-	PQfinish(conn);
 }
 
 /* --- configuration ----------------------------------------------------- */
@@ -1398,7 +1237,9 @@ pg_cancel(struct vd_attempt *att)
 	vd_resolve_cancel(run->res);
 	ev_io_stop(att->loop, &run->io);
 	if (run->poll) {
-		poll_abandon(run->poll); /* it finishes the PGconn */
+		/* The PGconn is finished here or, if a worker is in
+		 * PQconnectPoll, by that worker. */
+		vd_job_abandon(run->poll->job);
 		run->conn = NULL;
 	}
 	if (run->conn) {

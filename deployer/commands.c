@@ -291,59 +291,80 @@ hist_cb(const cJSON *line, void *udata)
 	}
 }
 
-int
-vd_cmd_history(int argc, char **argv)
+/* The options history and status share (history also takes --limit).
+ * Returns -1 to go on, else the exit code (0 after --help). */
+static int
+ro_args(int argc, char **argv, const char *cmd, const char *usage,
+	const char *about, const char **config, const char **format,
+	long *limit)
 {
+	/* --limit first: status passes the table from its second entry */
 	static const struct option longopts[] = {
+		{"limit", required_argument, NULL, 'n'},
 		{"config", required_argument, NULL, 'c'},
 		{"format", required_argument, NULL, 'f'},
-		{"limit", required_argument, NULL, 'n'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *config = NULL, *format = "text";
-	long limit = 0;
-	struct ro ro;
-	struct hist h = {NULL, NULL};
-	int ch, r, n, i;
+	int ch;
 
+	*config = NULL;
+	*format = "text";
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:f:n:h", longopts, NULL)) !=
+	while ((ch = getopt_long(argc, argv, limit ? "c:f:n:h" : "c:f:h",
+				 limit ? longopts : longopts + 1, NULL)) !=
 	       -1) {
 		switch (ch) {
 		case 'c':
-			config = optarg;
+			*config = optarg;
 			break;
 		case 'f':
-			format = optarg;
+			*format = optarg;
 			break;
 		case 'n': {
 			char *end;
-			limit = strtol(optarg, &end, 10);
-			if (*end || limit < 1) {
-				fprintf(stderr, "verdict: history: --limit: "
-						"expected a positive number\n");
+			*limit = strtol(optarg, &end, 10);
+			if (*end || *limit < 1) {
+				fprintf(stderr,
+					"verdict: %s: --limit: "
+					"expected a positive number\n",
+					cmd);
 				return VD_DEP_EXIT_CONFIG;
 			}
 			break;
 		}
 		case 'h':
-			printf("usage: verdict history --config DEPLOY.json "
-			       "[--format text|json] [--limit N]\n\n"
-			       "Lists the deployments of the environment, "
-			       "oldest "
-			       "first (the last N with --limit).\n");
+			printf("%s\n%s", usage, about);
 			return 0;
 		default:
 			return VD_DEP_EXIT_CONFIG;
 		}
 	}
-	if (config == NULL || optind != argc ||
-	    (strcmp(format, "text") != 0 && strcmp(format, "json") != 0)) {
-		fprintf(stderr, "usage: verdict history --config DEPLOY.json "
-				"[--format text|json] [--limit N]\n");
+	if (*config == NULL || optind != argc ||
+	    (strcmp(*format, "text") != 0 && strcmp(*format, "json") != 0)) {
+		fprintf(stderr, "%s", usage);
 		return VD_DEP_EXIT_CONFIG;
 	}
+	return -1;
+}
+
+int
+vd_cmd_history(int argc, char **argv)
+{
+	const char *config, *format;
+	long limit = 0;
+	struct ro ro;
+	struct hist h = {NULL, NULL};
+	int r, n, i;
+
+	r = ro_args(argc, argv, "history",
+		    "usage: verdict history --config DEPLOY.json "
+		    "[--format text|json] [--limit N]\n",
+		    "Lists the deployments of the environment, oldest first "
+		    "(the last N with --limit).\n",
+		    &config, &format, &limit);
+	if (r >= 0)
+		return r;
 	r = ro_open(&ro, config, "history");
 	if (r) {
 		ro_close(&ro);
@@ -380,20 +401,12 @@ vd_cmd_history(int argc, char **argv)
 				snprintf(code, sizeof(code), "-");
 			printf("%-24s %-24s %-8s %-16s %-16s %-16s %4s  %s\n",
 			       vd_dep_jstr(d, "deployment_id"),
-			       vd_dep_jstr(d, "started_at")
-				       ? vd_dep_jstr(d, "started_at")
-				       : "-",
-			       vd_dep_jstr(d, "kind") ? vd_dep_jstr(d, "kind")
-						      : "-",
-			       vd_dep_jstr(d, "version")
-				       ? vd_dep_jstr(d, "version")
-				       : "-",
-			       vd_dep_jstr(d, "previous_version")
-				       ? vd_dep_jstr(d, "previous_version")
-				       : "-",
+			       vd_dep_jstr_or(d, "started_at", "-"),
+			       vd_dep_jstr_or(d, "kind", "-"),
+			       vd_dep_jstr_or(d, "version", "-"),
+			       vd_dep_jstr_or(d, "previous_version", "-"),
 			       res ? res : "(unfinished)", code,
-			       vd_dep_jstr(d, "actor") ? vd_dep_jstr(d, "actor")
-						       : "-");
+			       vd_dep_jstr_or(d, "actor", "-"));
 		}
 	}
 	cJSON_Delete(h.list);
@@ -404,50 +417,26 @@ vd_cmd_history(int argc, char **argv)
 int
 vd_cmd_status(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"format", required_argument, NULL, 'f'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	const char *config = NULL, *format = "text";
+	const char *config, *format;
 	struct ro ro;
 	cJSON *out, *ip = NULL, *kg = NULL, *cur = NULL, *last = NULL;
 	const char *ipstate = NULL;
 	pid_t pid = 0;
 	bool held = false;
-	int ch, r, code = 0;
+	int r, code = 0;
 
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:f:h", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'c':
-			config = optarg;
-			break;
-		case 'f':
-			format = optarg;
-			break;
-		case 'h':
-			printf("usage: verdict status --config DEPLOY.json "
-			       "[--format text|json]\n\n"
-			       "Shows the known-good and current versions, the "
-			       "last deployment and any\n"
-			       "deployment running or interrupted. Exit 0, or "
-			       "8 "
-			       "when an interrupted\n"
-			       "deployment waits to be recorded by the next "
-			       "deploy or rollback.\n");
-			return 0;
-		default:
-			return VD_DEP_EXIT_CONFIG;
-		}
-	}
-	if (config == NULL || optind != argc ||
-	    (strcmp(format, "text") != 0 && strcmp(format, "json") != 0)) {
-		fprintf(stderr, "usage: verdict status --config DEPLOY.json "
-				"[--format text|json]\n");
-		return VD_DEP_EXIT_CONFIG;
-	}
+	r = ro_args(argc, argv, "status",
+		    "usage: verdict status --config DEPLOY.json "
+		    "[--format text|json]\n",
+		    "Shows the known-good and current versions, the last "
+		    "deployment and any\n"
+		    "deployment running or interrupted. Exit 0, or 8 when an "
+		    "interrupted\n"
+		    "deployment waits to be recorded by the next deploy or "
+		    "rollback.\n",
+		    &config, &format, NULL);
+	if (r >= 0)
+		return r;
 	r = ro_open(&ro, config, "status");
 	if (r) {
 		ro_close(&ro);
@@ -498,20 +487,14 @@ vd_cmd_status(int argc, char **argv)
 		if (cJSON_IsObject(kg))
 			printf("known-good:  %s (deployment %s, since %s)\n",
 			       vd_dep_jstr(kg, "version"),
-			       vd_dep_jstr(kg, "deployment_id")
-				       ? vd_dep_jstr(kg, "deployment_id")
-				       : "?",
-			       vd_dep_jstr(kg, "since")
-				       ? vd_dep_jstr(kg, "since")
-				       : "?");
+			       vd_dep_jstr_or(kg, "deployment_id", "?"),
+			       vd_dep_jstr_or(kg, "since", "?"));
 		else
 			printf("known-good:  none yet\n");
 		if (cJSON_IsObject(cur))
 			printf("current:     %s (%s)\n",
 			       vd_dep_jstr(cur, "version"),
-			       vd_dep_jstr(cur, "status")
-				       ? vd_dep_jstr(cur, "status")
-				       : "?");
+			       vd_dep_jstr_or(cur, "status", "?"));
 		else
 			printf("current:     unknown (nothing deployed by "
 			       "verdict "
@@ -524,9 +507,7 @@ vd_cmd_status(int argc, char **argv)
 			       vd_dep_jstr(last, "result"),
 			       vd_dep_jnum(last, "exit_code", -1),
 			       vd_dep_jstr(last, "reason") ? ": " : "",
-			       vd_dep_jstr(last, "reason")
-				       ? vd_dep_jstr(last, "reason")
-				       : "");
+			       vd_dep_jstr_or(last, "reason", ""));
 		if (cJSON_IsObject(ip) && held)
 			printf("running:     %s %s of %s, step %s (pid %ld)\n",
 			       vd_dep_jstr(ip, "deployment_id"),

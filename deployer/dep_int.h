@@ -192,8 +192,10 @@ int vd_dep_history_each(struct vd_dep_state *st,
 
 /* ISO 8601 UTC with milliseconds: "2025-11-26T04:15:00.123Z". */
 void vd_dep_utc(double unix_time, char *buf, size_t len);
-/* cJSON helpers: a string member or NULL / a number or dflt. */
+/* cJSON helpers: a string member or NULL (also when obj is NULL) / a
+ * string member or dflt / a number or dflt. */
 const char *vd_dep_jstr(const cJSON *obj, const char *key);
+const char *vd_dep_jstr_or(const cJSON *obj, const char *key, const char *dflt);
 double vd_dep_jnum(const cJSON *obj, const char *key, double dflt);
 /* Sets (replacing) a member. val NULL sets JSON null. */
 void vd_dep_jset_str(cJSON *obj, const char *key, const char *val);

@@ -26,8 +26,7 @@ vd_dep_record(struct vd_dep_ctx *ctx, const char *event, cJSON *line)
 	int r;
 	/* deployment id and event first, then the rest */
 	vd_dep_jset_str(out, "deployment_id",
-			ctx->dep ? vd_dep_jstr(ctx->dep, "deployment_id")
-				 : NULL);
+			vd_dep_jstr(ctx->dep, "deployment_id"));
 	vd_dep_jset_str(out, "event", event);
 	while (line && line->child) {
 		it = cJSON_DetachItemViaPointer(line, line->child);
@@ -767,8 +766,7 @@ report_finish(struct vd_dep_ctx *ctx, const cJSON *dep_copy, const char *result,
 			(double)(long long)((vd_now_unix() - t0) * 1000.0) /
 				1000.0);
 	kg = state_obj(ctx->st.state, "known_good");
-	vd_dep_jset_str(rep, "known_good_version",
-			kg ? vd_dep_jstr(kg, "version") : NULL);
+	vd_dep_jset_str(rep, "known_good_version", vd_dep_jstr(kg, "version"));
 	cur = state_obj(ctx->st.state, "current");
 	vd_dep_jset(rep, "current",
 		    cur ? cJSON_Duplicate(cur, 1) : cJSON_CreateNull());
@@ -849,7 +847,7 @@ run_deployment(const struct run_opts *o)
 	cur = state_obj(ctx.st.state, "current");
 	if (o->rollback) {
 		if (ver == NULL)
-			ver = kg ? vd_dep_jstr(kg, "version") : NULL;
+			ver = vd_dep_jstr(kg, "version");
 		if (ver == NULL) {
 			fprintf(stderr,
 				"verdict: rollback: environment %s has no "
@@ -883,11 +881,10 @@ run_deployment(const struct run_opts *o)
 	vd_dep_jset_str(dep, "version", ver);
 	if (o->rollback)
 		vd_dep_jset_str(dep, "previous_version",
-				cur ? vd_dep_jstr(cur, "version")
-				    : (kg ? vd_dep_jstr(kg, "version") : NULL));
+				vd_dep_jstr(cur ? cur : kg, "version"));
 	else
 		vd_dep_jset_str(dep, "previous_version",
-				kg ? vd_dep_jstr(kg, "version") : NULL);
+				vd_dep_jstr(kg, "version"));
 	vd_dep_jset_str(dep, "started_at", ts);
 	vd_dep_jset_str(dep, "actor", actor());
 	vd_dep_jset(dep, "ci", ci_info());
@@ -915,9 +912,7 @@ run_deployment(const struct run_opts *o)
 		goto fail;
 	vd_dep_say(&ctx.rt, "%s %s of %s to %s (known-good %s)", cmd, id, ver,
 		   cfg->environment,
-		   vd_dep_jstr(dep, "previous_version")
-			   ? vd_dep_jstr(dep, "previous_version")
-			   : "none");
+		   vd_dep_jstr_or(dep, "previous_version", "none"));
 
 	/* 7 (first half): people hear that it starts */
 	(void)vd_notify_event_send(&ctx, "started", NULL, -1);

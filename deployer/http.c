@@ -286,14 +286,12 @@ void
 vd_dep_say(const struct vd_dep_rt *rt, const char *fmt, ...)
 {
 	va_list ap;
-	char *raw, *m;
+	char *m;
 	if (rt && rt->quiet)
 		return;
 	va_start(ap, fmt);
-	raw = vd_xvasprintf(fmt, ap);
+	m = vd_xvasprintf_masked(fmt, ap);
 	va_end(ap);
-	m = vd_mask(raw);
 	fprintf(stderr, "verdict: %s\n", m);
-	free(raw);
 	free(m);
 }

@@ -22,6 +22,30 @@ md(FILE *f, const char *s)
 		vd_md_escape(f, s);
 }
 
+/* A Markdown table row of obj's members keys (NULL-terminated), without
+ * its closing " |" when open (the caller adds to the last cell). */
+static void
+md_row(FILE *f, const cJSON *obj, const char *const *keys, bool open)
+{
+	const char *sep = "| ";
+	for (; *keys; keys++) {
+		fputs(sep, f);
+		md(f, vd_dep_jstr(obj, *keys));
+		sep = " | ";
+	}
+	if (!open)
+		fputs(" |\n", f);
+}
+
+/* "| label | value |" of the summary table. */
+static void
+md_field(FILE *f, const char *label, const char *value)
+{
+	fprintf(f, "| %s | ", label);
+	md(f, value);
+	fputs(" |\n", f);
+}
+
 static const char *
 headline(const char *result)
 {
@@ -43,37 +67,33 @@ headline(const char *result)
 void
 vd_dep_report_markdown(FILE *f, const cJSON *rep)
 {
+	static const char *const step_keys[] = {"step", "at", NULL};
+	static const char *const check_keys[] = {"name", "status", "reason",
+						 NULL};
+	static const char *const notify_keys[] = {"notifier", "event", "state",
+						  NULL};
 	const cJSON *it, *gates, *c;
-	const char *kg = vd_dep_jstr(rep, "known_good_version");
 
 	fputs("### verdict deploy: ", f);
 	md(f, vd_dep_jstr(rep, "environment"));
 	fputs(" ", f);
 	md(f, vd_dep_jstr(rep, "version"));
 	fprintf(f, " — %s\n\n", headline(vd_dep_jstr(rep, "result")));
-	fputs("| | |\n| --- | --- |\n| deployment | ", f);
-	md(f, vd_dep_jstr(rep, "deployment_id"));
-	fputs(" |\n| kind | ", f);
-	md(f, vd_dep_jstr(rep, "kind"));
-	fputs(" |\n| previous known-good | ", f);
-	md(f, vd_dep_jstr(rep, "previous_version"));
-	fputs(" |\n| known-good now | ", f);
-	md(f, kg);
-	fprintf(f, " |\n| exit code | %.0f |\n| reason | ",
-		vd_dep_jnum(rep, "exit_code", -1));
-	md(f, vd_dep_jstr(rep, "reason"));
-	fputs(" |\n| started by | ", f);
-	md(f, vd_dep_jstr(rep, "actor"));
-	fprintf(f, " |\n| duration | %.1fs |\n\n",
+	fputs("| | |\n| --- | --- |\n", f);
+	md_field(f, "deployment", vd_dep_jstr(rep, "deployment_id"));
+	md_field(f, "kind", vd_dep_jstr(rep, "kind"));
+	md_field(f, "previous known-good",
+		 vd_dep_jstr(rep, "previous_version"));
+	md_field(f, "known-good now", vd_dep_jstr(rep, "known_good_version"));
+	fprintf(f, "| exit code | %.0f |\n", vd_dep_jnum(rep, "exit_code", -1));
+	md_field(f, "reason", vd_dep_jstr(rep, "reason"));
+	md_field(f, "started by", vd_dep_jstr(rep, "actor"));
+	fprintf(f, "| duration | %.1fs |\n\n",
 		vd_dep_jnum(rep, "duration_seconds", 0));
 
 	fputs("| step | at |\n| --- | --- |\n", f);
 	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(rep, "steps")) {
-		fputs("| ", f);
-		md(f, vd_dep_jstr(it, "step"));
-		fputs(" | ", f);
-		md(f, vd_dep_jstr(it, "at"));
-		fputs(" |\n", f);
+		md_row(f, it, step_keys, false);
 	}
 	fputc('\n', f);
 	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(rep, "hooks")) {
@@ -92,13 +112,7 @@ vd_dep_report_markdown(FILE *f, const cJSON *rep)
 		fputs("| check | status | reason |\n| --- | --- | --- |\n", f);
 		cJSON_ArrayForEach(
 			c, cJSON_GetObjectItemCaseSensitive(it, "checks")) {
-			fputs("| ", f);
-			md(f, vd_dep_jstr(c, "name"));
-			fputs(" | ", f);
-			md(f, vd_dep_jstr(c, "status"));
-			fputs(" | ", f);
-			md(f, vd_dep_jstr(c, "reason"));
-			fputs(" |\n", f);
+			md_row(f, c, check_keys, false);
 		}
 	}
 	it = cJSON_GetObjectItemCaseSensitive(rep, "notifications");
@@ -107,12 +121,7 @@ vd_dep_report_markdown(FILE *f, const cJSON *rep)
 		      "|\n",
 		      f);
 		cJSON_ArrayForEach(c, it) {
-			fputs("| ", f);
-			md(f, vd_dep_jstr(c, "notifier"));
-			fputs(" | ", f);
-			md(f, vd_dep_jstr(c, "event"));
-			fputs(" | ", f);
-			md(f, vd_dep_jstr(c, "state"));
+			md_row(f, c, notify_keys, true);
 			if (vd_dep_jstr(c, "error")) {
 				fputs(": ", f);
 				md(f, vd_dep_jstr(c, "error"));
@@ -158,9 +167,7 @@ text(FILE *f, const cJSON *rep)
 		vd_dep_jstr(rep, "deployment_id"),
 		vd_dep_jnum(rep, "duration_seconds", 0));
 	fprintf(f, "  known-good: %s\n",
-		vd_dep_jstr(rep, "known_good_version")
-			? vd_dep_jstr(rep, "known_good_version")
-			: "none");
+		vd_dep_jstr_or(rep, "known_good_version", "none"));
 	if (sent + failed)
 		fprintf(f, "  notifications: %zu sent, %zu failed\n", sent,
 			failed);

@@ -43,6 +43,13 @@ vd_dep_jstr(const cJSON *obj, const char *key)
 	return cJSON_IsString(it) ? it->valuestring : NULL;
 }
 
+const char *
+vd_dep_jstr_or(const cJSON *obj, const char *key, const char *dflt)
+{
+	const char *s = vd_dep_jstr(obj, key);
+	return s ? s : dflt;
+}
+
 double
 vd_dep_jnum(const cJSON *obj, const char *key, double dflt)
 {
@@ -189,30 +196,18 @@ vd_dep_lock(struct vd_dep_state *st, const cJSON *owner_info, char *owner,
 			text = slurp_fd(fd, 64 * 1024);
 			o = text ? cJSON_Parse(text) : NULL;
 			if (o && owner) {
-				snprintf(owner, ownerlen,
-					 "deployment %s of version %s (%s, pid "
-					 "%.0f on %s, started %s%s%s)",
-					 vd_dep_jstr(o, "deployment_id")
-						 ? vd_dep_jstr(o,
-							       "deployment_id")
-						 : "?",
-					 vd_dep_jstr(o, "version")
-						 ? vd_dep_jstr(o, "version")
-						 : "?",
-					 vd_dep_jstr(o, "command")
-						 ? vd_dep_jstr(o, "command")
-						 : "?",
-					 vd_dep_jnum(o, "pid", 0),
-					 vd_dep_jstr(o, "host")
-						 ? vd_dep_jstr(o, "host")
-						 : "?",
-					 vd_dep_jstr(o, "started_at")
-						 ? vd_dep_jstr(o, "started_at")
-						 : "?",
-					 vd_dep_jstr(o, "actor") ? ", by " : "",
-					 vd_dep_jstr(o, "actor")
-						 ? vd_dep_jstr(o, "actor")
-						 : "");
+				snprintf(
+					owner, ownerlen,
+					"deployment %s of version %s (%s, pid "
+					"%.0f on %s, started %s%s%s)",
+					vd_dep_jstr_or(o, "deployment_id", "?"),
+					vd_dep_jstr_or(o, "version", "?"),
+					vd_dep_jstr_or(o, "command", "?"),
+					vd_dep_jnum(o, "pid", 0),
+					vd_dep_jstr_or(o, "host", "?"),
+					vd_dep_jstr_or(o, "started_at", "?"),
+					vd_dep_jstr(o, "actor") ? ", by " : "",
+					vd_dep_jstr_or(o, "actor", ""));
 			} else if (owner) {
 				snprintf(owner, ownerlen,
 					 "a process that has not yet said who "

@@ -211,6 +211,12 @@ void vd_exp_out_label_value(struct vd_exp_out *o, const char *s);
 /* "# HELP name help\n# TYPE name type\n" */
 void vd_exp_out_family(struct vd_exp_out *o, const char *name, const char *type,
 		       const char *help);
+/* "name{labels} v\n" (labels NULL: "name v\n"); labels already escaped. */
+void vd_exp_out_sample(struct vd_exp_out *o, const char *name,
+		       const char *labels, double v);
+/* A family with a single sample: vd_exp_out_family + vd_exp_out_sample. */
+void vd_exp_out_metric(struct vd_exp_out *o, const char *name, const char *type,
+		       const char *help, const char *labels, double v);
 
 /*
  * Formats v the way the text format wants it, shortest sensible form:

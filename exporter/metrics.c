@@ -333,9 +333,9 @@ sample(struct vd_exp_out *o, const char *name, size_t nlen,
 
 #define S(lit) lit, sizeof(lit) - 1
 
-/* A sample of a family without per-check labels. */
-static void
-plain(struct vd_exp_out *o, const char *name, const char *labels, double v)
+void
+vd_exp_out_sample(struct vd_exp_out *o, const char *name, const char *labels,
+		  double v)
 {
 	vd_exp_out_puts(o, name);
 	if (labels) {
@@ -346,6 +346,14 @@ plain(struct vd_exp_out *o, const char *name, const char *labels, double v)
 	vd_exp_out_puts(o, " ");
 	vd_exp_out_num(o, v);
 	vd_exp_out_puts(o, "\n");
+}
+
+void
+vd_exp_out_metric(struct vd_exp_out *o, const char *name, const char *type,
+		  const char *help, const char *labels, double v)
+{
+	vd_exp_out_family(o, name, type, help);
+	vd_exp_out_sample(o, name, labels, v);
 }
 
 static void
@@ -407,41 +415,40 @@ render_lag(struct vd_exp_out *o, const struct vd_exp_lag *lag)
 		if (lag->n)
 			q = select_kth(tmp, lag->n,
 				       (size_t)(qs[i] * (double)(lag->n - 1)));
-		plain(o, "verdict_scheduler_lag_seconds", ql[i], q);
+		vd_exp_out_sample(o, "verdict_scheduler_lag_seconds", ql[i], q);
 	}
 	free(tmp);
-	plain(o, "verdict_scheduler_lag_seconds_sum", NULL, lag->sum);
-	plain(o, "verdict_scheduler_lag_seconds_count", NULL,
-	      (double)lag->count);
-	vd_exp_out_family(o, "verdict_scheduler_missed_runs_total", "counter",
+	vd_exp_out_sample(o, "verdict_scheduler_lag_seconds_sum", NULL,
+			  lag->sum);
+	vd_exp_out_sample(o, "verdict_scheduler_lag_seconds_count", NULL,
+			  (double)lag->count);
+	vd_exp_out_metric(o, "verdict_scheduler_missed_runs_total", "counter",
 			  "Due times skipped because the check's previous run "
-			  "was still going.");
-	plain(o, "verdict_scheduler_missed_runs_total", NULL,
-	      (double)lag->missed);
+			  "was still going.",
+			  NULL, (double)lag->missed);
 }
 
 static void
 render_process(struct vd_exp_out *o, const struct vd_exp_proc *p)
 {
-	vd_exp_out_family(o, "process_cpu_seconds_total", "counter",
-			  "Total user and system CPU time spent in seconds.");
-	plain(o, "process_cpu_seconds_total", NULL, p->cpu_seconds);
-	vd_exp_out_family(o, "process_resident_memory_bytes", "gauge",
-			  "Resident memory size in bytes.");
-	plain(o, "process_resident_memory_bytes", NULL, p->rss_bytes);
-	vd_exp_out_family(o, "process_virtual_memory_bytes", "gauge",
-			  "Virtual memory size in bytes.");
-	plain(o, "process_virtual_memory_bytes", NULL, p->vsize_bytes);
-	vd_exp_out_family(o, "process_open_fds", "gauge",
-			  "Number of open file descriptors.");
-	plain(o, "process_open_fds", NULL, p->open_fds);
-	vd_exp_out_family(o, "process_max_fds", "gauge",
-			  "Maximum number of open file descriptors.");
-	plain(o, "process_max_fds", NULL, p->max_fds);
-	vd_exp_out_family(o, "process_start_time_seconds", "gauge",
+	vd_exp_out_metric(o, "process_cpu_seconds_total", "counter",
+			  "Total user and system CPU time spent in seconds.",
+			  NULL, p->cpu_seconds);
+	vd_exp_out_metric(o, "process_resident_memory_bytes", "gauge",
+			  "Resident memory size in bytes.", NULL, p->rss_bytes);
+	vd_exp_out_metric(o, "process_virtual_memory_bytes", "gauge",
+			  "Virtual memory size in bytes.", NULL,
+			  p->vsize_bytes);
+	vd_exp_out_metric(o, "process_open_fds", "gauge",
+			  "Number of open file descriptors.", NULL,
+			  p->open_fds);
+	vd_exp_out_metric(o, "process_max_fds", "gauge",
+			  "Maximum number of open file descriptors.", NULL,
+			  p->max_fds);
+	vd_exp_out_metric(o, "process_start_time_seconds", "gauge",
 			  "Start time of the process since unix epoch in "
-			  "seconds.");
-	plain(o, "process_start_time_seconds", NULL, p->start_time);
+			  "seconds.",
+			  NULL, p->start_time);
 }
 
 void
@@ -577,27 +584,24 @@ vd_exp_render_metrics(struct vd_exp_out *o, const struct vd_exp_metrics_in *in)
 	vd_exp_out_num(o, suite_ok ? 1 : 0);
 	vd_exp_out_puts(o, "\n");
 
-	vd_exp_out_family(o, "verdict_checks_in_flight", "gauge",
-			  "Scheduled checks running now.");
-	plain(o, "verdict_checks_in_flight", NULL, in->inflight);
+	vd_exp_out_metric(o, "verdict_checks_in_flight", "gauge",
+			  "Scheduled checks running now.", NULL, in->inflight);
 	if (in->lag)
 		render_lag(o, in->lag);
-	vd_exp_out_family(o, "verdict_metrics_render_seconds", "gauge",
-			  "Seconds the previous /metrics page took to render.");
-	plain(o, "verdict_metrics_render_seconds", NULL, in->last_render);
-	vd_exp_out_family(o, "verdict_config_last_reload_successful", "gauge",
+	vd_exp_out_metric(o, "verdict_metrics_render_seconds", "gauge",
+			  "Seconds the previous /metrics page took to render.",
+			  NULL, in->last_render);
+	vd_exp_out_metric(o, "verdict_config_last_reload_successful", "gauge",
 			  "1 if the last config (re)load succeeded; 0: the "
-			  "previous config is still running.");
-	plain(o, "verdict_config_last_reload_successful", NULL,
-	      in->reload_ok ? 1 : 0);
-	vd_exp_out_family(
+			  "previous config is still running.",
+			  NULL, in->reload_ok ? 1 : 0);
+	vd_exp_out_metric(
 		o, "verdict_config_last_reload_success_timestamp_seconds",
-		"gauge", "Unix time of the last successful config load.");
-	plain(o, "verdict_config_last_reload_success_timestamp_seconds", NULL,
-	      in->reload_ok_time);
-	vd_exp_out_family(o, "verdict_build_info", "gauge",
-			  "Always 1; the labels name the build.");
-	plain(o, "verdict_build_info", "version=\"" VD_VERSION "\"", 1);
+		"gauge", "Unix time of the last successful config load.", NULL,
+		in->reload_ok_time);
+	vd_exp_out_metric(o, "verdict_build_info", "gauge",
+			  "Always 1; the labels name the build.",
+			  "version=\"" VD_VERSION "\"", 1);
 	if (in->proc)
 		render_process(o, in->proc);
 }

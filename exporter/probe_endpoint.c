@@ -48,10 +48,8 @@ errf(unsigned *status, unsigned code, const char *fmt, ...)
 	va_list ap;
 	char *s, *m;
 	va_start(ap, fmt);
-	s = vd_xvasprintf(fmt, ap);
+	m = vd_xvasprintf_masked(fmt, ap);
 	va_end(ap);
-	m = vd_mask(s);
-	free(s);
 	*status = code;
 	s = vd_xasprintf("%s\n", m);
 	free(m);
@@ -66,7 +64,7 @@ static void
 logf_(struct vd_exp_probe *p, const char *fmt, ...)
 {
 	va_list ap;
-	char ts[40], *s, *m;
+	char ts[40], *m;
 	struct timespec now;
 	struct tm tm;
 
@@ -76,10 +74,8 @@ logf_(struct vd_exp_probe *p, const char *fmt, ...)
 	gmtime_r(&now.tv_sec, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
 	va_start(ap, fmt);
-	s = vd_xvasprintf(fmt, ap);
+	m = vd_xvasprintf_masked(fmt, ap);
 	va_end(ap);
-	m = vd_mask(s);
-	free(s);
 	vd_exp_out_puts(&p->log, "ts=");
 	vd_exp_out_puts(&p->log, ts);
 	{
@@ -196,22 +192,6 @@ fact_num(const struct vd_result *res, const char *key, double dflt)
 	return dflt;
 }
 
-static void
-gauge(struct vd_exp_out *o, const char *name, const char *help,
-      const char *labels, double v)
-{
-	vd_exp_out_family(o, name, "gauge", help);
-	vd_exp_out_puts(o, name);
-	if (labels) {
-		vd_exp_out_puts(o, "{");
-		vd_exp_out_puts(o, labels);
-		vd_exp_out_puts(o, "}");
-	}
-	vd_exp_out_puts(o, " ");
-	vd_exp_out_num(o, v);
-	vd_exp_out_puts(o, "\n");
-}
-
 static double
 nonneg(double v)
 {
@@ -238,12 +218,14 @@ render(struct vd_exp_out *o, const struct vd_exp_probe *p,
 				 fact_num(res, "tls_not_after", -1));
 	bool http = p->kind == VD_TARGET_URL;
 
-	gauge(o, "probe_dns_lookup_time_seconds",
-	      "Returns the time taken for probe dns lookup in seconds", NULL,
-	      nonneg(t[VD_PHASE_RESOLVE]));
-	gauge(o, "probe_duration_seconds",
-	      "Returns how long the probe took to complete in seconds", NULL,
-	      duration);
+	vd_exp_out_metric(
+		o, "probe_dns_lookup_time_seconds", "gauge",
+		"Returns the time taken for probe dns lookup in seconds", NULL,
+		nonneg(t[VD_PHASE_RESOLVE]));
+	vd_exp_out_metric(
+		o, "probe_duration_seconds", "gauge",
+		"Returns how long the probe took to complete in seconds", NULL,
+		duration);
 	if (http) {
 		double done = nonneg(t[VD_PHASE_RESOLVE]) +
 			      nonneg(t[VD_PHASE_CONNECT]) +
@@ -261,52 +243,59 @@ render(struct vd_exp_out *o, const struct vd_exp_probe *p,
 		vals[3] = nonneg(t[VD_PHASE_TLS]);
 		vals[4] =
 			t[VD_PHASE_TOTAL] > done ? t[VD_PHASE_TOTAL] - done : 0;
-		gauge(o, "probe_failed_due_to_regex",
-		      "Indicates if probe failed due to regex", NULL,
-		      res->reason_kind == VD_REASON_BODY ? 1 : 0);
-		gauge(o, "probe_http_content_length",
-		      "Length of http content response", NULL,
-		      fact_num(res, "http_content_length", -1));
+		vd_exp_out_metric(o, "probe_failed_due_to_regex", "gauge",
+				  "Indicates if probe failed due to regex",
+				  NULL,
+				  res->reason_kind == VD_REASON_BODY ? 1 : 0);
+		vd_exp_out_metric(o, "probe_http_content_length", "gauge",
+				  "Length of http content response", NULL,
+				  fact_num(res, "http_content_length", -1));
 		vd_exp_out_family(o, "probe_http_duration_seconds", "gauge",
 				  "Duration of http request by phase, summed "
 				  "over all redirects");
 		for (i = 0; i < 5; i++) {
 			snprintf(lbl, sizeof(lbl), "phase=\"%s\"", phases[i]);
-			vd_exp_out_puts(o, "probe_http_duration_seconds{");
-			vd_exp_out_puts(o, lbl);
-			vd_exp_out_puts(o, "} ");
-			vd_exp_out_num(o, vals[i]);
-			vd_exp_out_puts(o, "\n");
+			vd_exp_out_sample(o, "probe_http_duration_seconds", lbl,
+					  vals[i]);
 		}
-		gauge(o, "probe_http_redirects", "The number of redirects",
-		      NULL, fact_num(res, "http_redirects", 0));
-		gauge(o, "probe_http_ssl",
-		      "Indicates if SSL was used for the final redirect", NULL,
-		      fact_num(res, "http_ssl", 0));
-		gauge(o, "probe_http_status_code", "Response HTTP status code",
-		      NULL, fact_num(res, "http_status", 0));
-		gauge(o, "probe_http_uncompressed_body_length",
-		      "Length of uncompressed response body", NULL,
-		      fact_num(res, "http_body_bytes", 0));
-		gauge(o, "probe_http_version",
-		      "Returns the version of HTTP of the probe response", NULL,
-		      fact_num(res, "http_version", 0));
+		vd_exp_out_metric(o, "probe_http_redirects", "gauge",
+				  "The number of redirects", NULL,
+				  fact_num(res, "http_redirects", 0));
+		vd_exp_out_metric(
+			o, "probe_http_ssl", "gauge",
+			"Indicates if SSL was used for the final redirect",
+			NULL, fact_num(res, "http_ssl", 0));
+		vd_exp_out_metric(o, "probe_http_status_code", "gauge",
+				  "Response HTTP status code", NULL,
+				  fact_num(res, "http_status", 0));
+		vd_exp_out_metric(o, "probe_http_uncompressed_body_length",
+				  "gauge",
+				  "Length of uncompressed response body", NULL,
+				  fact_num(res, "http_body_bytes", 0));
+		vd_exp_out_metric(
+			o, "probe_http_version", "gauge",
+			"Returns the version of HTTP of the probe response",
+			NULL, fact_num(res, "http_version", 0));
 	}
 	if (vd_result_fact(res, "ip_protocol"))
-		gauge(o, "probe_ip_protocol",
-		      "Specifies whether probe ip protocol is IP4 or IP6", NULL,
-		      fact_num(res, "ip_protocol", 0));
+		vd_exp_out_metric(
+			o, "probe_ip_protocol", "gauge",
+			"Specifies whether probe ip protocol is IP4 or IP6",
+			NULL, fact_num(res, "ip_protocol", 0));
 	if (expiry >= 0) {
-		gauge(o, "probe_ssl_earliest_cert_expiry",
-		      "Returns earliest SSL cert expiry in unixtime", NULL,
-		      expiry);
-		gauge(o, "probe_ssl_last_chain_expiry_timestamp_seconds",
-		      "Returns last SSL chain expiry in timestamp seconds",
-		      NULL, expiry);
+		vd_exp_out_metric(
+			o, "probe_ssl_earliest_cert_expiry", "gauge",
+			"Returns earliest SSL cert expiry in unixtime", NULL,
+			expiry);
+		vd_exp_out_metric(
+			o, "probe_ssl_last_chain_expiry_timestamp_seconds",
+			"gauge",
+			"Returns last SSL chain expiry in timestamp seconds",
+			NULL, expiry);
 	}
-	gauge(o, "probe_success",
-	      "Displays whether or not the probe was a success", NULL,
-	      res->status == VD_STATUS_PASS ? 1 : 0);
+	vd_exp_out_metric(o, "probe_success", "gauge",
+			  "Displays whether or not the probe was a success",
+			  NULL, res->status == VD_STATUS_PASS ? 1 : 0);
 	if (tv && tv->kind == VD_FACT_STR && tv->str) {
 		char ver[64], lbl[128];
 		struct vd_exp_out esc = {NULL, 0, 0};
@@ -314,9 +303,10 @@ render(struct vd_exp_out *o, const struct vd_exp_probe *p,
 		vd_exp_out_label_value(&esc, ver);
 		snprintf(lbl, sizeof(lbl), "version=\"%s\"", esc.data);
 		free(esc.data);
-		gauge(o, "probe_tls_version_info",
-		      "Returns the TLS version used or NaN when unknown", lbl,
-		      1);
+		vd_exp_out_metric(
+			o, "probe_tls_version_info", "gauge",
+			"Returns the TLS version used or NaN when unknown", lbl,
+			1);
 	}
 }
 

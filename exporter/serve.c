@@ -55,14 +55,12 @@ static void
 log_msg(const char *fmt, ...)
 {
 	va_list ap;
-	char *s, *m;
+	char *m;
 	va_start(ap, fmt);
-	s = vd_xvasprintf(fmt, ap);
+	m = vd_xvasprintf_masked(fmt, ap);
 	va_end(ap);
-	m = vd_mask(s);
 	fprintf(stderr, "verdict: serve: %s\n", m);
 	free(m);
-	free(s);
 }
 
 static struct vd_prober *

@@ -251,7 +251,6 @@ vd_attempt_finish(struct vd_attempt *att, enum vd_status st,
 {
 	struct vd_probe *pr;
 	va_list ap;
-	char *raw;
 
 	if (att->finished)
 		return;
@@ -259,12 +258,10 @@ vd_attempt_finish(struct vd_attempt *att, enum vd_status st,
 	pr = (struct vd_probe *)((char *)att - offsetof(struct vd_probe, att));
 	att->result->status = st;
 	att->result->reason_kind = st == VD_STATUS_PASS ? VD_REASON_NONE : kind;
-	va_start(ap, fmt);
-	raw = vd_xvasprintf(fmt, ap);
-	va_end(ap);
 	free(att->result->reason);
-	att->result->reason = vd_mask(raw);
-	free(raw);
+	va_start(ap, fmt);
+	att->result->reason = vd_xvasprintf_masked(fmt, ap);
+	va_end(ap);
 	/* one line, and nothing a hostile peer could use to drive a
 	 * terminal: control characters (ESC included) become spaces */
 	for (char *c = att->result->reason; *c; c++)

@@ -388,6 +388,14 @@ vd_mask(const char *s)
 }
 
 char *
+vd_xvasprintf_masked(const char *fmt, va_list ap)
+{
+	char *raw = vd_xvasprintf(fmt, ap), *m = vd_mask(raw);
+	free(raw);
+	return m;
+}
+
+char *
 vd_mask_url(const char *url)
 {
 	const char *scheme, *auth, *at, *colon, *end;

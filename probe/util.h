@@ -76,6 +76,10 @@ void vd_secret_add(const char *s);
 void vd_secret_clear(void);
 /* Returns a new string with secrets masked. */
 char *vd_mask(const char *s);
+/* vd_xvasprintf, then vd_mask: a message that may quote a secret. */
+char *vd_xvasprintf_masked(const char *fmt, va_list ap)
+	__attribute__((format(printf, 1, 0)));
+
 /* Returns a copy of url with any password (user:PASS@) replaced by ***,
  * and registers the password as a secret. */
 char *vd_mask_url(const char *url);

@@ -158,18 +158,8 @@ setup(struct vd_dep_http_req *r)
 		curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
 		curl_easy_setopt(e, CURLOPT_USERPWD, r->userpwd);
 	}
-	if (r->tls) {
-		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER,
-				 r->tls->verify ? 1L : 0L);
-		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST,
-				 r->tls->verify ? 2L : 0L);
-		if (r->tls->ca_file)
-			curl_easy_setopt(e, CURLOPT_CAINFO, r->tls->ca_file);
-		if (r->tls->cert_file)
-			curl_easy_setopt(e, CURLOPT_SSLCERT, r->tls->cert_file);
-		if (r->tls->key_file)
-			curl_easy_setopt(e, CURLOPT_SSLKEY, r->tls->key_file);
-	}
+	if (r->tls)
+		vd_curl_tls(e, r->tls);
 }
 
 int

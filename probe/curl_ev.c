@@ -185,3 +185,16 @@ vd_curl_ev_remove(struct vd_curl_ev *ev, CURL *easy)
 	curl_easy_setopt(easy, CURLOPT_PRIVATE, NULL);
 	free(x);
 }
+
+void
+vd_curl_tls(CURL *easy, const struct vd_tls_opts *opts)
+{
+	curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, opts->verify ? 1L : 0L);
+	curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, opts->verify ? 2L : 0L);
+	if (opts->ca_file)
+		curl_easy_setopt(easy, CURLOPT_CAINFO, opts->ca_file);
+	if (opts->cert_file)
+		curl_easy_setopt(easy, CURLOPT_SSLCERT, opts->cert_file);
+	if (opts->key_file)
+		curl_easy_setopt(easy, CURLOPT_SSLKEY, opts->key_file);
+}

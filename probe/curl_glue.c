@@ -151,19 +151,6 @@ vd_curl_timings(CURL *easy, struct vd_result *res)
 		res->timings[VD_PHASE_TOTAL] = total;
 }
 
-void
-vd_curl_tls(CURL *easy, const struct vd_tls_opts *opts)
-{
-	curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, opts->verify ? 1L : 0L);
-	curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, opts->verify ? 2L : 0L);
-	if (opts->ca_file)
-		curl_easy_setopt(easy, CURLOPT_CAINFO, opts->ca_file);
-	if (opts->cert_file)
-		curl_easy_setopt(easy, CURLOPT_SSLCERT, opts->cert_file);
-	if (opts->key_file)
-		curl_easy_setopt(easy, CURLOPT_SSLKEY, opts->key_file);
-}
-
 static bool
 same_file(const struct stat *a, const struct stat *b)
 {

@@ -8,6 +8,7 @@
 
 #include <curl/curl.h>
 
+#include "curl_ev.h"
 #include "probe.h"
 #include "util.h"
 
@@ -43,8 +44,6 @@ int vd_curl_add(struct vd_curl *vc, CURL *easy, vd_curl_done_cb *cb,
 void vd_curl_remove(struct vd_curl *vc, CURL *easy);
 /* Fills res timings from a finished (or aborted) easy handle. */
 void vd_curl_timings(CURL *easy, struct vd_result *res);
-/* Sets CURLOPT_* TLS options from opts. */
-void vd_curl_tls(CURL *easy, const struct vd_tls_opts *opts);
 /*
  * After vd_curl_tls(): verify against the prober's trust store for opts
  * (tls.ca_file, else libcurl's default CA bundle), loaded once and again

@@ -2,6 +2,8 @@
 #   . "$(dirname "$0")/lib.sh"
 # Gives: a temp dir ($T) removed on exit, servers stopped on exit,
 # free_port, start_nginx, wait_port, run_verdict and assertions.
+# Shared by several tests: ports, start_faultd, serve_start/serve_stop,
+# run_suite, expect, ended_before, no_secret, bad_conf, statuses.
 # Every server listens on 127.0.0.1 only.
 set -euo pipefail
 
@@ -122,9 +124,11 @@ jq_out() { jq -r "$1" < "$T/out"; }
 # check_field CHECK FIELD: a field of one check in the JSON report.
 check_field() { jq -r --arg n "$1" ".checks[] | select(.name == \$n) | $2" < "$T/out"; }
 
-# assert_le NAME GOT MAX (numbers, floats allowed)
+# assert_le NAME GOT MAX (numbers, floats allowed; anything else, an empty
+# value from a missing field included, fails)
 assert_le() {
-	if awk -v a="$2" -v b="$3" 'BEGIN { exit !(a <= b) }'; then echo "ok: $1"; else fail "$1: $2 > $3"; fi
+	if awk -v a="$2" -v b="$3" 'BEGIN { n = "^[-+]?([0-9]+\\.?[0-9]*|\\.[0-9]+)([eE][-+]?[0-9]+)?$";
+		exit !(a ~ n && b ~ n && a + 0 <= b + 0) }'; then echo "ok: $1"; else fail "$1: $2 > $3 (or not numbers)"; fi
 }
 
 # No ASan/UBSan report in stderr of the last run.
@@ -293,6 +297,137 @@ start_redis() {
 			return 1
 		fi
 	done
+}
+
+# --- helpers shared by several tests ---------------------------------------
+
+# ports N: N distinct free loopback ports (each as free_port gives it),
+# separated by spaces: read -r A B C <<< "$(ports 3)".
+ports() {
+	local p seen=" "
+	while [ "$(echo "$seen" | wc -w)" -lt "$1" ]; do
+		p=$(free_port)
+		case "$seen" in *" $p "*) ;; *) seen="$seen$p " ;; esac
+	done
+	echo "$seen"
+}
+
+# start_faultd [PORT]: the hostile HTTP server tests/tools/faultd.c on PORT
+# (default: a free port); sets FP and F (its base URL), waits for it.
+start_faultd() {
+	FP=${1:-$(free_port)}
+	"$TOOLS/faultd" "$FP" > "$T/faultd.out" 2>&1 &
+	PIDS="$PIDS $!"
+	wait_port "$FP"
+	F=http://127.0.0.1:$FP
+}
+
+# serve_start CONFIG: verdict serve on a fresh port (VP, VPID, V its base
+# URL; output in $T/serve.out, $T/serve.err); waits for the port.
+serve_start() {
+	VP=$(free_port)
+	"$VERDICT" serve --listen "127.0.0.1:$VP" "$1" > "$T/serve.out" 2> "$T/serve.err" &
+	VPID=$!
+	PIDS="$PIDS $VPID"
+	wait_port "$VP" 10
+	V=http://127.0.0.1:$VP
+}
+
+# serve_stop: SIGTERM to VPID; asserts exit 0 within 3 seconds (a deadline
+# held within generous bounds, not a benchmark) and a clean stderr.
+serve_stop() {
+	local t0 t1 rc=0
+	t0=$(date +%s.%N)
+	kill -TERM "$VPID"
+	wait "$VPID" || rc=$?
+	t1=$(date +%s.%N)
+	assert_eq "SIGTERM: exit code" "$rc" 0
+	assert_le "SIGTERM: seconds to exit" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')" 3
+	cp "$T/serve.err" "$T/err"
+	assert_clean_stderr "serve"
+}
+
+# run_suite FILE MAX_SECONDS [verdict run options]: verdict run --format
+# json (report in $T/out, exit code in $RC); asserts a clean stderr and
+# that the whole run ended within MAX_SECONDS, a deadline held within
+# generous bounds (timeouts work), not a benchmark. Variables for
+# verdict's environment go before the call: TOKEN=x run_suite FILE 5.
+run_suite() {
+	local file=$1 max=$2 t0 t1
+	shift 2
+	t0=$(date +%s.%N)
+	run_verdict run --format json "$@" "$file"
+	t1=$(date +%s.%N)
+	echo "$(basename "$file"): took $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')s"
+	assert_clean_stderr "$(basename "$file")"
+	assert_le "$(basename "$file"): wall time" \
+		"$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')" "$max"
+}
+
+# expect NAME STATUS [REASON_KIND] REASON_REGEX: the check's status, its
+# reason_kind (when given) and its reason in the last JSON report
+# ($T/out). The report is read with one jq per report, not per check
+# (jq is slow to start): again only when $T/out changed.
+declare -A RES_ST RES_KIND RES_RS
+load_results() {
+	local n s k r
+	RES_ST=() RES_KIND=() RES_RS=()
+	while IFS=$'\t' read -r n s k r; do
+		RES_ST[$n]=$s RES_KIND[$n]=$k RES_RS[$n]=$r
+	done < <(jq -r '.checks[] | [.name, .status, (.reason_kind // "null"), .reason] | @tsv' < "$T/out")
+	cp "$T/out" "$T/results.loaded"
+}
+expect() {
+	local n=$1
+	cmp -s "$T/out" "$T/results.loaded" || load_results
+	assert_eq "$n: status" "${RES_ST[$n]:-missing}" "$2"
+	shift 2
+	if [ $# -ge 2 ]; then
+		assert_eq "$n: reason_kind" "${RES_KIND[$n]:-missing}" "$1"
+		shift
+	fi
+	assert_match "$n: reason" "${RES_RS[$n]:-missing}" "$1"
+}
+
+# no_secret LABEL FILE...: no word of $SECRETS (the test's passwords,
+# separated by spaces) appears in the files.
+no_secret() {
+	local label=$1 s pats=()
+	shift
+	for s in $SECRETS; do pats+=(-e "$s"); done
+	if grep -qF "${pats[@]}" "$@"; then
+		grep -F "${pats[@]}" "$@" | head -5 >&2
+		fail "$label: a password appears in the output"
+	else
+		echo "ok: $label: no password in the output"
+	fi
+}
+
+# ended_before CHECK OTHER: in the last JSON report CHECK ended (started +
+# duration_seconds) before OTHER did: an ordering, not a timing.
+ended_before() {
+	local d
+	d=$(jq -r --arg a "$1" --arg b "$2" \
+		'def fin(n): .checks[] | select(.name == n) | .started + .duration_seconds;
+		 fin($b) - fin($a)' < "$T/out")
+	case "$d" in
+	'' | null) fail "$1 ended before $2: a check is missing from the report" ;;
+	*) assert_le "$1 ended before $2 ($d s earlier)" 0 "$d" ;;
+	esac
+}
+
+# bad_conf NAME JSON-OF-ONE-CHECK REGEX: verdict validate refuses a suite
+# of that one check with exit 2 and a message (stderr) matching REGEX.
+bad_conf() {
+	printf '{ "checks": [ %s ] }\n' "$2" > "$T/bad.json"
+	run_verdict validate "$T/bad.json"
+	assert_eq "$1: exit code" "$RC" 2
+	assert_match "$1: message" "$(cat "$T/err")" "$3"
+}
+
+# statuses NAME...: "name=status " of each named check, sorted, in one jq.
+statuses() {
+	jq -r '.checks[] | "\(.name)=\(.status)"' < "$T/out" | grep -E "^($(echo "$@" | tr ' ' '|'))=" | sort | tr '\n' ' '
 }
 
 finish() {

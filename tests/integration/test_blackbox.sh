@@ -28,10 +28,7 @@ server { listen 127.0.0.1:$EP ssl; ssl_certificate $C/expired.pem; ssl_certifica
 	location / { return 200 \"old\n\"; } }
 "
 start_nginx "$T/nginx" "$NP" "$SP" "$EP"
-FP=$(free_port)
-"$TOOLS/faultd" "$FP" > "$T/faultd.out" 2>&1 &
-PIDS="$PIDS $!"
-wait_port "$FP"
+start_faultd
 
 # --- blackbox_exporter --------------------------------------------------------------
 BP=$(free_port)
@@ -74,11 +71,7 @@ cat > "$T/serve.json" <<EOF
     "closed": { "check": { "type": "http" } }
   } }
 EOF
-VP=$(free_port)
-"$VERDICT" serve --listen "127.0.0.1:$VP" "$T/serve.json" > "$T/serve.out" 2> "$T/serve.err" &
-VPID=$!
-PIDS="$PIDS $VPID"
-wait_port "$VP"
+serve_start "$T/serve.json"
 
 # probe BASE MODULE TARGET OUT: GET BASE/probe with the arguments encoded.
 probe() {
@@ -196,11 +189,6 @@ done
 for j in $pp; do wait "$j" || true; done
 assert_eq "30 concurrent probes: all answered" "$(cat "$T"/many.* | grep -c '^probe_success 1$')" 30
 
-rc=0
-kill -TERM "$VPID"
-wait "$VPID" || rc=$?
-assert_eq "verdict: exit 0 on SIGTERM" "$rc" 0
-cp "$T/serve.err" "$T/err"
-assert_clean_stderr "verdict serve"
+serve_stop
 
 finish

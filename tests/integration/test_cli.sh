@@ -7,11 +7,7 @@
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
-FP=$(free_port)
-"$TOOLS/faultd" "$FP" > "$T/faultd.out" 2>&1 &
-PIDS="$PIDS $!"
-wait_port "$FP"
-F=http://127.0.0.1:$FP
+start_faultd
 DEAD=$(free_port)
 ESC=$(printf '\033')
 

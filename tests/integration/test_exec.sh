@@ -126,12 +126,6 @@ for s in "$S1" "$S2" "$S4"; do
 done
 
 # Bad configuration is refused with the place named.
-bad_conf() { # name json-of-one-check regex
-	printf '{ "checks": [ %s ] }\n' "$2" > "$T/bad.json"
-	run_verdict validate "$T/bad.json"
-	assert_eq "$1: exit code" "$RC" 2
-	assert_match "$1: message" "$(cat "$T/err")" "$3"
-}
 bad_conf "argv missing" '{"name": "x", "type": "exec"}' 'checks\[0\]\.argv: required'
 bad_conf "argv a string" '{"name": "x", "type": "exec", "argv": "ls -l"}' 'checks\[0\]\.argv: expected a list of strings; for a shell command write \["sh", "-c", "\.\.\."\]'
 bad_conf "argv empty" '{"name": "x", "type": "exec", "argv": []}' 'checks\[0\]\.argv: must not be empty'

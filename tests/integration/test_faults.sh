@@ -7,44 +7,10 @@
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
-FP=$(free_port)
-"$TOOLS/faultd" "$FP" > "$T/faultd.out" 2>&1 &
-PIDS="$PIDS $!"
-wait_port "$FP"
-F=http://127.0.0.1:$FP
+start_faultd
 # a port nobody listens on
 DEAD=$(free_port)
 KEY=$$-$RANDOM  # flaky counters live in faultd: keys unique per run
-
-# expect NAME STATUS REASON_REGEX: the check's status and reason in the
-# last JSON report (read once per run by run_suite: jq is slow to start).
-declare -A ST RS
-load_results() {
-	local n s r
-	ST=() RS=()
-	while IFS=$'\t' read -r n s r; do
-		ST[$n]=$s RS[$n]=$r
-	done < <(jq -r '.checks[] | [.name, .status, .reason] | @tsv' < "$T/out")
-}
-expect() {
-	assert_eq "$1: status" "${ST[$1]:-missing}" "$2"
-	assert_match "$1: reason" "${RS[$1]:-missing}" "$3"
-}
-
-# run_suite FILE MAX_SECONDS [verdict run options]: --format json, clean
-# stderr, the whole run within MAX_SECONDS (wall clock).
-run_suite() {
-	local file=$1 max=$2 t0 t1
-	shift 2
-	t0=$(date +%s.%N)
-	run_verdict run --format json "$@" "$file"
-	t1=$(date +%s.%N)
-	echo "$(basename "$file"): took $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')s"
-	assert_clean_stderr "$(basename "$file")"
-	load_results
-	assert_le "$(basename "$file"): wall time" \
-		"$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')" "$max"
-}
 
 # --- a server that never answers: a 1s timeout ends the run in under 3s
 cat > "$T/hang.json" <<EOF

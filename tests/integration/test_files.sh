@@ -140,12 +140,6 @@ assert_eq "unreadable: reason_kind" "$(check_field env-unreadable .reason_kind)"
 assert_clean_stderr "unreadable"
 
 # Bad configuration is refused with the place named, before any probing.
-bad_conf() { # name json-of-one-check regex
-	printf '{ "checks": [ %s ] }\n' "$2" > "$T/bad.json"
-	run_verdict validate "$T/bad.json"
-	assert_eq "$1: exit code" "$RC" 2
-	assert_match "$1: message" "$(cat "$T/err")" "$3"
-}
 bad_conf "no path" '{"name": "e", "type": "env_file"}' 'checks\[0\]\.path: required'
 bad_conf "bad key name" '{"name": "e", "type": "env_file", "path": "x", "require": ["A B"]}' 'checks\[0\]\.require: "A B" is not a variable name'
 bad_conf "require not strings" '{"name": "e", "type": "env_file", "path": "x", "require": [1]}' 'checks\[0\]\.require\[0\]: expected a string'

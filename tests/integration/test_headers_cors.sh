@@ -9,18 +9,6 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 C=$T/certs
 sh "$here/certs.sh" "$C"
-# ports N: N distinct free loopback ports. Unlike free_port alone, a port
-# held by a socket in any state (TIME-WAIT, FIN-WAIT, an outgoing
-# connection's ephemeral port) is skipped: nginx cannot always bind those.
-ports() {
-	local p seen=" "
-	while [ "$(echo "$seen" | wc -w)" -lt "$1" ]; do
-		p=$(free_port)
-		ss -Htan "sport = :$p" | grep -q . && continue
-		case "$seen" in *" $p "*) ;; *) seen="$seen$p " ;; esac
-	done
-	echo "$seen"
-}
 read -r HP HS DEAD <<< "$(ports 3)"
 
 GOOD='add_header Strict-Transport-Security "max-age=31536000; includeSubDomains" always;
@@ -212,20 +200,14 @@ assert_match "preflight sent: OPTIONS, Origin, method, headers" "$(cat "$T/nginx
 	'^OPTIONS /strict/api origin=https://app.example.com method=PUT headers=X-Token,Content-Type$'
 
 # --- configuration errors name their place
-bad() { # NAME JSON-CHECK REGEX
-	echo "{ \"checks\": [ $2 ] }" > "$T/bad.json"
-	run_verdict validate "$T/bad.json"
-	assert_eq "$1: exit 2" "$RC" 2
-	assert_match "$1: message" "$(cat "$T/err")" "$3"
-}
-bad "origin with a path" '{ "name": "x", "type": "cors", "url": "http://h/", "origin": "https://a.example/x" }' \
+bad_conf "origin with a path" '{ "name": "x", "type": "cors", "url": "http://h/", "origin": "https://a.example/x" }' \
 	'checks\[0\]\.origin: expected an origin like'
-bad "credentials with allowed false" '{ "name": "x", "type": "cors", "url": "http://h/", "origin": "https://a.example", "expect": { "allowed": false, "credentials": true } }' \
+bad_conf "credentials with allowed false" '{ "name": "x", "type": "cors", "url": "http://h/", "origin": "https://a.example", "expect": { "allowed": false, "credentials": true } }' \
 	'checks\[0\]\.expect\.credentials: applies only with allowed: true'
-bad "override type" '{ "name": "x", "type": "security_headers", "url": "http://h/", "expect": { "headers": { "Server": 3 } } }' \
+bad_conf "override type" '{ "name": "x", "type": "security_headers", "url": "http://h/", "expect": { "headers": { "Server": 3 } } }' \
 	'checks\[0\]\.expect\.headers\.Server: expected false'
-bad "absent contradicts the profile" '{ "name": "x", "type": "security_headers", "url": "http://h/", "expect": { "absent": ["Content-Security-Policy"] } }' \
+bad_conf "absent contradicts the profile" '{ "name": "x", "type": "security_headers", "url": "http://h/", "expect": { "absent": ["Content-Security-Policy"] } }' \
 	'checks\[0\]\.expect\.absent: Content-Security-Policy is required by the profile'
-bad "not an http url" '{ "name": "x", "type": "security_headers", "url": "ftp://h/" }' 'checks\[0\]\.url: expected an http'
+bad_conf "not an http url" '{ "name": "x", "type": "security_headers", "url": "ftp://h/" }' 'checks\[0\]\.url: expected an http'
 
 finish

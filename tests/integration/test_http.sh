@@ -8,17 +8,7 @@
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
-# ports, all different
-ports=""
-for _ in 1 2 3 4 5 6 7; do
-	while :; do
-		p=$(free_port)
-		case " $ports " in *" $p "*) ;; *) break ;; esac
-	done
-	ports="$ports $p"
-done
-set -- $ports
-HP=$1 GOOD=$2 EXPIRED=$3 WRONG=$4 SELF=$5 MTLS=$6 FP=$7
+read -r HP GOOD EXPIRED WRONG SELF MTLS FP <<< "$(ports 7)"
 C=$T/certs
 sh "$here/certs.sh" "$C"
 
@@ -74,45 +64,15 @@ if ! start_nginx "$T/nginx" "$HP" "$GOOD" "$EXPIRED" "$WRONG" "$SELF" "$MTLS"; t
 	cat "$T/nginx/error.log" "$T/nginx/stdout.log" >&2
 	exit 1
 fi
-"$TOOLS/faultd" "$FP" > "$T/faultd.out" 2>&1 &
-PIDS="$PIDS $!"
-wait_port "$FP"
-
+start_faultd "$FP"
 H=http://127.0.0.1:$HP
-F=http://127.0.0.1:$FP
 
-# expect NAME STATUS REASON_REGEX: the check's status and reason in the
-# last JSON report (read once per run by run_suite: jq is slow to start).
-declare -A ST RS
-load_results() {
-	local n s r
-	ST=() RS=()
-	while IFS=$'\t' read -r n s r; do
-		ST[$n]=$s RS[$n]=$r
-	done < <(jq -r '.checks[] | [.name, .status, .reason] | @tsv' < "$T/out")
-}
-expect() {
-	assert_eq "$1: status" "${ST[$1]:-missing}" "$2"
-	assert_match "$1: reason" "${RS[$1]:-missing}" "$3"
-}
-
-# run_suite FILE MAX_SECONDS [ENV=...]: runs verdict with --format json
-# under env, asserts a clean stderr, that the whole run took at most
-# MAX_SECONDS and that no check outlived its timeout by more than 1s.
-run_suite() {
-	local file=$1 max=$2 t0 t1
-	shift 2
-	t0=$(date +%s.%N)
-	set +e
-	env "$@" "$VERDICT" run --format json "$file" > "$T/out" 2> "$T/err"
-	RC=$?
-	set -e
-	t1=$(date +%s.%N)
-	echo "$(basename "$file"): took $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')s"
-	assert_clean_stderr "$(basename "$file")"
-	load_results
-	assert_le "$(basename "$file"): wall time" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')" "$max"
-	assert_eq "$(basename "$file"): deadlines held" \
+# http_suite FILE MAX_SECONDS: run_suite (lib.sh; variables for verdict's
+# environment go before the call), and no check outlived its timeout by
+# more than 1s.
+http_suite() {
+	run_suite "$@"
+	assert_eq "$(basename "$1"): deadlines held" \
 		"$(jq '[.checks[] | select(.duration_seconds > 6)] | length' < "$T/out")" 0
 }
 
@@ -184,7 +144,7 @@ cat > "$T/http.json" <<EOF
     "expect": { "body_contains": "needle" } }
 ] }
 EOF
-run_suite "$T/http.json" 5
+http_suite "$T/http.json" 5
 assert_eq "http: exit code" "$RC" 1
 for n in status-200 status-list status-class status-class-list status-404-wanted; do
 	expect "$n" pass '^status [0-9]{3}$'
@@ -261,7 +221,7 @@ cat > "$T/tls.json" <<EOF
   { "name": "tls-missing-ca-file", "type": "http", "url": "https://127.0.0.1:$GOOD/", "tls": { "ca_file": "$T/nonexistent.pem" } }
 ] }
 EOF
-run_suite "$T/tls.json" 5
+http_suite "$T/tls.json" 5
 assert_eq "tls: exit code" "$RC" 1
 expect tls-valid pass '^status 200$'
 expect tls-valid-dns pass '^status 200$'
@@ -307,7 +267,8 @@ cat > "$T/auth.json" <<EOF
     "expect": { "body_contains": "Authorization: Bearer", "status": 500 } }
 ] }
 EOF
-run_suite "$T/auth.json" 5 BASIC_PW="$BASIC_PW" WRONG_PW=n0t-it BEARER_TOKEN="$BEARER" WRONG_TOKEN=n0t-the-t0ken
+BASIC_PW="$BASIC_PW" WRONG_PW=n0t-it BEARER_TOKEN="$BEARER" WRONG_TOKEN=n0t-the-t0ken \
+	http_suite "$T/auth.json" 5
 assert_eq "auth: exit code" "$RC" 1
 expect basic pass '^status 200$'
 expect basic-wrong fail '^status 401, expected 2xx$'

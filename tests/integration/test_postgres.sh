@@ -27,44 +27,7 @@ export DATABASE_URL="postgres://$PG_USER:$PG_PASSWORD@127.0.0.1:$MAIN_PORT/$PG_D
 export PG_KV="host=localhost port=$MAIN_PORT user=$PG_USER password='$PG_PASSWORD' dbname=$PG_DB"
 export PG_PASSWORD REDIS_PASSWORD
 
-expect() { # NAME STATUS REASON_KIND REASON_REGEX (one jq per check)
-	local st kind reason
-	IFS=$'\t' read -r st kind reason < <(jq -r --arg n "$1" \
-		'.checks[] | select(.name == $n) | [.status, .reason_kind, .reason] | @tsv' < "$T/out")
-	assert_eq "$1: status" "$st" "$2"
-	assert_eq "$1: reason_kind" "$kind" "$3"
-	assert_match "$1: reason" "$reason" "$4"
-}
-
-# statuses NAME...: "name=status" of each check, in one jq.
-statuses() {
-	jq -r '.checks[] | "\(.name)=\(.status)"' < "$T/out" | grep -E "^($(echo "$@" | tr ' ' '|'))=" | sort | tr '\n' ' '
-}
-
-# run_suite FILE MAX_SECONDS [OPTIONS...]: verdict --format json, clean
-# stderr, wall time at most MAX_SECONDS.
-run_suite() {
-	local file=$1 max=$2 t0 t1
-	shift 2
-	t0=$(date +%s.%N)
-	run_verdict run --format json "$@" "$file"
-	t1=$(date +%s.%N)
-	assert_clean_stderr "$(basename "$file")"
-	assert_le "$(basename "$file"): wall time" \
-		"$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')" "$max"
-}
-
-# no_secret LABEL FILE...: neither password appears in the files.
-no_secret() {
-	local label=$1
-	shift
-	if grep -qF -e "$PG_PASSWORD" -e "$REDIS_PASSWORD" "$@"; then
-		grep -F -e "$PG_PASSWORD" -e "$REDIS_PASSWORD" "$@" | head -5 >&2
-		fail "$label: a password appears in the output"
-	else
-		echo "ok: $label: no password in the output"
-	fi
-}
+SECRETS="$PG_PASSWORD $REDIS_PASSWORD" # for no_secret (lib.sh)
 
 # backends_running PATTERN: backends of $PG_USER whose query matches.
 backends_running() {
@@ -261,8 +224,9 @@ expect down-retried error refused '^server down'
 assert_eq "down-retried: attempts" "$(check_field down-retried .attempts)" 3
 assert_eq "fast-redis: status" "$(check_field fast-redis .status)" pass
 assert_eq "fast-pg: status" "$(check_field fast-pg .status)" pass
-assert_le "fast-redis: not delayed" "$(check_field fast-redis .duration_seconds)" 1
-assert_le "fast-pg: not delayed" "$(check_field fast-pg .duration_seconds)" 1
+# not delayed by the stuck ones: done before the first of them timed out
+ended_before fast-redis silent
+ended_before fast-pg silent
 no_secret "stuck" "$T/out" "$T/err"
 
 # --- many attempts in a long-running process: no fd grows, no leak -----

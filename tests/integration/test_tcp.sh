@@ -8,18 +8,6 @@
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
-# ports N: N distinct free loopback ports. Unlike free_port alone, a port
-# held by a socket in any state (TIME-WAIT, FIN-WAIT, an outgoing
-# connection's ephemeral port) is skipped: nginx cannot always bind those.
-ports() {
-	local p seen=" "
-	while [ "$(echo "$seen" | wc -w)" -lt "$1" ]; do
-		p=$(free_port)
-		ss -Htan "sport = :$p" | grep -q . && continue
-		case "$seen" in *" $p "*) ;; *) seen="$seen$p " ;; esac
-	done
-	echo "$seen"
-}
 read -r WEB BANNER SILENT FULL DEAD HOLD <<< "$(ports 6)"
 
 nginx_conf "$T/nginx" "server { listen 127.0.0.1:$WEB; location / { return 200 \"hello\\n\"; } }"
@@ -110,16 +98,10 @@ assert_eq "unknown name: error dns" "$(st nxdomain)" "error dns"
 assert_match "unknown name: reason" "$(reason nxdomain)" '^could not resolve no-such..host: '
 
 # --- configuration errors name their place
-bad() { # NAME JSON-CHECK REGEX
-	echo "{ \"checks\": [ $2 ] }" > "$T/bad.json"
-	run_verdict validate "$T/bad.json"
-	assert_eq "$1: exit 2" "$RC" 2
-	assert_match "$1: message" "$(cat "$T/err")" "$3"
-}
-bad "no port" '{ "name": "x", "type": "tcp", "host": "h" }' 'checks\[0\]\.port: required'
-bad "bad regex" '{ "name": "x", "type": "tcp", "host": "h", "port": 1, "expect": { "banner": { "regex": "(" } } }' \
+bad_conf "no port" '{ "name": "x", "type": "tcp", "host": "h" }' 'checks\[0\]\.port: required'
+bad_conf "bad regex" '{ "name": "x", "type": "tcp", "host": "h", "port": 1, "expect": { "banner": { "regex": "(" } } }' \
 	'checks\[0\]\.expect\.banner: invalid regular expression'
-bad "banner type" '{ "name": "x", "type": "tcp", "host": "h", "port": 1, "expect": { "banner": 3 } }' \
+bad_conf "banner type" '{ "name": "x", "type": "tcp", "host": "h", "port": 1, "expect": { "banner": 3 } }' \
 	'checks\[0\]\.expect\.banner: expected a non-empty string'
 
 # --- no socket left behind. Stage "work" runs many checks (refused,
@@ -163,24 +145,6 @@ assert_eq "250 checks leave no descriptor open (one check: $base)" "$many" "$bas
 assert_eq "250 checks: all results" "$(jq '.checks | length' "$T/fd.out")" 251
 if grep -Eq 'AddressSanitizer|LeakSanitizer|runtime error:' "$T/fd.err"; then
 	cat "$T/fd.err" >&2; fail "fd run: sanitizer report"
-fi
-
-# valgrind's own descriptor tracking, when the binary is not sanitized
-# (valgrind cannot run an ASan binary): every descriptor open at exit
-# that was not inherited is a leak.
-sanitized=$(ldd "$VERDICT" 2>/dev/null | grep -c -E 'libasan|libtsan' || true)
-if command -v valgrind > /dev/null && [ "$sanitized" = 0 ]; then
-	fd_suite "$T/small.json" 20
-	valgrind -q --track-fds=yes --log-file="$T/vg.log" "$VERDICT" run "$T/small.json" > /dev/null 2>&1 || true
-	# one record per descriptor, up to a blank line; the loop's own
-	# (epoll, eventfd of ev_default_loop) stay open by design
-	leaked=$(awk '/== Open .*(descriptor|socket) [0-9]+:/ { rec = $0; inrec = 1; next }
-		inrec && /^==[0-9]+== *$/ { if (rec !~ /inherited from parent|ev_default_loop/) print rec; inrec = 0; next }
-		inrec { rec = rec " " $0 }' "$T/vg.log")
-	assert_eq "valgrind --track-fds: nothing opened is left open" "$leaked" ""
-	assert_match "valgrind ran" "$(cat "$T/vg.log")" 'FILE DESCRIPTORS: [0-9]+ open'
-else
-	echo "skip: valgrind --track-fds (the binary is sanitized or valgrind is missing)"
 fi
 
 finish

@@ -10,18 +10,6 @@ C=$T/certs
 sh "$here/certs.sh" "$C"
 cat "$C/good.pem" "$C/ca.pem" > "$C/fullchain.pem"
 
-# ports N: N distinct free loopback ports. Unlike free_port alone, a port
-# held by a socket in any state (TIME-WAIT, FIN-WAIT, an outgoing
-# connection's ephemeral port) is skipped: nginx cannot always bind those.
-ports() {
-	local p seen=" "
-	while [ "$(echo "$seen" | wc -w)" -lt "$1" ]; do
-		p=$(free_port)
-		ss -Htan "sport = :$p" | grep -q . && continue
-		case "$seen" in *" $p "*) ;; *) seen="$seen$p " ;; esac
-	done
-	echo "$seen"
-}
 read -r GOOD EXPIRED WRONG SELF TLS12 PLAIN CHAIN MTLS DEAD SILENT <<< "$(ports 10)"
 
 srv() { # PORT CERT KEY [directives; default: TLS 1.2 and 1.3, nginx 1.22 offers 1.0-1.2]
@@ -197,18 +185,12 @@ run_verdict run --format text --only plain "$T/suite.json"
 assert_match "text: reason" "$(cat "$T/out")" 'TLS handshake failed'
 
 # --- configuration errors name their place
-bad() { # NAME JSON-CHECK REGEX
-	echo "{ \"checks\": [ $2 ] }" > "$T/bad.json"
-	run_verdict validate "$T/bad.json"
-	assert_eq "$1: exit 2" "$RC" 2
-	assert_match "$1: message" "$(cat "$T/err")" "$3"
-}
-bad "min_version" '{ "name": "x", "type": "tls", "host": "h", "expect": { "min_version": "TLSv9" } }' \
+bad_conf "min_version" '{ "name": "x", "type": "tls", "host": "h", "expect": { "min_version": "TLSv9" } }' \
 	'bad.json: checks\[0\]\.expect\.min_version: expected "TLSv1", "TLSv1.1", "TLSv1.2" or "TLSv1.3"'
-bad "no host" '{ "name": "x", "type": "tls" }' 'checks\[0\]\.host: '
-bad "port range" '{ "name": "x", "type": "tls", "host": "h", "port": 70000 }' 'checks\[0\]\.port: must be between 1 and 65535'
-bad "verify contradiction" '{ "name": "x", "type": "tls", "host": "h", "tls": { "verify": false }, "expect": { "verify": true } }' \
+bad_conf "no host" '{ "name": "x", "type": "tls" }' 'checks\[0\]\.host: '
+bad_conf "port range" '{ "name": "x", "type": "tls", "host": "h", "port": 70000 }' 'checks\[0\]\.port: must be between 1 and 65535'
+bad_conf "verify contradiction" '{ "name": "x", "type": "tls", "host": "h", "tls": { "verify": false }, "expect": { "verify": true } }' \
 	'checks\[0\]\.expect\.verify: true contradicts tls.verify: false'
-bad "unknown key" '{ "name": "x", "type": "tls", "host": "h", "expect": { "min_day_left": 3 } }' 'checks\[0\]\.expect.*min_day_left'
+bad_conf "unknown key" '{ "name": "x", "type": "tls", "host": "h", "expect": { "min_day_left": 3 } }' 'checks\[0\]\.expect.*min_day_left'
 
 finish

@@ -14,7 +14,7 @@ BUILD   ?= build
 CC      ?= cc
 PKG_CONFIG ?= pkg-config
 
-PKGS     = libcurl openssl libpq hiredis libcjson
+PKGS     = libcurl openssl libpq hiredis libcjson zlib
 WARNINGS = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wformat=2 -Wno-unused-parameter
 OPT     ?= -O2 -g

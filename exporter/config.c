@@ -2,7 +2,7 @@
  * config.c - the serve config: a suite file whose extra top-level keys
  * "serve" (listen address, default interval, limits, basic-auth users)
  * and "modules" (named check templates for /probe, with allowlists) are
- * read here; plus allowlist matching and password checks. Depends on the
+ * read here; plus allowlist matching. Depends on the
  * suite loader and probe/ only.
  */
 #include <arpa/inet.h>
@@ -14,9 +14,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include <openssl/crypto.h>
-#include <openssl/sha.h>
-
 #include "../probe/cfg.h"
 #include "../probe/util.h"
 #include "exporter_int.h"
@@ -25,6 +22,7 @@
 #define DEFAULT_MAX_CONNECTIONS	  512
 #define DEFAULT_CONN_TIMEOUT	  30
 #define DEFAULT_PROBE_CONCURRENCY 64
+#define DEFAULT_REQUEST_TIMEOUT	  10.0
 
 static const char *const extra_keys[] = {"serve", "modules", NULL};
 
@@ -50,7 +48,6 @@ vd_exp_config_free(struct vd_exp_config *cfg)
 	for (i = 0; i < cfg->nusers; i++) {
 		free(cfg->users[i].name);
 		vd_free_secret(cfg->users[i].hash);
-		explicit_bzero(cfg->users[i].ok, sizeof(cfg->users[i].ok));
 	}
 	free(cfg->users);
 	for (i = 0; i < cfg->nmodules; i++)
@@ -238,7 +235,10 @@ parse_serve(struct vd_cfg *root, struct vd_exp_config *cfg)
 {
 	struct vd_cfg c;
 	long maxc = DEFAULT_MAX_CONNECTIONS, pconc = DEFAULT_PROBE_CONCURRENCY;
+	long perc = 0;
 	double ctimeout = DEFAULT_CONN_TIMEOUT;
+	double rtimeout = DEFAULT_REQUEST_TIMEOUT;
+	bool lifecycle = false;
 	int r;
 
 	cfg->every = DEFAULT_EVERY;
@@ -260,8 +260,18 @@ parse_serve(struct vd_cfg *root, struct vd_exp_config *cfg)
 			r = vd_cfg_error(&c, "connection_timeout",
 					 "expected 1s to 1h");
 		if (!r)
+			r = vd_cfg_int(&c, "max_connections_per_client", 1,
+				       100000, &perc);
+		if (!r)
+			r = vd_cfg_duration(&c, "request_timeout", &rtimeout);
+		if (!r && (rtimeout < 0.1 || rtimeout > 3600))
+			r = vd_cfg_error(&c, "request_timeout",
+					 "expected 100ms to 1h");
+		if (!r)
 			r = vd_cfg_int(&c, "probe_concurrency", 1, 100000,
 				       &pconc);
+		if (!r)
+			r = vd_cfg_bool(&c, "enable_lifecycle", &lifecycle);
 		if (!r)
 			r = parse_users(&c, cfg);
 		if (!r)
@@ -275,6 +285,12 @@ parse_serve(struct vd_cfg *root, struct vd_exp_config *cfg)
 	cfg->max_connections = (unsigned)maxc;
 	cfg->conn_timeout = (unsigned)ctimeout;
 	cfg->probe_concurrency = (unsigned)pconc;
+	/* default: one client address may hold a quarter of the table */
+	if (perc == 0)
+		perc = maxc / 4 > 0 ? maxc / 4 : 1;
+	cfg->max_per_client = (unsigned)(perc < maxc ? perc : maxc);
+	cfg->request_timeout = rtimeout;
+	cfg->enable_lifecycle = lifecycle;
 	return 0;
 }
 
@@ -582,45 +598,4 @@ vd_exp_config_load(const char *path, struct vd_exp_config **out, char *err,
 	if (r == 0)
 		(*out)->suite->path = vd_xstrdup(path);
 	return r;
-}
-
-static void
-sha256(const char *s, unsigned char out[32])
-{
-	SHA256((const unsigned char *)s, strlen(s), out);
-}
-
-bool
-vd_exp_auth_check(struct vd_exp_config *cfg, const char *user,
-		  const char *password)
-{
-	struct vd_exp_user *u = NULL;
-	struct crypt_data *cd;
-	unsigned char dig[32];
-	const char *h;
-	bool ok;
-	size_t i;
-
-	for (i = 0; i < cfg->nusers; i++)
-		if (strcmp(cfg->users[i].name, user) == 0)
-			u = &cfg->users[i];
-	if (u == NULL)
-		return false;
-	sha256(password, dig);
-	if (u->ok_set && CRYPTO_memcmp(dig, u->ok, sizeof(dig)) == 0) {
-		explicit_bzero(dig, sizeof(dig));
-		return true;
-	}
-	cd = vd_xcalloc(1, sizeof(*cd));
-	h = crypt_rn(password, u->hash, cd, (int)sizeof(*cd));
-	ok = h != NULL && h[0] != '*' && strlen(h) == strlen(u->hash) &&
-	     CRYPTO_memcmp(h, u->hash, strlen(h)) == 0;
-	explicit_bzero(cd, sizeof(*cd));
-	free(cd);
-	if (ok) {
-		memcpy(u->ok, dig, sizeof(dig));
-		u->ok_set = true;
-	}
-	explicit_bzero(dig, sizeof(dig));
-	return ok;
 }

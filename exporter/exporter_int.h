@@ -52,9 +52,7 @@ struct vd_exp_module {
 
 struct vd_exp_user {
 	char *name;
-	char *hash;	      /* crypt(3) string: $6$..., $2b$..., $y$... */
-	unsigned char ok[32]; /* SHA-256 of the last password that matched */
-	bool ok_set;
+	char *hash; /* crypt(3) string: $6$..., $2b$..., $y$... */
 };
 
 struct vd_exp_config {
@@ -62,8 +60,12 @@ struct vd_exp_config {
 	char *listen;		    /* "127.0.0.1:9799" */
 	double every;		    /* seconds: default interval of checks */
 	unsigned max_connections;   /* HTTP connections at once */
+	unsigned max_per_client;    /* of those, from one client address */
 	unsigned conn_timeout;	    /* seconds an idle connection lives */
+	double request_timeout;	    /* seconds from a request's first byte
+				     * to its last (headers and body) */
 	unsigned probe_concurrency; /* /probe checks in flight at most */
+	bool enable_lifecycle;	    /* POST /-/reload allowed */
 	struct vd_exp_user *users;
 	size_t nusers; /* 0: no authentication */
 	struct vd_exp_module *modules;
@@ -108,13 +110,46 @@ struct vd_suite *vd_exp_module_check(const struct vd_exp_module *m,
 				     long port, double timeout, char *err,
 				     size_t errlen);
 
+/* --- basic auth (auth.c) ------------------------------------------ */
+
 /*
- * Checks user/password against the config's users (hashed with crypt(3);
- * a verified password is remembered as a SHA-256 digest so that steady
- * scrapes do not pay for the hash). Returns true on a match.
+ * Password checks off the loop: crypt(3) runs on a small worker pool, a
+ * bounded cache remembers credentials that verified (keyed by a salted
+ * SHA-256 of user, password and stored hash, each length-prefixed), and
+ * an unknown user costs a hash of the first user's algorithm and cost.
  */
-bool vd_exp_auth_check(struct vd_exp_config *cfg, const char *user,
-		       const char *password);
+struct vd_exp_auth;
+struct vd_exp_auth_job;
+
+struct vd_exp_auth *vd_exp_auth_new(struct ev_loop *loop);
+/* Abandons every job (no callback runs), frees. NULL: no-op. */
+void vd_exp_auth_free(struct vd_exp_auth *a);
+
+enum vd_exp_auth_answer {
+	VD_AUTH_OK,	 /* known at once: a cached credential */
+	VD_AUTH_DENIED,	 /* known at once: malformed input */
+	VD_AUTH_PENDING, /* cb(udata, ok) will be called from the loop */
+};
+
+typedef void vd_exp_auth_cb(void *udata, bool ok);
+
+/*
+ * Checks user/password against cfg's users (cfg->nusers > 0). On
+ * VD_AUTH_PENDING *job is the handle for vd_exp_auth_cancel() until cb
+ * runs; cb is never called from inside this function. user and password
+ * are copied (the copy is wiped when done).
+ */
+enum vd_exp_auth_answer
+vd_exp_auth_start(struct vd_exp_auth *a, const struct vd_exp_config *cfg,
+		  const char *user, const char *password, vd_exp_auth_cb *cb,
+		  void *udata, struct vd_exp_auth_job **job);
+/* Gives a pending check up: cb is not called. NULL: no-op. */
+void vd_exp_auth_cancel(struct vd_exp_auth_job *job);
+/* Jobs waiting for a worker plus running (for tests and metrics). */
+unsigned vd_exp_auth_pending(const struct vd_exp_auth *a);
+/* The synchronous check a worker runs: true if password matches the
+ * crypt(3) hash (constant-time comparison). */
+bool vd_exp_hash_verify(const char *hash, const char *password);
 
 /* --- per-check state and the scheduler (schedule.c) ---------------- */
 
@@ -238,6 +273,16 @@ struct vd_exp_proc {
 
 void vd_exp_proc_read(struct vd_exp_proc *p);
 
+/* The HTTP front's counters, for /metrics (verdict_http_*). */
+struct vd_exp_http_stats {
+	double connections;    /* open now */
+	uint64_t accepted;     /* connections ever accepted */
+	uint64_t evicted;      /* closed to make room for a newcomer */
+	uint64_t timed_out;    /* requests that missed request_timeout */
+	uint64_t rejected;     /* newcomers refused: client at its limit */
+	uint64_t bad_requests; /* answered 4xx before routing */
+};
+
 struct vd_exp_metrics_in {
 	const struct vd_exp_entry *entries;
 	size_t n;
@@ -248,6 +293,7 @@ struct vd_exp_metrics_in {
 	double inflight;		/* scheduled checks running now */
 	double last_render;		/* seconds the previous render took */
 	const struct vd_exp_proc *proc; /* may be NULL */
+	const struct vd_exp_http_stats *http; /* may be NULL */
 };
 
 /* Renders the whole /metrics page into o (appended). */
@@ -299,16 +345,21 @@ int vd_exp_reload(struct vd_exp *ex, char *err, size_t errlen);
 
 struct vd_exp_page {
 	struct vd_exp_out out;
-	unsigned refs;	 /* ex->page's own, plus one per response */
-	double rendered; /* ev_now() */
-	unsigned *live;	 /* the exporter's count of pages alive */
+	struct vd_exp_out gz; /* out gzip-compressed, once asked for */
+	bool gz_ok;	      /* gz holds the current out */
+	unsigned refs;	      /* ex->page's own, plus one per response */
+	double rendered;      /* ev_now() */
+	unsigned *live;	      /* the exporter's count of pages alive */
 };
 
 /* Returns the page to send for one scrape, with a reference the caller
  * drops with vd_exp_page_unref(). */
 struct vd_exp_page *vd_exp_metrics_get(struct vd_exp *ex);
-/* Drops a reference (void * for libmicrohttpd's free callback). */
+/* Drops a reference (void * for a response's free callback). */
 void vd_exp_page_unref(void *page);
+/* The page gzip-compressed (made on first use, kept with the page).
+ * Returns NULL if zlib fails (then send it plain). */
+const struct vd_exp_out *vd_exp_page_gzip(struct vd_exp_page *pg);
 
 /* What /probe was asked. */
 struct vd_exp_probe_args {
@@ -316,7 +367,8 @@ struct vd_exp_probe_args {
 	const char *target;
 	bool debug;
 	double scrape_timeout; /* seconds from X-Prometheus-Scrape-Timeout-
-				* Seconds; <= 0: not sent */
+				* Seconds (0 sent: 120, as blackbox);
+				* <= 0: not sent */
 };
 
 /*
@@ -341,11 +393,13 @@ void vd_exp_probe_cancel(struct vd_exp_probe *p);
 
 /*
  * Starts serving on the listening socket fd (taken over). Returns NULL
- * after logging when libmicrohttpd refuses to start.
+ * after logging when it cannot.
  */
 struct vd_exp_http *vd_exp_http_start(struct vd_exp *ex, int fd);
 /* Answers requests still waiting (503), stops, frees. NULL: no-op. */
 void vd_exp_http_stop(struct vd_exp_http *h);
+/* The front's counters (NULL for NULL). */
+const struct vd_exp_http_stats *vd_exp_http_stats(const struct vd_exp_http *h);
 
 /*
  * Opens a listening TCP socket on "host:port", "[v6]:port" or ":port".

@@ -451,6 +451,32 @@ render_process(struct vd_exp_out *o, const struct vd_exp_proc *p)
 			  NULL, p->start_time);
 }
 
+static void
+render_http(struct vd_exp_out *o, const struct vd_exp_http_stats *h)
+{
+	vd_exp_out_metric(o, "verdict_http_connections", "gauge",
+			  "HTTP connections open now.", NULL, h->connections);
+	vd_exp_out_metric(o, "verdict_http_connections_accepted_total",
+			  "counter", "HTTP connections accepted.", NULL,
+			  (double)h->accepted);
+	vd_exp_out_metric(o, "verdict_http_connections_evicted_total",
+			  "counter",
+			  "Connections closed to make room for a newcomer "
+			  "(the one waiting longest for its request).",
+			  NULL, (double)h->evicted);
+	vd_exp_out_metric(o, "verdict_http_connections_rejected_total",
+			  "counter",
+			  "Newcomers refused: their address was at its limit "
+			  "and every one of its connections was busy.",
+			  NULL, (double)h->rejected);
+	vd_exp_out_metric(o, "verdict_http_request_timeouts_total", "counter",
+			  "Requests not complete within request_timeout.", NULL,
+			  (double)h->timed_out);
+	vd_exp_out_metric(o, "verdict_http_bad_requests_total", "counter",
+			  "Malformed requests answered with a 4xx or 5xx.",
+			  NULL, (double)h->bad_requests);
+}
+
 void
 vd_exp_render_metrics(struct vd_exp_out *o, const struct vd_exp_metrics_in *in)
 {
@@ -602,6 +628,8 @@ vd_exp_render_metrics(struct vd_exp_out *o, const struct vd_exp_metrics_in *in)
 	vd_exp_out_metric(o, "verdict_build_info", "gauge",
 			  "Always 1; the labels name the build.",
 			  "version=\"" VD_VERSION "\"", 1);
+	if (in->http)
+		render_http(o, in->http);
 	if (in->proc)
 		render_process(o, in->proc);
 }

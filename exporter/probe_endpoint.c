@@ -472,7 +472,8 @@ vd_exp_probe_start(struct vd_exp *ex, const struct vd_exp_probe_args *a,
 		return NULL;
 	}
 	timeout = m->timeout;
-	if (a->scrape_timeout > 0) {
+	/* a header below the offset: the module's timeout, as blackbox */
+	if (a->scrape_timeout >= SCRAPE_OFFSET) {
 		overall = a->scrape_timeout - SCRAPE_OFFSET;
 		if (overall < MIN_TIMEOUT)
 			overall = MIN_TIMEOUT;

@@ -14,6 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <zlib.h>
+
 #include "../probe/util.h"
 #include "exporter_int.h"
 
@@ -128,6 +130,7 @@ render_page(struct vd_exp *ex, struct vd_exp_out *o)
 	in.inflight = (double)vd_prober_inflight(ex->prober);
 	in.last_render = ex->last_render;
 	in.proc = &proc;
+	in.http = vd_exp_http_stats(ex->http);
 	vd_exp_render_metrics(o, &in);
 	clock_gettime(CLOCK_MONOTONIC, &b);
 	ex->last_render = (double)(b.tv_sec - a.tv_sec) +
@@ -142,7 +145,37 @@ vd_exp_page_unref(void *arg)
 		return;
 	(*pg->live)--;
 	free(pg->out.data);
+	free(pg->gz.data);
 	free(pg);
+}
+
+const struct vd_exp_out *
+vd_exp_page_gzip(struct vd_exp_page *pg)
+{
+	z_stream z;
+	int r;
+
+	if (pg->gz_ok)
+		return &pg->gz;
+	memset(&z, 0, sizeof(z));
+	/* 15 + 16: a gzip wrapper; level 1: the loop pays for it, and the
+	 * text format compresses about tenfold even so */
+	if (deflateInit2(&z, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) !=
+	    Z_OK)
+		return NULL;
+	pg->gz.len = 0;
+	vd_exp_out_reserve(&pg->gz, deflateBound(&z, pg->out.len));
+	z.next_in = (unsigned char *)pg->out.data;
+	z.avail_in = (uInt)pg->out.len;
+	z.next_out = (unsigned char *)pg->gz.data;
+	z.avail_out = (uInt)(pg->gz.cap - pg->gz.len);
+	r = deflate(&z, Z_FINISH);
+	pg->gz.len = z.total_out;
+	deflateEnd(&z);
+	if (r != Z_STREAM_END)
+		return NULL;
+	pg->gz_ok = true;
+	return &pg->gz;
 }
 
 struct vd_exp_page *
@@ -166,6 +199,7 @@ vd_exp_metrics_get(struct vd_exp *ex)
 		ex->page = pg;
 	}
 	pg->out.len = 0;
+	pg->gz_ok = false;
 	render_page(ex, &pg->out);
 	pg->rendered = now;
 	pg->refs++;

@@ -363,23 +363,75 @@ START_TEST(test_config_refused)
 }
 END_TEST
 
+struct auth_wait {
+	int done; /* 0 waiting, 1 ok, 2 refused */
+};
+
+static void
+auth_done(void *udata, bool ok)
+{
+	struct auth_wait *w = udata;
+	w->done = ok ? 1 : 2;
+}
+
+/* 'O': ok at once (cached), 'D': refused at once, 'y'/'n': after a
+ * worker hashed it (the loop runs meanwhile). */
+static char
+auth_run(struct ev_loop *loop, struct vd_exp_auth *a,
+	 const struct vd_exp_config *cfg, const char *user, const char *pass)
+{
+	struct auth_wait w = {0};
+	struct vd_exp_auth_job *job;
+	enum vd_exp_auth_answer r =
+		vd_exp_auth_start(a, cfg, user, pass, auth_done, &w, &job);
+	if (r == VD_AUTH_OK)
+		return 'O';
+	if (r == VD_AUTH_DENIED)
+		return 'D';
+	ck_assert_int_eq(w.done, 0); /* never from inside the start */
+	while (w.done == 0)
+		ev_run(loop, EVRUN_ONCE);
+	return w.done == 1 ? 'y' : 'n';
+}
+
 START_TEST(test_auth)
 {
 	char err[1200];
-	/* openssl passwd -6 -salt saltsalt hunter2 */
+	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+	struct vd_exp_auth *a = vd_exp_auth_new(loop);
+	struct vd_exp_auth_job *job;
+	struct auth_wait w = {0};
+	/* openssl passwd -6 -salt saltsalt hunter2 / c; -salt pepperpe other */
 	struct vd_exp_config *cfg = load(
 		"{\"serve\": {\"basic_auth\": {\"users\": {\"prom\": "
 		"\"$$6$$saltsalt$$8iYtNHxjWRl.NF6oNZ5tF.iKFlQREaXBLlSmZKP6dy9l5z3vsoo"
-		"WNW0/GZ6Nej73/TFug6pIPSqbJoCT6dfnj.\"}}},"
+		"WNW0/GZ6Nej73/TFug6pIPSqbJoCT6dfnj.\","
+		" \"ab\": \"$$6$$saltsalt$$AIjOos9jSDZF99s70dgaJb8/9d1WKteisi1Xp4.om3uOsa8aOZ9mlm.H3ax1OBhlY1GSl4cP15KrROwiMIzNr1\","
+		" \"a\": \"$$6$$pepperpe$$vER9H7K9Xw9DRBLzCRGy.6NB.3wMnArvauhfsWmMXKFXYrf9dLhO/yDA/nlJWz2QybQ6USjjlJXn/PoZ8rABQ.\"}}},"
 		" \"modules\": {\"m\": {\"check\": {\"type\": \"http\"}}}}",
 		err, sizeof(err));
 	ck_assert_msg(cfg != NULL, "%s", err);
-	ck_assert(vd_exp_auth_check(cfg, "prom", "hunter2"));
-	ck_assert(vd_exp_auth_check(cfg, "prom", "hunter2")); /* remembered */
-	ck_assert(!vd_exp_auth_check(cfg, "prom", "hunter3"));
-	ck_assert(!vd_exp_auth_check(cfg, "other", "hunter2"));
-	ck_assert(!vd_exp_auth_check(cfg, "prom", ""));
+	ck_assert_int_eq(auth_run(loop, a, cfg, "prom", "hunter2"), 'y');
+	ck_assert_int_eq(auth_run(loop, a, cfg, "prom", "hunter2"), 'O');
+	ck_assert_int_eq(auth_run(loop, a, cfg, "prom", "hunter3"), 'n');
+	ck_assert_int_eq(auth_run(loop, a, cfg, "other", "hunter2"), 'n');
+	ck_assert_int_eq(auth_run(loop, a, cfg, "prom", ""), 'n');
+	/* CVE-2022-46146: "ab" + "c" verified must not let "a" + "bc" in */
+	ck_assert_int_eq(auth_run(loop, a, cfg, "ab", "c"), 'y');
+	ck_assert_int_eq(auth_run(loop, a, cfg, "ab", "c"), 'O');
+	ck_assert_int_eq(auth_run(loop, a, cfg, "a", "bc"), 'n');
+	ck_assert_int_eq(auth_run(loop, a, cfg, "a", "other"), 'y');
+	/* a cancelled check never calls back, and frees what it holds */
+	ck_assert_int_eq(vd_exp_auth_start(a, cfg, "prom", "nope", auth_done,
+					   &w, &job),
+			 VD_AUTH_PENDING);
+	vd_exp_auth_cancel(job);
+	ck_assert(vd_exp_hash_verify(cfg->users[0].hash, "hunter2"));
+	ck_assert(!vd_exp_hash_verify(cfg->users[0].hash, "hunter"));
+	vd_exp_auth_free(a);
+	ck_assert_int_eq(w.done, 0);
 	vd_exp_config_free(cfg);
+	ev_loop_destroy(loop);
 }
 END_TEST
 

@@ -156,6 +156,7 @@ bool vd_exp_hash_verify(const char *hash, const char *password);
 enum { VD_RUNS_PASS, VD_RUNS_FAIL, VD_RUNS_ERROR, VD_RUNS_COUNT };
 
 struct vd_exp_sched;
+struct vd_exp_run;
 
 /*
  * One scheduled check: its labels, its latest result (as the numbers the
@@ -183,6 +184,7 @@ struct vd_exp_entry {
 	bool running;
 	ev_timer timer;
 	struct vd_probe *probe;
+	struct vd_exp_run *run; /* the probe's udata while running */
 	struct vd_exp_sched *sched;
 };
 
@@ -216,14 +218,18 @@ struct vd_exp_sched {
  * Makes a schedule for every check of cfg (each on its own interval, the
  * first run spread over one interval by a hash of its name). State of
  * checks of the same name and type in prev (may be NULL) is carried over:
- * latest result, counters and phase. Runs in flight in prev are cancelled
- * (prev must be freed after). Nothing starts until vd_exp_sched_start().
+ * latest result, counters and phase. A check whose definition (its JSON
+ * after ${VAR} and defaults) and interval are the same in prev_suite (the
+ * suite prev was made from) keeps its schedule, and its run in flight
+ * goes on when prober is prev's: the new suite then takes the old check
+ * object from prev_suite (and gives it the fresh one). Other runs in
+ * flight in prev are cancelled and run again at once. prev must be freed
+ * after, and before prev_suite. Nothing starts until vd_exp_sched_start().
  */
-struct vd_exp_sched *vd_exp_sched_new(struct ev_loop *loop,
-				      struct vd_prober *prober,
-				      const struct vd_exp_config *cfg,
-				      struct vd_exp_sched *prev,
-				      struct vd_exp_lag *lag);
+struct vd_exp_sched *
+vd_exp_sched_new(struct ev_loop *loop, struct vd_prober *prober,
+		 const struct vd_exp_config *cfg, struct vd_exp_sched *prev,
+		 struct vd_suite *prev_suite, struct vd_exp_lag *lag);
 void vd_exp_sched_start(struct vd_exp_sched *s);
 /* Stops timers, cancels probes in flight, frees. NULL is a no-op. */
 void vd_exp_sched_free(struct vd_exp_sched *s);

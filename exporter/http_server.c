@@ -147,6 +147,8 @@ reason_phrase(unsigned status)
 		return "Request Timeout";
 	case 413:
 		return "Content Too Large";
+	case 414:
+		return "URI Too Long";
 	case 431:
 		return "Request Header Fields Too Large";
 	case 500:
@@ -840,6 +842,28 @@ complete(struct conn *c)
 	route(c);
 }
 
+/* IN_MAX bytes and no end of the headers: a request line that long is
+ * most likely a crowd of query arguments (400, as for MAX_ARGS), else
+ * 414; long headers 431. */
+static void
+too_large(struct conn *c)
+{
+	const char *nl = memchr(c->in, '\n', c->in_len);
+	size_t amps = 0, i;
+
+	c->hdr_len = c->in_len;
+	if (nl) {
+		refuse(c, 431, "request headers too large\n");
+		return;
+	}
+	for (i = 0; i < c->in_len; i++)
+		amps += c->in[i] == '&';
+	if (amps >= MAX_ARGS)
+		refuse(c, 400, "too many query arguments\n");
+	else
+		refuse(c, 414, "request line too long\n");
+}
+
 /* Looks at what arrived: headers complete? body complete? */
 static void
 progress(struct conn *c)
@@ -847,10 +871,8 @@ progress(struct conn *c)
 	if (c->hdr_len == 0) {
 		size_t e = header_end(c);
 		if (e == 0) {
-			if (c->in_len == IN_MAX) {
-				c->hdr_len = c->in_len;
-				refuse(c, 431, "request headers too large\n");
-			}
+			if (c->in_len == IN_MAX)
+				too_large(c);
 			return;
 		}
 		c->hdr_len = e;

@@ -87,14 +87,23 @@ arm(struct vd_exp_entry *e)
 	ev_timer_start(loop, &e->timer);
 }
 
+/* One run in flight: the probe's udata. A reload hands it to the new
+ * entry of an unchanged check, so the run's result lands there. */
+struct vd_exp_run {
+	struct vd_exp_entry *e;
+};
+
 static void
 run_done(const struct vd_check *chk, const struct vd_result *res, void *udata)
 {
-	struct vd_exp_entry *e = udata;
+	struct vd_exp_run *run = udata;
+	struct vd_exp_entry *e = run->e;
 	struct vd_exp_sched *s = e->sched;
 	double now = ev_now(s->loop);
 	(void)chk;
 
+	free(run);
+	e->run = NULL;
 	e->probe = NULL;
 	e->running = false;
 	vd_exp_entry_record(e, res);
@@ -115,7 +124,20 @@ due_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)loop;
 	(void)revents;
 	e->running = true;
-	e->probe = vd_probe_start(e->sched->prober, e->chk, run_done, e);
+	e->run = vd_xcalloc(1, sizeof(*e->run));
+	e->run->e = e;
+	e->probe = vd_probe_start(e->sched->prober, e->chk, run_done, e->run);
+}
+
+/* Stops e's run in flight, if any. */
+static void
+run_cancel(struct vd_exp_entry *e)
+{
+	vd_probe_cancel(e->probe);
+	free(e->run);
+	e->probe = NULL;
+	e->run = NULL;
+	e->running = false;
 }
 
 /* Open-addressing index of prev's entries by name. */
@@ -153,13 +175,33 @@ index_find(const struct index *ix, const char *name)
 	return NULL;
 }
 
+/* The JSON of every check of a suite, in the order of suite->checks. */
+static const cJSON **
+definitions(const struct vd_suite *suite)
+{
+	const cJSON **defs = vd_xcalloc(suite->nchecks + 1, sizeof(*defs));
+	const cJSON *checks =
+		cJSON_GetObjectItemCaseSensitive(suite->root, "checks");
+	const cJSON *it;
+	size_t i = 0;
+
+	cJSON_ArrayForEach(it, checks) {
+		if (i == suite->nchecks)
+			break;
+		defs[i++] = it;
+	}
+	return defs;
+}
+
 struct vd_exp_sched *
 vd_exp_sched_new(struct ev_loop *loop, struct vd_prober *prober,
 		 const struct vd_exp_config *cfg, struct vd_exp_sched *prev,
-		 struct vd_exp_lag *lag)
+		 struct vd_suite *prev_suite, struct vd_exp_lag *lag)
 {
 	struct vd_exp_sched *s = vd_xcalloc(1, sizeof(*s));
-	const struct vd_suite *suite = cfg->suite;
+	struct vd_suite *suite = cfg->suite;
+	const cJSON **defs = NULL, **prev_defs = NULL;
+	bool same_defaults = false;
 	struct index ix;
 	double now;
 	size_t i;
@@ -170,12 +212,29 @@ vd_exp_sched_new(struct ev_loop *loop, struct vd_prober *prober,
 	s->n = suite->nchecks;
 	s->entries = vd_xcalloc(s->n ? s->n : 1, sizeof(*s->entries));
 	index_build(&ix, prev);
+	if (prev && prev_suite) {
+		defs = definitions(suite);
+		prev_defs = definitions(prev_suite);
+		same_defaults =
+			cJSON_Compare(cJSON_GetObjectItemCaseSensitive(
+					      suite->root, "defaults"),
+				      cJSON_GetObjectItemCaseSensitive(
+					      prev_suite->root, "defaults"),
+				      true);
+		if (!cJSON_GetObjectItemCaseSensitive(suite->root,
+						      "defaults") &&
+		    !cJSON_GetObjectItemCaseSensitive(prev_suite->root,
+						      "defaults"))
+			same_defaults = true;
+	}
 	ev_now_update(loop);
 	now = ev_now(loop);
 	for (i = 0; i < s->n; i++) {
 		struct vd_exp_entry *e = &s->entries[i], *old;
 		const struct vd_check *chk = suite->checks[i];
 		double frac = (double)fnv1a(chk->name) / 4294967296.0;
+		size_t j;
+		bool same;
 
 		e->chk = chk;
 		e->sched = s;
@@ -202,16 +261,40 @@ vd_exp_sched_new(struct ev_loop *loop, struct vd_prober *prober,
 		e->http_seen = old->http_seen;
 		e->tls_not_after = old->tls_not_after;
 		memcpy(e->runs, old->runs, sizeof(e->runs));
-		if (old->running) {
-			/* its check belongs to the old config: run again now */
-			vd_probe_cancel(old->probe);
+		j = (size_t)(old - prev->entries);
+		same = defs && same_defaults && defs[i] && prev_defs[j] &&
+		       old->every == e->every &&
+		       cJSON_Compare(defs[i], prev_defs[j], true);
+		if (same && old->running && prev->prober == prober) {
+			/* the run goes on: the new suite takes the old check
+			 * object it runs on, the old suite frees the fresh
+			 * (identical) one */
+			struct vd_check *fresh = suite->checks[i];
+			struct vd_check *kept = prev_suite->checks[j];
+			kept->stage_index = fresh->stage_index;
+			suite->checks[i] = kept;
+			prev_suite->checks[j] = fresh;
+			old->chk = fresh;
+			e->chk = kept;
+			e->run = old->run;
+			e->run->e = e;
+			e->probe = old->probe;
+			e->running = true;
+			old->run = NULL;
 			old->probe = NULL;
 			old->running = false;
+			e->due = old->due;
+		} else if (old->running) {
+			/* its check changed (or its prober did): run again
+			 * now */
+			run_cancel(old);
 			e->due = now;
 		} else if (old->every == e->every) {
 			e->due = old->due;
 		}
 	}
+	free(defs);
+	free(prev_defs);
 	free(ix.slot);
 	return s;
 }
@@ -221,7 +304,8 @@ vd_exp_sched_start(struct vd_exp_sched *s)
 {
 	size_t i;
 	for (i = 0; i < s->n; i++)
-		arm(&s->entries[i]);
+		if (!s->entries[i].running) /* a kept run arms when done */
+			arm(&s->entries[i]);
 }
 
 void
@@ -233,7 +317,7 @@ vd_exp_sched_free(struct vd_exp_sched *s)
 	for (i = 0; i < s->n; i++) {
 		struct vd_exp_entry *e = &s->entries[i];
 		ev_timer_stop(s->loop, &e->timer);
-		vd_probe_cancel(e->probe);
+		run_cancel(e);
 		free(e->labels);
 	}
 	free(s->entries);

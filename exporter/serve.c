@@ -78,6 +78,7 @@ vd_exp_reload(struct vd_exp *ex, char *err, size_t errlen)
 	struct vd_exp_config *cfg = NULL;
 	struct vd_exp_sched *sched;
 	struct vd_prober *prober;
+	bool keep;
 	int r;
 
 	r = vd_exp_config_load(ex->path, &cfg, err, errlen);
@@ -88,17 +89,19 @@ vd_exp_reload(struct vd_exp *ex, char *err, size_t errlen)
 		return r;
 	}
 	if (strcmp(cfg->listen, ex->cfg->listen) != 0 ||
-	    cfg->max_connections != ex->cfg->max_connections ||
-	    cfg->conn_timeout != ex->cfg->conn_timeout ||
 	    cfg->probe_concurrency != ex->cfg->probe_concurrency)
-		log_msg("serve.listen, max_connections, connection_timeout "
-			"and probe_concurrency change on restart only");
-	/* a new prober: the suite's concurrency may have changed, and every
-	 * run in flight belongs to the old checks (cancelled below) */
-	prober = new_prober(ex->loop, cfg->suite->concurrency);
-	sched = vd_exp_sched_new(ex->loop, prober, cfg, ex->sched, &ex->lag);
+		log_msg("serve.listen and probe_concurrency change on restart "
+			"only");
+	/* the same prober unless the suite's concurrency changed: runs in
+	 * flight of unchanged checks go on (a new prober cancels them) */
+	keep = cfg->suite->concurrency == ex->cfg->suite->concurrency;
+	prober = keep ? ex->prober
+		      : new_prober(ex->loop, cfg->suite->concurrency);
+	sched = vd_exp_sched_new(ex->loop, prober, cfg, ex->sched,
+				 ex->cfg->suite, &ex->lag);
 	vd_exp_sched_free(ex->sched);
-	vd_prober_free(ex->prober);
+	if (!keep)
+		vd_prober_free(ex->prober);
 	vd_exp_config_free(ex->cfg);
 	ex->cfg = cfg;
 	ex->sched = sched;
@@ -292,8 +295,8 @@ vd_cmd_serve(int argc, char **argv)
 		status = EXIT_START;
 		goto out;
 	}
-	ex->sched =
-		vd_exp_sched_new(ex->loop, ex->prober, ex->cfg, NULL, &ex->lag);
+	ex->sched = vd_exp_sched_new(ex->loop, ex->prober, ex->cfg, NULL, NULL,
+				     &ex->lag);
 	vd_exp_sched_start(ex->sched);
 
 	ev_signal_init(&ex->sighup, sighup_cb, SIGHUP);

@@ -8,6 +8,7 @@
  */
 #include <arpa/inet.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,7 @@ struct vd_exp_probe {
 	double timeout; /* seconds per attempt */
 	double began;	/* ev_now() */
 	char *target;	/* masked, for the debug log */
+	char *host;	/* the target's host (no brackets) */
 	struct vd_exp_out log;
 };
 
@@ -139,42 +141,65 @@ out:
 	return ret;
 }
 
-/* "host", "host:port", "[v6]", "[v6]:port". Returns false on a bad one. */
+/* A port: 1 to 5 digits, nothing else (no sign, space or "0x"), 1-65535. */
 static bool
+port_ok(const char *s, long *port)
+{
+	size_t n = strspn(s, "0123456789");
+	if (n == 0 || n > 5 || s[n] != '\0')
+		return false;
+	*port = strtol(s, NULL, 10);
+	return *port >= 1 && *port <= 65535;
+}
+
+/*
+ * "host", "host:port", "[v6]", "[v6]:port", strictly: an IPv6 address
+ * only in brackets (so "::1:80" is refused, not guessed at), a port of
+ * digits only. Returns NULL, or why the target is refused.
+ */
+static const char *
 host_target(const char *target, char **host, long *port)
 {
 	const char *colon, *hend;
-	char *end;
+	unsigned char a6[16];
+	const char *why = "expected host, host:port or [ipv6]:port";
 
 	*host = NULL;
 	*port = -1;
 	if (target[0] == '[') {
 		hend = strchr(target, ']');
 		if (hend == NULL)
-			return false;
+			return why;
 		*host = vd_xstrndup(target + 1, (size_t)(hend - target - 1));
-		colon = hend[1] == ':' ? hend + 1 : NULL;
-		if (hend[1] != '\0' && colon == NULL)
+		if (inet_pton(AF_INET6, *host, a6) != 1) {
+			why = "only an IPv6 address goes in brackets";
 			goto bad;
-	} else {
-		colon = strrchr(target, ':');
-		if (colon && strchr(target, ':') != colon)
-			colon = NULL; /* a bare IPv6 address */
-		*host = colon ? vd_xstrndup(target, (size_t)(colon - target))
-			      : vd_xstrdup(target);
+		}
+		if (hend[1] == '\0')
+			return NULL;
+		if (hend[1] != ':' || !port_ok(hend + 2, port)) {
+			why = "the port must be a number from 1 to 65535";
+			goto bad;
+		}
+		return NULL;
 	}
-	if (!vd_exp_name_ok(*host, VD_EXP_HOST_MAX, "-._:"))
+	colon = strchr(target, ':');
+	if (colon && strchr(colon + 1, ':'))
+		return "an IPv6 address needs brackets: [::1]:port";
+	*host = colon ? vd_xstrndup(target, (size_t)(colon - target))
+		      : vd_xstrdup(target);
+	if (!vd_exp_name_ok(*host, VD_EXP_HOST_MAX, "-._"))
 		goto bad;
-	if (colon) {
-		*port = strtol(colon + 1, &end, 10);
-		if (*end || end == colon + 1 || *port < 1 || *port > 65535)
-			goto bad;
+	if (colon && !port_ok(colon + 1, port)) {
+		why = "the port must be a number from 1 to 65535";
+		goto bad;
 	}
-	return true;
+	return NULL;
 bad:
 	free(*host);
 	*host = NULL;
-	return false;
+	*port = -1;
+	return why;
 }
 
 /* --- the answer ----------------------------------------------------------- */
@@ -206,6 +231,113 @@ tls_version_label(const char *v, char *out, size_t len)
 		snprintf(out, len, "TLS %s", v + 4);
 	else
 		snprintf(out, len, "%s", v);
+}
+
+/* The peer's address: the HTTP client's, the connect's ("ip:port",
+ * "[ip]:port"), or the target itself when it is an address. */
+static bool
+peer_ip(const struct vd_result *res, const char *host, unsigned char ip[16],
+	int *family)
+{
+	const struct vd_fact *f = vd_result_fact(res, "ip_address");
+	char buf[INET6_ADDRSTRLEN + 8];
+	const char *a = NULL;
+
+	if (f && f->kind == VD_FACT_STR && f->str) {
+		snprintf(buf, sizeof(buf), "%s", f->str);
+		a = buf;
+	} else if ((f = vd_result_fact(res, "address")) != NULL &&
+		   f->kind == VD_FACT_STR && f->str) {
+		const char *s = f->str, *c;
+		if (*s == '[' && (c = strchr(s, ']')) != NULL)
+			snprintf(buf, sizeof(buf), "%.*s", (int)(c - s - 1),
+				 s + 1);
+		else if ((c = strrchr(s, ':')) != NULL)
+			snprintf(buf, sizeof(buf), "%.*s", (int)(c - s), s);
+		else
+			snprintf(buf, sizeof(buf), "%s", s);
+		a = buf;
+	} else {
+		a = host;
+	}
+	if (a == NULL)
+		return false;
+	if (inet_pton(AF_INET, a, ip) == 1) {
+		*family = 4;
+		return true;
+	}
+	if (inet_pton(AF_INET6, a, ip) == 1) {
+		*family = 6;
+		return true;
+	}
+	return false;
+}
+
+/* probe_ip_protocol and probe_ip_addr_hash, on every probe (0 when no
+ * address was reached, as blackbox_exporter after a failed lookup). The
+ * hash is FNV-1a (32 bits) of the address bytes, 4 for IPv4, as
+ * blackbox_exporter computes it. */
+static void
+render_ip(struct vd_exp_out *o, const struct vd_exp_probe *p,
+	  const struct vd_result *res)
+{
+	unsigned char ip[16];
+	int family = 0, n, i;
+	uint32_t h = 2166136261u;
+	double proto = fact_num(res, "ip_protocol", 0);
+
+	if (peer_ip(res, p->host, ip, &family)) {
+		n = family == 4 ? 4 : 16;
+		for (i = 0; i < n; i++) {
+			h ^= ip[i];
+			h *= 16777619u;
+		}
+		if (proto == 0)
+			proto = family;
+	}
+	vd_exp_out_metric(o, "probe_ip_addr_hash", "gauge",
+			  "Specifies the hash of IP address. It's useful to "
+			  "detect if the IP address changes.",
+			  NULL, family ? (double)h : 0);
+	vd_exp_out_metric(o, "probe_ip_protocol", "gauge",
+			  "Specifies whether probe ip protocol is IP4 or IP6",
+			  NULL, proto);
+}
+
+static const char *
+fact_str(const struct vd_result *res, const char *key)
+{
+	const struct vd_fact *f = vd_result_fact(res, key);
+	return f && f->kind == VD_FACT_STR && f->str ? f->str : "";
+}
+
+/* probe_ssl_last_chain_info{fingerprint_sha256,subject,issuer,
+ * subjectalternative} 1: the leaf certificate, as blackbox_exporter 0.23. */
+static void
+render_chain_info(struct vd_exp_out *o, const struct vd_result *res)
+{
+	static const char *const keys[] = {
+		"tls_leaf_sha256", "tls_leaf_subject", "tls_leaf_issuer",
+		"tls_leaf_dns_names"};
+	static const char *const labels[] = {"fingerprint_sha256", "subject",
+					     "issuer", "subjectalternative"};
+	struct vd_exp_out l = {NULL, 0, 0};
+	size_t i;
+
+	if (vd_result_fact(res, "tls_leaf_sha256") == NULL)
+		return;
+	for (i = 0; i < 4; i++) {
+		vd_exp_out_puts(&l, i ? "," : "");
+		vd_exp_out_puts(&l, labels[i]);
+		vd_exp_out_puts(&l, "=\"");
+		vd_exp_out_label_value(&l, fact_str(res, keys[i]));
+		vd_exp_out_puts(&l, "\"");
+	}
+	vd_exp_out_put(&l, "", 1);
+	vd_exp_out_metric(o, "probe_ssl_last_chain_info", "gauge",
+			  "Contains SSL leaf certificate information", l.data,
+			  1);
+	free(l.data);
 }
 
 static void
@@ -277,16 +409,13 @@ render(struct vd_exp_out *o, const struct vd_exp_probe *p,
 			"Returns the version of HTTP of the probe response",
 			NULL, fact_num(res, "http_version", 0));
 	}
-	if (vd_result_fact(res, "ip_protocol"))
-		vd_exp_out_metric(
-			o, "probe_ip_protocol", "gauge",
-			"Specifies whether probe ip protocol is IP4 or IP6",
-			NULL, fact_num(res, "ip_protocol", 0));
+	render_ip(o, p, res);
 	if (expiry >= 0) {
 		vd_exp_out_metric(
 			o, "probe_ssl_earliest_cert_expiry", "gauge",
 			"Returns earliest SSL cert expiry in unixtime", NULL,
 			expiry);
+		render_chain_info(o, res);
 		vd_exp_out_metric(
 			o, "probe_ssl_last_chain_expiry_timestamp_seconds",
 			"gauge",
@@ -357,6 +486,7 @@ probe_free(struct vd_exp_probe *p)
 	vd_suite_free(p->suite);
 	cJSON_Delete(p->tmpl);
 	free(p->target);
+	free(p->host);
 	free(p->log.data);
 	free(p);
 }
@@ -453,10 +583,8 @@ vd_exp_probe_start(struct vd_exp *ex, const struct vd_exp_probe_args *a,
 			*body = errf(status, 400, "Bad target: %s", why);
 			return NULL;
 		}
-	} else if (!host_target(a->target, &host, &port)) {
-		*body = errf(status, 400,
-			     "Bad target: expected host, host:port or "
-			     "[ipv6]:port");
+	} else if ((why = host_target(a->target, &host, &port)) != NULL) {
+		*body = errf(status, 400, "Bad target: %s", why);
 		return NULL;
 	}
 	if (m->nallow == 0 || !vd_exp_allowed(m, host)) {
@@ -498,7 +626,7 @@ vd_exp_probe_start(struct vd_exp *ex, const struct vd_exp_probe_args *a,
 	p->suite = vd_exp_module_check(m, url, host, port, timeout, err,
 				       sizeof(err));
 	free(url);
-	free(host);
+	p->host = host;
 	if (p->suite == NULL) {
 		*body = errf(status, 400, "Bad target: %s", err);
 		probe_free(p);

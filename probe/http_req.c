@@ -14,6 +14,7 @@
 
 #include <openssl/ssl.h>
 
+#include "certfacts.h"
 #include "probe_int.h"
 #include "util.h"
 
@@ -193,14 +194,23 @@ detail_facts(struct vd_http_req *req, CURL *easy, struct vd_result *res)
 					    strcasecmp(scheme, "https") == 0);
 	if (curl_easy_getinfo(easy, CURLINFO_PRIMARY_IP, &ip) == CURLE_OK &&
 	    ip && *ip)
+	{
 		vd_result_fact_num(res, "ip_protocol", strchr(ip, ':') ? 6 : 4);
+		vd_result_fact_str(res, "ip_address", ip);
+	}
 	if (curl_easy_getinfo(easy, CURLINFO_CERTINFO, &ci) != CURLE_OK ||
 	    ci == NULL)
 		return;
 	for (i = 0; i < ci->num_of_certs; i++) {
 		double t = cert_expiry(ci->certinfo[i]);
-		if (i == 0)
+		if (i == 0) {
+			const struct curl_slist *c = ci->certinfo[0];
 			leaf = t;
+			while (c && strncmp(c->data, "Cert:", 5) != 0)
+				c = c->next;
+			if (c)
+				vd_cert_leaf_facts_pem(res, c->data + 5);
+		}
 		if (t >= 0 && (earliest < 0 || t < earliest))
 			earliest = t;
 	}

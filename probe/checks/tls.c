@@ -19,6 +19,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "../certfacts.h"
 #include "../cfg.h"
 #include "../probe_int.h"
 #include "../util.h"
@@ -525,6 +526,8 @@ collect(struct vd_attempt *att, struct tls_run *run, struct facts *f)
 	}
 	f->sans = sans_str(leaf);
 	vd_result_fact_str(res, "tls_sans", f->sans);
+	if (att->check->detail)
+		vd_cert_leaf_facts(res, leaf);
 	vd_result_fact_num(res, "tls_chain_length",
 			   chain ? (double)sk_X509_num(chain) : 1);
 }

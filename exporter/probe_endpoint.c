@@ -311,16 +311,17 @@ fact_str(const struct vd_result *res, const char *key)
 	return f && f->kind == VD_FACT_STR && f->str ? f->str : "";
 }
 
-/* probe_ssl_last_chain_info{fingerprint_sha256,subject,issuer,
- * subjectalternative} 1: the leaf certificate, as blackbox_exporter 0.23. */
+/* probe_ssl_last_chain_info{fingerprint_sha256,issuer,subject,
+ * subjectalternative} 1: the leaf certificate, as blackbox_exporter 0.23
+ * (labels in its order). */
 static void
 render_chain_info(struct vd_exp_out *o, const struct vd_result *res)
 {
-	static const char *const keys[] = {
-		"tls_leaf_sha256", "tls_leaf_subject", "tls_leaf_issuer",
-		"tls_leaf_dns_names"};
-	static const char *const labels[] = {"fingerprint_sha256", "subject",
-					     "issuer", "subjectalternative"};
+	static const char *const keys[] = {"tls_leaf_sha256", "tls_leaf_issuer",
+					   "tls_leaf_subject",
+					   "tls_leaf_dns_names"};
+	static const char *const labels[] = {"fingerprint_sha256", "issuer",
+					     "subject", "subjectalternative"};
 	struct vd_exp_out l = {NULL, 0, 0};
 	size_t i;
 

@@ -96,6 +96,8 @@ compare() { # MODULE TARGET WANT-SUCCESS [https]
 	probe "http://127.0.0.1:$VP" "$1" "$2" "$v"
 	assert_eq "$label: blackbox probe_success" "$(val "$b" probe_success)" "$3"
 	same "$label" "$b" "$v" probe_success
+	same "$label" "$b" "$v" probe_ip_protocol
+	same "$label" "$b" "$v" probe_ip_addr_hash
 	case $1 in http*)
 		same "$label" "$b" "$v" probe_http_status_code
 		same "$label" "$b" "$v" probe_http_redirects
@@ -107,6 +109,10 @@ compare() { # MODULE TARGET WANT-SUCCESS [https]
 		same "$label" "$b" "$v" probe_ssl_earliest_cert_expiry
 		assert_eq "$label: probe_tls_version_info" "$(tls_version "$v")" "$(tls_version "$b")"
 		assert_match "$label: a TLS version" "$(tls_version "$v")" '^TLS 1\.[23]$'
+		assert_eq "$label: probe_ssl_last_chain_info" \
+			"$(grep '^probe_ssl_last_chain_info{' "$v")" "$(grep '^probe_ssl_last_chain_info{' "$b")"
+		assert_match "$label: chain info has a fingerprint" "$(cat "$v")" \
+			'^probe_ssl_last_chain_info\{fingerprint_sha256="[0-9a-f]{64}",'
 	fi
 	if promtool check metrics < "$v" > "$T/promtool.out" 2>&1; then
 		echo "ok: $label: promtool check metrics"
@@ -158,6 +164,57 @@ assert_eq "not http: 400" \
 assert_eq "env var in a target is not expanded" \
 	"$(code --data-urlencode module=http_2xx --data-urlencode "target=http://127.0.0.1:$NP/\${HOME}" "http://127.0.0.1:$VP/probe")" 200
 assert_eq "env var in a target: probed literally (404)" "$(val "$T/code.body" probe_http_status_code)" 404
+
+# strict host:port for host targets (tcp, tls modules)
+for t in "127.0.0.1:80x" "127.0.0.1:+80" "127.0.0.1: 80" "127.0.0.1:" "127.0.0.1:0" \
+	"127.0.0.1:65536" "::1:80" "[127.0.0.1]:80" "[::1]x" ":80"; do
+	assert_eq "tcp target '$t': 400" \
+		"$(code --data-urlencode module=tcp_connect --data-urlencode "target=$t" "http://127.0.0.1:$VP/probe")" 400
+done
+assert_eq "tcp target '::1:80' says why" \
+	"$(code --data-urlencode module=tcp_connect --data-urlencode "target=::1:80" "http://127.0.0.1:$VP/probe"; cat "$T/code.body")" \
+	"400Bad target: an IPv6 address needs brackets: [::1]:port"
+
+# malformed requests: a 400 answer, never a dropped connection
+raw() { # PORT BYTES(printf format): prints the status line of the answer
+	python3 - "$1" "$2" <<'PY'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(sys.argv[2].encode().decode("unicode_escape").encode("latin1"))
+s.settimeout(10)
+data = b""
+while b"\r\n" not in data:
+    d = s.recv(4096)
+    if not d:
+        break
+    data += d
+print(data.split(b"\r\n")[0].decode("latin1") if data else "(closed)")
+PY
+}
+assert_eq "NUL in the request line: 400" \
+	"$(raw "$VP" 'GET /probe?module=tcp_connect\x00&target=127.0.0.1:1 HTTP/1.1\r\nHost: x\r\n\r\n')" "HTTP/1.1 400 Bad Request"
+args=$(awk 'BEGIN { for (i = 0; i < 3000; i++) printf "a%d=1&", i }')
+assert_eq "3000 query arguments: 400" \
+	"$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$VP/probe?${args}module=tcp_connect")" 400
+args=$(awk 'BEGIN { for (i = 0; i < 10000; i++) printf "a%d=1&", i }')
+assert_eq "10000 query arguments (a request line over 16 KiB): 400" \
+	"$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$VP/probe?${args}module=tcp_connect")" 400
+
+# X-Prometheus-Scrape-Timeout-Seconds as blackbox_exporter reads it
+hdr() { # PORT VALUE: the status of a probe sent with the header
+	curl -s -o "$T/hdr.body" -w '%{http_code}' -G -H "X-Prometheus-Scrape-Timeout-Seconds: $2" \
+		--data-urlencode module=tcp_connect --data-urlencode "target=127.0.0.1:$NP" \
+		--data-urlencode debug=true "http://127.0.0.1:$1/probe"
+}
+for h in abc 1s 0x; do
+	assert_eq "scrape timeout '$h': blackbox answers 500" "$(hdr "$BP" "$h")" 500
+	assert_eq "scrape timeout '$h': verdict answers 500" "$(hdr "$VP" "$h")" 500
+done
+assert_match "unparseable scrape timeout: says so" "$(cat "$T/hdr.body")" 'Failed to parse timeout from Prometheus header'
+assert_eq "scrape timeout below the offset: 200" "$(hdr "$VP" 0.3)" 200
+assert_match "scrape timeout below the offset: the module's 5s" "$(cat "$T/hdr.body")" 'timeout_seconds=5\.000'
+assert_eq "scrape timeout 2s: 200" "$(hdr "$VP" 2)" 200
+assert_match "scrape timeout 2s: 1.5s (the 0.5s offset kept)" "$(cat "$T/hdr.body")" 'timeout_seconds=1\.500'
 
 # --- debug=true, and a password in the target ------------------------------------------
 curl -s -G --data-urlencode module=http_2xx --data-urlencode debug=true \

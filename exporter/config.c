@@ -285,9 +285,10 @@ parse_serve(struct vd_cfg *root, struct vd_exp_config *cfg)
 	cfg->max_connections = (unsigned)maxc;
 	cfg->conn_timeout = (unsigned)ctimeout;
 	cfg->probe_concurrency = (unsigned)pconc;
-	/* default: one client address may hold a quarter of the table */
+	/* default: one client address may hold a quarter of the table, and
+	 * a small table whole */
 	if (perc == 0)
-		perc = maxc / 4 > 0 ? maxc / 4 : 1;
+		perc = maxc / 4 > 16 ? maxc / 4 : 16;
 	cfg->max_per_client = (unsigned)(perc < maxc ? perc : maxc);
 	cfg->request_timeout = rtimeout;
 	cfg->enable_lifecycle = lifecycle;

@@ -279,7 +279,7 @@ struct vd_exp_proc {
 
 void vd_exp_proc_read(struct vd_exp_proc *p);
 
-/* The HTTP front's counters, for /metrics (verdict_http_*). */
+/* The HTTP front's counters, for /metrics (verdict_serve_*). */
 struct vd_exp_http_stats {
 	double connections;    /* open now */
 	uint64_t accepted;     /* connections ever accepted */

@@ -454,25 +454,25 @@ render_process(struct vd_exp_out *o, const struct vd_exp_proc *p)
 static void
 render_http(struct vd_exp_out *o, const struct vd_exp_http_stats *h)
 {
-	vd_exp_out_metric(o, "verdict_http_connections", "gauge",
+	vd_exp_out_metric(o, "verdict_serve_connections", "gauge",
 			  "HTTP connections open now.", NULL, h->connections);
-	vd_exp_out_metric(o, "verdict_http_connections_accepted_total",
+	vd_exp_out_metric(o, "verdict_serve_connections_accepted_total",
 			  "counter", "HTTP connections accepted.", NULL,
 			  (double)h->accepted);
-	vd_exp_out_metric(o, "verdict_http_connections_evicted_total",
+	vd_exp_out_metric(o, "verdict_serve_connections_evicted_total",
 			  "counter",
 			  "Connections closed to make room for a newcomer "
 			  "(the one waiting longest for its request).",
 			  NULL, (double)h->evicted);
-	vd_exp_out_metric(o, "verdict_http_connections_rejected_total",
+	vd_exp_out_metric(o, "verdict_serve_connections_rejected_total",
 			  "counter",
 			  "Newcomers refused: their address was at its limit "
 			  "and every one of its connections was busy.",
 			  NULL, (double)h->rejected);
-	vd_exp_out_metric(o, "verdict_http_request_timeouts_total", "counter",
+	vd_exp_out_metric(o, "verdict_serve_request_timeouts_total", "counter",
 			  "Requests not complete within request_timeout.", NULL,
 			  (double)h->timed_out);
-	vd_exp_out_metric(o, "verdict_http_bad_requests_total", "counter",
+	vd_exp_out_metric(o, "verdict_serve_bad_requests_total", "counter",
 			  "Malformed requests answered with a 4xx or 5xx.",
 			  NULL, (double)h->bad_requests);
 }

@@ -287,6 +287,7 @@ struct vd_exp_http_stats {
 	uint64_t timed_out;    /* requests that missed request_timeout */
 	uint64_t rejected;     /* newcomers refused: client at its limit */
 	uint64_t bad_requests; /* answered 4xx before routing */
+	double auth_pending;   /* password checks queued or running */
 };
 
 struct vd_exp_metrics_in {
@@ -405,7 +406,7 @@ struct vd_exp_http *vd_exp_http_start(struct vd_exp *ex, int fd);
 /* Answers requests still waiting (503), stops, frees. NULL: no-op. */
 void vd_exp_http_stop(struct vd_exp_http *h);
 /* The front's counters (NULL for NULL). */
-const struct vd_exp_http_stats *vd_exp_http_stats(const struct vd_exp_http *h);
+const struct vd_exp_http_stats *vd_exp_http_stats(struct vd_exp_http *h);
 
 /*
  * Opens a listening TCP socket on "host:port", "[v6]:port" or ":port".

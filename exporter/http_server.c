@@ -1364,9 +1364,12 @@ vd_exp_http_start(struct vd_exp *ex, int fd)
 }
 
 const struct vd_exp_http_stats *
-vd_exp_http_stats(const struct vd_exp_http *h)
+vd_exp_http_stats(struct vd_exp_http *h)
 {
-	return h ? &h->stats : NULL;
+	if (h == NULL)
+		return NULL;
+	h->stats.auth_pending = vd_exp_auth_pending(h->auth);
+	return &h->stats;
 }
 
 void

@@ -472,6 +472,10 @@ render_http(struct vd_exp_out *o, const struct vd_exp_http_stats *h)
 	vd_exp_out_metric(o, "verdict_serve_request_timeouts_total", "counter",
 			  "Requests not complete within request_timeout.", NULL,
 			  (double)h->timed_out);
+	vd_exp_out_metric(o, "verdict_serve_auth_checks_pending", "gauge",
+			  "Password checks waiting for or running on the "
+			  "hashing threads.",
+			  NULL, h->auth_pending);
 	vd_exp_out_metric(o, "verdict_serve_bad_requests_total", "counter",
 			  "Malformed requests answered with a 4xx or 5xx.",
 			  NULL, (double)h->bad_requests);

@@ -398,6 +398,60 @@ struct vd_exp_probe *vd_exp_probe_start(struct vd_exp *ex,
 /* Stops a /probe; its callback is not called. NULL is a no-op. */
 void vd_exp_probe_cancel(struct vd_exp_probe *p);
 
+/* --- HTTP requests (http_server.c; pure functions, fuzzed) ---------- */
+
+#define VD_HTTP_MAX_ARGS 64 /* query arguments in one request */
+
+struct vd_exp_http_arg {
+	char *key, *val; /* percent-decoded */
+};
+
+/* One parsed request head; the char pointers point into the parsed
+ * buffer, except path and the args (owned: vd_exp_http_request_clear). */
+struct vd_exp_http_request {
+	char *method;
+	char *path; /* percent-decoded */
+	char *target_raw;
+	bool http10;
+	bool keepalive;
+	bool head;
+	char *authorization;
+	char *accept_encoding;
+	char *scrape_timeout; /* X-Prometheus-Scrape-Timeout-Seconds */
+	size_t content_length;
+	struct vd_exp_http_arg args[VD_HTTP_MAX_ARGS];
+	size_t nargs;
+	char *argbuf; /* the decoded query (owned) */
+};
+
+/* Where a request head in buf[0, len) ends (just past its blank line),
+ * or 0; the search may start at from (bytes already searched). */
+size_t vd_exp_http_head_end(const char *buf, size_t len, size_t from);
+/*
+ * Parses the request head buf[0, len) in place (the caller clears rq
+ * with vd_exp_http_request_clear() whatever the result). Returns 0, or
+ * the HTTP status to answer (400, 413, 431, 501, 505) with *why a short
+ * text for the answer. A NUL or control byte anywhere is a 400, so are
+ * more than VD_HTTP_MAX_ARGS query arguments.
+ */
+unsigned vd_exp_http_parse(char *buf, size_t len,
+			   struct vd_exp_http_request *rq, const char **why);
+void vd_exp_http_request_clear(struct vd_exp_http_request *rq);
+/* True if an Accept-Encoding value admits gzip (q=0 refuses it). */
+bool vd_exp_http_wants_gzip(const char *ae);
+/*
+ * X-Prometheus-Scrape-Timeout-Seconds as blackbox_exporter reads it (Go's
+ * ParseFloat; 0 means 120): false when it does not parse. *out: seconds,
+ * 0 when v is NULL, -1 when the module's timeout applies.
+ */
+bool vd_exp_http_scrape_timeout(const char *v, double *out);
+/*
+ * "Basic base64(user:password)", the scheme in any case (RFC 7617).
+ * Returns the decoded "user:password" (the caller wipes and frees it)
+ * with *colon at its first ':', or NULL.
+ */
+char *vd_exp_http_basic(const char *h, char **colon);
+
 /*
  * Starts serving on the listening socket fd (taken over). Returns NULL
  * after logging when it cannot.

@@ -32,7 +32,6 @@
 #define IN_MAX	    (16 * 1024) /* request line and headers, bytes */
 #define MAX_BODY    (64 * 1024) /* request bodies, bytes */
 #define MAX_HEADERS 64		/* header lines in one request */
-#define MAX_ARGS    64		/* query arguments in one request */
 /* After an error answer the rest of the request is read and dropped for
  * at most LINGER seconds or DRAIN_MAX bytes, so that the client reads
  * the answer (closing on unread data would reset the connection). */
@@ -54,27 +53,6 @@ enum cstate {
 	C_DEAD,	  /* closed; freed from a clean stack (h->reap) */
 };
 
-struct arg {
-	char *key, *val;
-};
-
-/* One parsed request; every pointer points into conn->in or conn->args. */
-struct request {
-	char *method;
-	char *path; /* percent-decoded */
-	char *target_raw;
-	bool http10;
-	bool keepalive;
-	bool head;
-	char *authorization;
-	char *accept_encoding;
-	char *scrape_timeout; /* X-Prometheus-Scrape-Timeout-Seconds */
-	size_t content_length;
-	struct arg args[MAX_ARGS];
-	size_t nargs;
-	char *argbuf; /* the decoded query (owned) */
-};
-
 struct conn {
 	struct vd_exp_http *h;
 	int fd;
@@ -91,7 +69,7 @@ struct conn {
 	size_t hdr_len;	  /* 0: the headers are not complete */
 	size_t body_left; /* body bytes still to read and drop */
 	size_t drained;
-	struct request rq;
+	struct vd_exp_http_request rq;
 	/* the answer */
 	char *head;
 	size_t head_len, head_off;
@@ -262,7 +240,7 @@ method_not_allowed(struct conn *c, const char *allow, const char *text)
 /* --- routes ------------------------------------------------------------ */
 
 static const char *
-arg_get(const struct request *rq, const char *key)
+arg_get(const struct vd_exp_http_request *rq, const char *key)
 {
 	size_t i;
 	for (i = 0; i < rq->nargs; i++)
@@ -272,15 +250,15 @@ arg_get(const struct request *rq, const char *key)
 }
 
 static bool
-is_get(const struct request *rq)
+is_get(const struct vd_exp_http_request *rq)
 {
 	return strcmp(rq->method, "GET") == 0 ||
 	       strcmp(rq->method, "HEAD") == 0;
 }
 
 /* True if Accept-Encoding admits gzip (a q of 0 refuses it). */
-static bool
-wants_gzip(const char *ae)
+bool
+vd_exp_http_wants_gzip(const char *ae)
 {
 	const char *p = ae;
 	while (p && *p) {
@@ -310,7 +288,8 @@ do_metrics(struct conn *c)
 	struct extra x = {.vary = true};
 	const struct vd_exp_out *o = &pg->out;
 
-	if (c->rq.accept_encoding && wants_gzip(c->rq.accept_encoding)) {
+	if (c->rq.accept_encoding &&
+	    vd_exp_http_wants_gzip(c->rq.accept_encoding)) {
 		const struct vd_exp_out *gz = vd_exp_page_gzip(pg);
 		if (gz) {
 			o = gz;
@@ -334,8 +313,8 @@ probe_cb(void *udata, unsigned status, const char *ctype, char *body,
  * it: a float (Go's ParseFloat: no spaces), 0 meaning 120. Returns false
  * when it does not parse.
  */
-static bool
-scrape_timeout(const char *v, double *out)
+bool
+vd_exp_http_scrape_timeout(const char *v, double *out)
 {
 	char *end;
 	double t;
@@ -368,7 +347,8 @@ do_probe(struct conn *c)
 	a.target = arg_get(&c->rq, "target");
 	v = arg_get(&c->rq, "debug");
 	a.debug = v && strcmp(v, "true") == 0;
-	if (!scrape_timeout(c->rq.scrape_timeout, &a.scrape_timeout)) {
+	if (!vd_exp_http_scrape_timeout(c->rq.scrape_timeout,
+					&a.scrape_timeout)) {
 		char *m = vd_xasprintf("Failed to parse timeout from "
 				       "Prometheus header: invalid syntax\n");
 		respond(c, 500, CT_TEXT, m, strlen(m), free, m, NULL);
@@ -497,8 +477,8 @@ auth_cb(void *udata, bool ok)
  * (RFC 7617). Returns the decoded bytes (NUL-terminated, the caller wipes
  * and frees) with *colon at the first ':', or NULL.
  */
-static char *
-basic_credentials(const char *h, char **colon)
+char *
+vd_exp_http_basic(const char *h, char **colon)
 {
 	size_t n, len, pad = 0;
 	unsigned char *out;
@@ -551,7 +531,7 @@ route(struct conn *c)
 		route_authed(c);
 		return;
 	}
-	cred = basic_credentials(c->rq.authorization, &colon);
+	cred = vd_exp_http_basic(c->rq.authorization, &colon);
 	if (cred == NULL) {
 		deny(c);
 		return;
@@ -608,7 +588,7 @@ pct_decode(char *s, bool plus)
 
 /* Splits the query into rq->args. Returns an HTTP status on error. */
 static unsigned
-parse_query(struct request *rq, const char *q)
+parse_query(struct vd_exp_http_request *rq, const char *q)
 {
 	char *p, *amp;
 
@@ -620,7 +600,7 @@ parse_query(struct request *rq, const char *q)
 			*amp++ = '\0';
 		if (*p == '\0')
 			continue;
-		if (rq->nargs == MAX_ARGS)
+		if (rq->nargs == VD_HTTP_MAX_ARGS)
 			return 400;
 		eq = strchr(p, '=');
 		if (eq)
@@ -656,20 +636,25 @@ trim(char *s)
  * Parses the header block c->in[0, hdr_len) in place. Returns 0 or an
  * HTTP status, with *why a short text for the answer.
  */
-static unsigned
-parse_request(struct conn *c, const char **why)
+unsigned
+vd_exp_http_parse(char *buf, size_t len, struct vd_exp_http_request *rq,
+		  const char **why)
 {
-	struct request *rq = &c->rq;
-	char *p = c->in, *end = c->in + c->hdr_len, *line, *nl, *sp1, *sp2, *q;
+	char *p = buf, *end = buf + len, *line, *nl, *sp1, *sp2, *q;
 	size_t nh = 0;
 	bool have_cl = false, conn_close = false, conn_keep = false;
 
-	if (memchr(c->in, '\0', c->hdr_len)) {
+	memset(rq, 0, sizeof(*rq));
+	if (memchr(buf, '\0', len)) {
 		*why = "NUL byte in the request\n";
 		return 400;
 	}
 	/* the request line */
 	nl = memchr(p, '\n', (size_t)(end - p));
+	if (nl == NULL) {
+		*why = "malformed request line\n";
+		return 400;
+	}
 	*nl = '\0';
 	if (nl > p && nl[-1] == '\r')
 		nl[-1] = '\0';
@@ -792,7 +777,7 @@ parse_request(struct conn *c, const char **why)
 		return 400;
 	}
 	if (q && parse_query(rq, q + 1)) {
-		*why = rq->nargs == MAX_ARGS
+		*why = rq->nargs == VD_HTTP_MAX_ARGS
 			       ? "too many query arguments\n"
 			       : "bad percent-encoding in the query\n";
 		return 400;
@@ -804,29 +789,26 @@ parse_request(struct conn *c, const char **why)
 	return 0;
 }
 
-static void
-request_clear(struct request *rq)
+void
+vd_exp_http_request_clear(struct vd_exp_http_request *rq)
 {
 	free(rq->path);
 	free(rq->argbuf);
 	memset(rq, 0, sizeof(*rq));
 }
 
-/* Where the header block ends (just past the blank line), or 0. */
-static size_t
-header_end(struct conn *c)
+size_t
+vd_exp_http_head_end(const char *buf, size_t len, size_t from)
 {
-	size_t i = c->scanned > 2 ? c->scanned - 2 : 0;
-	for (; i < c->in_len; i++) {
-		if (c->in[i] != '\n')
+	size_t i = from > 2 ? from - 2 : 0;
+	for (; i < len; i++) {
+		if (buf[i] != '\n')
 			continue;
-		if (i + 1 < c->in_len && c->in[i + 1] == '\n')
+		if (i + 1 < len && buf[i + 1] == '\n')
 			return i + 2;
-		if (i + 2 < c->in_len && c->in[i + 1] == '\r' &&
-		    c->in[i + 2] == '\n')
+		if (i + 2 < len && buf[i + 1] == '\r' && buf[i + 2] == '\n')
 			return i + 3;
 	}
-	c->scanned = c->in_len;
 	return 0;
 }
 
@@ -843,7 +825,7 @@ complete(struct conn *c)
 }
 
 /* IN_MAX bytes and no end of the headers: a request line that long is
- * most likely a crowd of query arguments (400, as for MAX_ARGS), else
+ * most likely a crowd of query arguments (400, as for VD_HTTP_MAX_ARGS), else
  * 414; long headers 431. */
 static void
 too_large(struct conn *c)
@@ -858,7 +840,7 @@ too_large(struct conn *c)
 	}
 	for (i = 0; i < c->in_len; i++)
 		amps += c->in[i] == '&';
-	if (amps >= MAX_ARGS)
+	if (amps >= VD_HTTP_MAX_ARGS)
 		refuse(c, 400, "too many query arguments\n");
 	else
 		refuse(c, 414, "request line too long\n");
@@ -869,7 +851,8 @@ static void
 progress(struct conn *c)
 {
 	if (c->hdr_len == 0) {
-		size_t e = header_end(c);
+		size_t e = vd_exp_http_head_end(c->in, c->in_len, c->scanned);
+		c->scanned = c->in_len;
 		if (e == 0) {
 			if (c->in_len == IN_MAX)
 				too_large(c);
@@ -880,7 +863,7 @@ progress(struct conn *c)
 		{
 			const char *why = NULL;
 			unsigned st;
-			st = parse_request(c, &why);
+			st = vd_exp_http_parse(c->in, c->hdr_len, &c->rq, &why);
 			if (st) {
 				refuse(c, st, why);
 				return;
@@ -978,7 +961,7 @@ answered(struct conn *c)
 	c->in_len = rest;
 	c->hdr_len = 0;
 	c->scanned = 0;
-	request_clear(&c->rq);
+	vd_exp_http_request_clear(&c->rq);
 	c->state = C_READ;
 	c->since = c->last_io = ev_now(loop);
 	c->req_start = rest ? c->since : 0;
@@ -1175,7 +1158,7 @@ conn_close(struct conn *c)
 	if (c->body_free)
 		c->body_free(c->body_arg);
 	free(c->head);
-	request_clear(&c->rq);
+	vd_exp_http_request_clear(&c->rq);
 	close(c->fd);
 	if (c->prev)
 		c->prev->next = c->next;

@@ -102,6 +102,7 @@ static void conn_close(struct conn *c);
 static void conn_read(struct conn *c);
 static void conn_write(struct conn *c);
 static void timer_arm(struct conn *c);
+static void accept_resume(struct vd_exp_http *h);
 
 /* --- answers ----------------------------------------------------------- */
 
@@ -888,29 +889,38 @@ progress(struct conn *c)
 
 /* --- connections -------------------------------------------------------- */
 
+/* When c's current deadline falls (ev_now() base); < 0: none. */
+static double
+deadline(const struct conn *c)
+{
+	const struct vd_exp_config *cfg = c->h->ex->cfg;
+
+	switch (c->state) {
+	case C_READ:
+		return c->req_start > 0 ? c->req_start + cfg->request_timeout
+					: c->last_io + cfg->conn_timeout;
+	case C_WRITE:
+		/* progress moves it: a client that reads slowly but reads
+		 * is not cut */
+		return c->last_io + cfg->conn_timeout;
+	case C_LINGER:
+		return c->last_io + LINGER;
+	case C_BUSY:
+	case C_DEAD:
+	default:
+		return -1;
+	}
+}
+
 static void
 timer_arm(struct conn *c)
 {
 	struct ev_loop *loop = c->h->ex->loop;
-	const struct vd_exp_config *cfg = c->h->ex->cfg;
-	double now = ev_now(loop), at;
+	double now = ev_now(loop), at = deadline(c);
 
 	ev_timer_stop(loop, &c->timer);
-	switch (c->state) {
-	case C_READ:
-		at = c->req_start > 0 ? c->req_start + cfg->request_timeout
-				      : c->last_io + cfg->conn_timeout;
-		break;
-	case C_WRITE:
-		at = c->last_io + cfg->conn_timeout;
-		break;
-	case C_LINGER:
-		at = c->last_io + LINGER;
-		break;
-	case C_BUSY:
-	default:
+	if (at < 0)
 		return;
-	}
 	ev_timer_set(&c->timer, at > now ? at - now : 0., 0.);
 	ev_timer_start(loop, &c->timer);
 }
@@ -919,8 +929,15 @@ static void
 timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct conn *c = w->data;
-	(void)loop;
+	double at = deadline(c);
 	(void)revents;
+
+	if (at < 0)
+		return;
+	if (at > ev_now(loop)) {
+		timer_arm(c); /* moved since it was armed */
+		return;
+	}
 	if (c->state == C_READ && c->req_start > 0) {
 		static const char msg[] =
 			"HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\n"
@@ -965,6 +982,7 @@ answered(struct conn *c)
 	c->state = C_READ;
 	c->since = c->last_io = ev_now(loop);
 	c->req_start = rest ? c->since : 0;
+	accept_resume(c->h); /* c may now make room for a newcomer */
 	ev_io_stop(loop, &c->io);
 	ev_io_set(&c->io, c->fd, EV_READ);
 	ev_io_start(loop, &c->io);

@@ -5,7 +5,8 @@
 #     CPU and RSS, schedule lag (start minus due: p50/p99 from
 #     verdict_scheduler_lag_seconds), missed runs.
 #  2. /metrics of those 10,000 checks: render time (verdict's own
-#     verdict_metrics_render_seconds), page size, scrape time with curl,
+#     verdict_metrics_render_seconds), page size, scrape time with curl
+#     (plain and gzip),
 #     next to nginx serving the same bytes as a static file.
 #  3. 200 concurrent scrapers for 10 s (wrk): scrapes/s, p50/p99 latency,
 #     errors, and the schedule lag while it lasts.
@@ -115,6 +116,15 @@ scrape=$(awk '{ print $1 }' "$T/scrape.txt" | median)
 static=$(median < "$T/static.txt")
 bench_note "/metrics render (verdict_metrics_render_seconds): median $(calc "$render * 1000" 2) ms, p99 $(calc "$(p99 < "$T/render.txt") * 1000" 2) ms; page $(calc "$size / 1048576" 2) MiB, $(grep -vc '^#' "$T/page.txt") samples"
 bench_note "/metrics scrape with curl: median $(calc "$scrape * 1000" 2) ms (aim < 5 ms); nginx serving the same bytes as a static file: median $(calc "$static * 1000" 2) ms"
+# gzip, as Prometheus asks for it: each scrape renders and compresses
+: > "$T/gzip.txt"
+for ((i = 0; i < 50; i++)); do
+	sleep 1.1 # past the page-sharing second: a fresh page to compress
+	curl -s -o /dev/null -H 'Accept-Encoding: gzip' -w '%{time_total} %{size_download}\n' "$V/metrics" >> "$T/gzip.txt"
+done
+gz=$(awk '{ print $1 }' "$T/gzip.txt" | median)
+gzsize=$(awk '{ s = $2 } END { print s }' "$T/gzip.txt")
+bench_note "/metrics scrape with gzip (render + compress, curl): median $(calc "$gz * 1000" 2) ms, p99 $(calc "$(awk '{ print $1 }' "$T/gzip.txt" | p99) * 1000" 2) ms; $(calc "$gzsize / 1048576" 2) MiB on the wire"
 
 # --- 3. 200 concurrent scrapers ----------------------------------------------------------
 echo "== $SCRAPERS concurrent scrapers for ${SCRAPE_SECONDS}s"

@@ -1,8 +1,8 @@
 /*
  * exporter.h - `verdict serve`: scheduled checks served as Prometheus
  * metrics on /metrics, a blackbox_exporter-compatible /probe, /healthz and
- * /-/reload, over libmicrohttpd on the prober's libev loop. The public
- * face of exporter/; depends on probe/probe.h and suites/suite.h only.
+ * /-/reload, over an HTTP front of its own on the prober's libev loop. The
+ * public face of exporter/; depends on probe/probe.h and suites/suite.h only.
  */
 #ifndef VD_EXPORTER_H
 #define VD_EXPORTER_H

@@ -5,9 +5,9 @@
  * connection that has waited longest for its request, caps connections
  * per client address, and routes /metrics (gzip when asked), /probe,
  * /healthz, /-/healthy, /-/ready and /-/reload. Basic auth is checked off
- * the loop (auth.c). Depends on exporter_int.h, libev and zlib-free libc
- * only: no HTTP library (libmicrohttpd 0.9.75 has no request deadline and
- * no eviction; see docs/serve.md).
+ * the loop (auth.c). Depends on exporter_int.h, libev, libc and OpenSSL's
+ * base64 only: no HTTP library (libmicrohttpd 0.9.75 has no request
+ * deadline and no eviction; see docs/serve.md).
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -860,7 +860,8 @@ progress(struct conn *c)
 			return;
 		}
 		c->hdr_len = e;
-		/* a quick look for Content-Length before the full parse */
+		/* the head is complete: parse it now, its Content-Length
+		 * says how much body follows */
 		{
 			const char *why = NULL;
 			unsigned st;

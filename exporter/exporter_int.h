@@ -352,7 +352,8 @@ int vd_exp_reload(struct vd_exp *ex, char *err, size_t errlen);
 
 struct vd_exp_page {
 	struct vd_exp_out out;
-	struct vd_exp_out gz; /* out gzip-compressed, once asked for */
+	struct vd_exp_out gz; /* out gzip-compressed, once asked for (set on
+			       * the loop only) */
 	bool gz_ok;	      /* gz holds the current out */
 	unsigned refs;	      /* ex->page's own, plus one per response */
 	double rendered;      /* ev_now() */
@@ -364,9 +365,10 @@ struct vd_exp_page {
 struct vd_exp_page *vd_exp_metrics_get(struct vd_exp *ex);
 /* Drops a reference (void * for a response's free callback). */
 void vd_exp_page_unref(void *page);
-/* The page gzip-compressed (made on first use, kept with the page).
- * Returns NULL if zlib fails (then send it plain). */
-const struct vd_exp_out *vd_exp_page_gzip(struct vd_exp_page *pg);
+/* Compresses in[0, len) into out (gzip wrapper, zlib level 1). Returns
+ * false if zlib fails. Thread-safe: the HTTP front runs it on a worker
+ * thread, on a page nobody renders into while it holds a reference. */
+bool vd_exp_gzip(const char *in, size_t len, struct vd_exp_out *out);
 
 /* What /probe was asked. */
 struct vd_exp_probe_args {

@@ -152,33 +152,28 @@ vd_exp_page_unref(void *arg)
 	free(pg);
 }
 
-const struct vd_exp_out *
-vd_exp_page_gzip(struct vd_exp_page *pg)
+bool
+vd_exp_gzip(const char *in, size_t len, struct vd_exp_out *out)
 {
 	z_stream z;
 	int r;
 
-	if (pg->gz_ok)
-		return &pg->gz;
 	memset(&z, 0, sizeof(z));
-	/* 15 + 16: a gzip wrapper; level 1: the loop pays for it, and the
-	 * text format compresses about tenfold even so */
+	/* 15 + 16: a gzip wrapper; level 1: the text format still shrinks
+	 * about fifteenfold, at the least CPU */
 	if (deflateInit2(&z, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) !=
 	    Z_OK)
-		return NULL;
-	pg->gz.len = 0;
-	vd_exp_out_reserve(&pg->gz, deflateBound(&z, pg->out.len));
-	z.next_in = (unsigned char *)pg->out.data;
-	z.avail_in = (uInt)pg->out.len;
-	z.next_out = (unsigned char *)pg->gz.data;
-	z.avail_out = (uInt)(pg->gz.cap - pg->gz.len);
+		return false;
+	out->len = 0;
+	vd_exp_out_reserve(out, deflateBound(&z, len));
+	z.next_in = (unsigned char *)in;
+	z.avail_in = (uInt)len;
+	z.next_out = (unsigned char *)out->data;
+	z.avail_out = (uInt)(out->cap - out->len);
 	r = deflate(&z, Z_FINISH);
-	pg->gz.len = z.total_out;
+	out->len = z.total_out;
 	deflateEnd(&z);
-	if (r != Z_STREAM_END)
-		return NULL;
-	pg->gz_ok = true;
-	return &pg->gz;
+	return r == Z_STREAM_END;
 }
 
 struct vd_exp_page *

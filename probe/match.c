@@ -92,12 +92,13 @@ vd_regex_new(const char *src, unsigned flags, char *err, size_t errlen)
 		abort();
 	pcre2_set_max_pattern_length(cc, VD_REGEX_MAX_PATTERN);
 	/* Bytes, always: (*UTF) in a pattern would make invalid UTF-8 in a
-	 * body an error instead of a mismatch. */
-	code = pcre2_compile(
-		(PCRE2_SPTR)src, n,
-		PCRE2_NEVER_UTF |
-			((flags & VD_REGEX_MULTILINE) ? PCRE2_MULTILINE : 0),
-		&ec, &off, cc);
+	 * body an error instead of a mismatch. As POSIX regexec did, "."
+	 * matches a newline, except where lines matter (MULTILINE). */
+	code = pcre2_compile((PCRE2_SPTR)src, n,
+			     PCRE2_NEVER_UTF | ((flags & VD_REGEX_MULTILINE)
+							? PCRE2_MULTILINE
+							: PCRE2_DOTALL),
+			     &ec, &off, cc);
 	pcre2_compile_context_free(cc);
 	if (code == NULL) {
 		PCRE2_UCHAR msg[160];

@@ -25,7 +25,8 @@ struct vd_cfg;
  * several threads at once. */
 struct vd_regex;
 
-/* ^ and $ also match at line breaks (output of commands). */
+/* ^ and $ also match at line breaks and . does not match a newline
+ * (output of commands); otherwise . matches any byte. */
 #define VD_REGEX_MULTILINE 0x1
 
 /*

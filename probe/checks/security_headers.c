@@ -84,6 +84,12 @@ parse_overrides(struct vd_cfg *c, struct sh_conf *sc)
 			o->rule = OV_SKIP;
 		} else if (cJSON_IsTrue(el)) {
 			o->rule = OV_PRESENT;
+		} else if (!cJSON_IsString(el) && !cJSON_IsObject(el)) {
+			return vd_cfg_error(c, key,
+					    "expected false (not judged), true "
+					    "(required), a string (the exact "
+					    "value) or {\"regex\"|\"contains\"|"
+					    "\"equals\": string}");
 		} else {
 			o->rule = OV_MATCH;
 			if (vd_text_match_parse(c, key, el,

@@ -71,7 +71,8 @@ parse_expect(struct vd_cfg *parent, struct tcp_conf *tc)
 		return r;
 	r = 0;
 	b = vd_cfg_take(&c, "banner");
-	if (b != NULL && cJSON_IsString(b) && *b->valuestring == '\0')
+	if (b != NULL && ((cJSON_IsString(b) && *b->valuestring == '\0') ||
+			  (!cJSON_IsString(b) && !cJSON_IsObject(b))))
 		r = vd_cfg_error(&c, "banner",
 				 "expected a non-empty string (a substring) or "
 				 "{\"regex\"|\"contains\": string}");

@@ -97,6 +97,12 @@ START_TEST(test_multiline)
 			 VD_MATCH_YES);
 	vd_regex_free(re);
 	ck_assert_int_eq(search("^ready$", out), VD_MATCH_NO);
+	/* "." crosses lines, as POSIX matching did, except in multiline */
+	ck_assert_int_eq(search("200 .*hello", "200 OK\r\n\r\nhello"),
+			 VD_MATCH_YES);
+	re = vd_regex_new("a.b", VD_REGEX_MULTILINE, err, sizeof(err));
+	ck_assert_int_eq(vd_regex_search(re, "a\nb", 3, NULL), VD_MATCH_NO);
+	vd_regex_free(re);
 }
 END_TEST
 

@@ -123,8 +123,12 @@ check-deps:
 demo: deps verdict $(BUILD)/tools/faultd
 	@BUILD=$(BUILD) sh tests/demo.sh
 
-bench: deps verdict $(TOOLS)
+bench: deps verdict $(TOOLS) $(BUILD)/match_bench
 	VERDICT=$(abspath verdict) TOOLS=$(abspath $(BUILD)/tools) sh tests/bench/run.sh
+
+# the matcher against glibc's regexec on a 1 MiB body (match_bench.sh)
+$(BUILD)/match_bench: tests/bench/match_bench.c $(BUILD)/libverdict.a
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(ALL_LDFLAGS) $(LIBS_ALL)
 
 # `make fuzz`: every tests/fuzz/fuzz_*.c linked with clang's libFuzzer
 # against a libverdict.a that clang builds with coverage, ASan and UBSan

@@ -116,4 +116,32 @@ enum vd_match vd_text_match_judge(const struct vd_text_match *m, const char *s,
 void vd_text_match_describe(const struct vd_text_match *m, char *buf,
 			    size_t len);
 
+/* --- operators on JSON values (probe/expect.c) ----------------------- */
+
+/*
+ * An expected JSON value: a scalar or a list means equals (numbers by
+ * value); an object is a set of operators that must all hold: equals, not,
+ * lt, le, gt, ge (numbers; durations and sizes as strings compare too),
+ * exists, contains (substring, or element of an array), regex, one_of,
+ * type, length (a number or an operator object), any, all (an operator
+ * object for the elements of an array).
+ */
+struct vd_expect;
+
+/* Parses v (the value of key in c). Returns 0, or VD_ERR_CONFIG with an
+ * error naming the operator's place (*out is then NULL). */
+int vd_expect_parse(struct vd_cfg *c, const char *key, const cJSON *v,
+		    struct vd_expect **out);
+/* NULL does nothing. */
+void vd_expect_free(struct vd_expect *e);
+/* True when {"exists": false} is among the operators. */
+bool vd_expect_wants_absent(const struct vd_expect *e);
+/*
+ * Judges got (NULL: absent). Returns VD_MATCH_YES, VD_MATCH_NO with why
+ * saying what was found ("0 is not > 0", "missing", "got 1, expected 2",
+ * "element 2: 0 is not > 0"), or VD_MATCH_LIMIT (a regex hit a limit).
+ */
+enum vd_match vd_expect_judge(const struct vd_expect *e, const cJSON *got,
+			      char *why, size_t len);
+
 #endif

@@ -19,8 +19,8 @@ struct hdr_expect {
 };
 
 struct json_expect {
-	char *path;   /* dotted: "checks.db", "items.0.id" */
-	cJSON *value; /* expected scalar */
+	char *path; /* dotted: "checks.db", "items.0.id", "items.*.id" */
+	struct vd_expect *e;
 };
 
 struct http_conf {
@@ -73,7 +73,7 @@ http_free(void *p)
 	free(c->hdrs);
 	for (i = 0; i < c->njson; i++) {
 		free(c->json[i].path);
-		cJSON_Delete(c->json[i].value);
+		vd_expect_free(c->json[i].e);
 	}
 	free(c->json);
 	free(c);
@@ -189,20 +189,14 @@ parse_expect_json(struct vd_cfg *c, struct http_conf *hc)
 	cJSON_ArrayForEach(el, it) {
 		char key[300];
 		snprintf(key, sizeof(key), "json.%s", el->string);
-		if (cJSON_IsArray(el) || cJSON_IsObject(el)) {
-			hc->njson = i;
-			return vd_cfg_error(
-				c, key,
-				"expected a scalar (string, number, "
-				"boolean or null)");
-		}
 		if (!vd_json_path_ok(el->string)) {
 			hc->njson = i;
 			return vd_cfg_error(c, key, "invalid dotted path");
 		}
 		hc->json[i].path = vd_xstrdup(el->string);
-		hc->json[i].value = cJSON_Duplicate(el, 0);
 		i++;
+		if (vd_expect_parse(c, key, el, &hc->json[i - 1].e) < 0)
+			return VD_ERR_CONFIG;
 	}
 	return 0;
 }
@@ -433,23 +427,17 @@ judge_json(struct vd_attempt *att, const struct http_conf *hc,
 		return true;
 	}
 	for (i = 0; i < hc->njson; i++) {
-		const cJSON *got = vd_json_at(root, hc->json[i].path);
-		char *w, *g;
-		if (got == NULL) {
-			vd_attempt_finish(att, VD_STATUS_FAIL, VD_REASON_BODY,
-					  "json %s: missing", hc->json[i].path);
-			cJSON_Delete(root);
-			return true;
-		}
-		if (vd_json_equal(got, hc->json[i].value))
+		char why[500];
+		enum vd_match m =
+			vd_json_expect(root, hc->json[i].path, hc->json[i].e,
+				       why, sizeof(why));
+		if (m == VD_MATCH_YES)
 			continue;
-		w = vd_json_brief(hc->json[i].value);
-		g = vd_json_brief(got);
-		vd_attempt_finish(att, VD_STATUS_FAIL, VD_REASON_BODY,
-				  "json %s: got %s, expected %s",
-				  hc->json[i].path, g, w);
-		free(w);
-		free(g);
+		vd_attempt_finish(
+			att,
+			m == VD_MATCH_LIMIT ? VD_STATUS_ERROR : VD_STATUS_FAIL,
+			m == VD_MATCH_LIMIT ? VD_REASON_LIMIT : VD_REASON_BODY,
+			"json %s", why);
 		cJSON_Delete(root);
 		return true;
 	}

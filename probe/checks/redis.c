@@ -34,7 +34,7 @@
 /* hiredis 0.14 reads at most this much per read event (hiredis.c). */
 #define REDIS_READ_CHUNK (16 * 1024)
 
-enum want { WANT_ANY, WANT_TEXT, WANT_INT, WANT_REGEX };
+enum want { WANT_ANY, WANT_TEXT, WANT_INT, WANT_REGEX, WANT_OPS };
 
 struct redis_conf {
 	char *host;	/* name or address; NULL with a unix socket */
@@ -48,7 +48,8 @@ struct redis_conf {
 	enum want want;
 	char *want_text; /* WANT_TEXT, or the regex source */
 	long long want_int;
-	struct vd_regex *re; /* WANT_REGEX */
+	struct vd_regex *re;   /* WANT_REGEX */
+	struct vd_expect *ops; /* WANT_OPS: operators on the reply */
 };
 
 enum step { STEP_AUTH, STEP_SELECT, STEP_COMMAND };
@@ -84,6 +85,7 @@ redis_free(void *p)
 	vd_strlist_free(c->argv, c->argc);
 	free(c->want_text);
 	vd_regex_free(c->re);
+	vd_expect_free(c->ops);
 	free(c);
 }
 
@@ -217,10 +219,15 @@ parse_expect(struct vd_cfg *parent, struct redis_conf *rc)
 			rc->want = WANT_REGEX;
 			rc->want_text = vd_xstrdup(it->child->valuestring);
 		}
+	} else if (cJSON_IsObject(it)) {
+		/* other operators judge the reply as a JSON value */
+		rc->want = WANT_OPS;
+		r = vd_expect_parse(&c, "reply", it, &rc->ops);
 	} else {
 		r = vd_cfg_error(&c, "reply",
-				 "expected a string, an integer or "
-				 "{\"regex\": string}");
+				 "expected a string, an integer or an "
+				 "operator object ({\"regex\": string}, "
+				 "{\"gt\": 0}, ...)");
 	}
 	if (!r)
 		r = vd_cfg_finish(&c);
@@ -403,6 +410,32 @@ reply_show(const redisReply *rep)
 	return vd_buf_steal(&b);
 }
 
+/* The reply as a JSON value for operators: integers are numbers, nil is
+ * null, arrays are arrays (their depth bounded by hiredis' own limit). */
+static cJSON *
+reply_json(const redisReply *rep)
+{
+	cJSON *a;
+	size_t i;
+	switch (rep->type) {
+	case REDIS_REPLY_INTEGER:
+		return cJSON_CreateNumber((double)rep->integer);
+	case REDIS_REPLY_NIL:
+		return cJSON_CreateNull();
+	case REDIS_REPLY_ARRAY:
+		a = cJSON_CreateArray();
+		for (i = 0; i < rep->elements; i++)
+			cJSON_AddItemToArray(a, reply_json(rep->element[i]));
+		return a;
+	default: {
+		char *s = vd_xstrndup(rep->str ? rep->str : "", rep->len);
+		cJSON *v = cJSON_CreateString(s);
+		free(s);
+		return v;
+	}
+	}
+}
+
 /* Finishes the attempt for an error reply of step. */
 static void
 error_reply(struct redis_run *run, enum step step, const redisReply *rep)
@@ -460,7 +493,7 @@ judge(struct redis_run *run, const redisReply *rep)
 	struct vd_attempt *att = run->att;
 	const struct redis_conf *rc = att->check->conf;
 	struct vd_buf text;
-	char *shown = reply_show(rep), want[120];
+	char *shown = reply_show(rep), want[400];
 	bool ok = true;
 
 	vd_buf_init(&text, att->check->max_body);
@@ -484,6 +517,24 @@ judge(struct redis_run *run, const redisReply *rep)
 		}
 		snprintf(want, sizeof(want), "(integer) %lld", rc->want_int);
 		break;
+	case WANT_OPS: {
+		cJSON *v = reply_json(rep);
+		enum vd_match m =
+			vd_expect_judge(rc->ops, v, want, sizeof(want));
+		cJSON_Delete(v);
+		if (m != VD_MATCH_YES) {
+			vd_attempt_finish(att,
+					  m == VD_MATCH_LIMIT ? VD_STATUS_ERROR
+							      : VD_STATUS_FAIL,
+					  m == VD_MATCH_LIMIT ? VD_REASON_LIMIT
+							      : VD_REASON_VALUE,
+					  "%s: reply %s", rc->argv[0], want);
+			vd_buf_free(&text);
+			free(shown);
+			return;
+		}
+		break;
+	}
 	case WANT_REGEX:
 		run->shown = shown;
 		run->search = vd_search_start(att, rc->re, text.data, text.len,

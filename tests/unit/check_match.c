@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../../probe/cfg.h"
+#include "../../probe/checks/checks.h"
 #include "../../probe/match.h"
 #include "../../probe/util.h"
 #include "unit.h"
@@ -312,6 +313,198 @@ START_TEST(test_text_judge_limit)
 }
 END_TEST
 
+/* Parses {"k": <expect>} into an expectation; NULL with *err set on an
+ * error. */
+static struct vd_expect *
+parse_expect(const char *json, const char **err)
+{
+	static struct vd_cfg_err e;
+	cJSON *root = cJSON_Parse(json);
+	struct vd_expect *x = NULL;
+	struct vd_cfg c;
+
+	ck_assert_msg(root != NULL, "bad test JSON: %s", json);
+	memset(&e, 0, sizeof(e));
+	vd_cfg_init(&c, root, "f.json", "checks[0].expect.json", &e);
+	(void)vd_expect_parse(&c, "k", vd_cfg_take(&c, "k"), &x);
+	vd_cfg_release(&c);
+	cJSON_Delete(root);
+	*err = e.set ? e.msg : "";
+	return x;
+}
+
+START_TEST(test_operators)
+{
+	static const struct {
+		const char *expect; /* {"k": ...} */
+		const char *got;    /* a JSON value; NULL: absent */
+		enum vd_match want;
+		const char *why;
+	} t[] = {
+		{"{\"k\": 1}", "1.0", VD_MATCH_YES, ""},
+		{"{\"k\": \"ok\"}", "\"down\"", VD_MATCH_NO,
+		 "got \"down\", expected \"ok\""},
+		{"{\"k\": [1, 2]}", "[1, 2]", VD_MATCH_YES, ""},
+		{"{\"k\": null}", NULL, VD_MATCH_NO, "missing"},
+		{"{\"k\": {\"equals\": {\"a\": 1}}}", "{\"a\": 1}",
+		 VD_MATCH_YES, ""},
+		{"{\"k\": {\"not\": \"down\"}}", "\"down\"", VD_MATCH_NO,
+		 "got \"down\", expected anything else"},
+		{"{\"k\": {\"gt\": 0}}", "0", VD_MATCH_NO, "0 is not > 0"},
+		{"{\"k\": {\"ge\": 0, \"lt\": 10}}", "9.5", VD_MATCH_YES, ""},
+		{"{\"k\": {\"le\": 3}}", "4", VD_MATCH_NO, "4 is not <= 3"},
+		{"{\"k\": {\"lt\": 3}}", "\"x\"", VD_MATCH_NO,
+		 "\"x\" is not a number"},
+		/* durations and sizes as strings compare as numbers */
+		{"{\"k\": {\"lt\": \"1s\"}}", "\"250ms\"", VD_MATCH_YES, ""},
+		{"{\"k\": {\"lt\": \"1s\"}}", "2", VD_MATCH_NO, "2 is not < 1"},
+		{"{\"k\": {\"ge\": \"1KiB\"}}", "\"2KiB\"", VD_MATCH_YES, ""},
+		{"{\"k\": {\"exists\": true}}", "null", VD_MATCH_YES, ""},
+		{"{\"k\": {\"exists\": true}}", NULL, VD_MATCH_NO, "missing"},
+		{"{\"k\": {\"exists\": false}}", NULL, VD_MATCH_YES, ""},
+		{"{\"k\": {\"exists\": false}}", "1", VD_MATCH_NO,
+		 "got 1, expected absent"},
+		{"{\"k\": {\"contains\": \"test\"}}", "\"tester\"",
+		 VD_MATCH_YES, ""},
+		{"{\"k\": {\"contains\": \"tester\"}}",
+		 "[\"admin\", \"tester\"]", VD_MATCH_YES, ""},
+		{"{\"k\": {\"contains\": \"root\"}}", "[\"admin\"]",
+		 VD_MATCH_NO, "[\"admin\"] does not contain \"root\""},
+		{"{\"k\": {\"regex\": \"^1\\\\.[0-9]+\"}}", "\"1.42\"",
+		 VD_MATCH_YES, ""},
+		{"{\"k\": {\"regex\": \"^1\"}}", "\"2.0\"", VD_MATCH_NO,
+		 "\"2.0\" does not match /^1/"},
+		{"{\"k\": {\"regex\": \"^1\"}}", "1", VD_MATCH_NO,
+		 "a number, expected a string matching /^1/"},
+		{"{\"k\": {\"one_of\": [\"ok\", \"degraded\"]}}", "\"down\"",
+		 VD_MATCH_NO, "\"down\" is not one of [\"ok\",\"degraded\"]"},
+		{"{\"k\": {\"type\": \"array\"}}", "{}", VD_MATCH_NO,
+		 "{} is an object, expected an array"},
+		{"{\"k\": {\"type\": \"null\"}}", "null", VD_MATCH_YES, ""},
+		{"{\"k\": {\"length\": 2}}", "[1, 2]", VD_MATCH_YES, ""},
+		{"{\"k\": {\"length\": {\"ge\": 1}}}", "[]", VD_MATCH_NO,
+		 "length: 0 is not >= 1"},
+		{"{\"k\": {\"length\": {\"le\": 3}}}", "\"abcd\"", VD_MATCH_NO,
+		 "length: 4 is not <= 3"},
+		{"{\"k\": {\"length\": 1}}", "5", VD_MATCH_NO,
+		 "a number has no length"},
+		{"{\"k\": {\"any\": {\"gt\": 2}}}", "[1, 3]", VD_MATCH_YES, ""},
+		{"{\"k\": {\"any\": {\"gt\": 5}}}", "[1, 3]", VD_MATCH_NO,
+		 "no element of 2 satisfies it (3 is not > 5)"},
+		{"{\"k\": {\"all\": {\"gt\": 0}}}", "[1, 0, 2]", VD_MATCH_NO,
+		 "element 1: 0 is not > 0"},
+		{"{\"k\": {\"all\": {\"type\": \"number\"}}}", "[]",
+		 VD_MATCH_YES, ""},
+		{"{\"k\": {\"any\": {\"gt\": 0}}}", "3", VD_MATCH_NO,
+		 "a number, expected an array"},
+	};
+	size_t i;
+	char why[300];
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		const char *err;
+		struct vd_expect *x = parse_expect(t[i].expect, &err);
+		cJSON *got = t[i].got ? cJSON_Parse(t[i].got) : NULL;
+		ck_assert_msg(x != NULL, "%s: %s", t[i].expect, err);
+		ck_assert_msg(vd_expect_judge(x, got, why, sizeof(why)) ==
+				      t[i].want,
+			      "%s on %s: %s", t[i].expect, t[i].got, why);
+		ck_assert_msg(strcmp(why, t[i].why) == 0,
+			      "%s on %s:\n got: %s\nwant: %s", t[i].expect,
+			      t[i].got, why, t[i].why);
+		cJSON_Delete(got);
+		vd_expect_free(x);
+	}
+}
+END_TEST
+
+START_TEST(test_operator_errors)
+{
+	static const struct {
+		const char *expect, *err;
+	} t[] = {
+		{"{\"k\": {\"gt\": true}}",
+		 "f.json: checks[0].expect.json.k.gt: expected a number"},
+		{"{\"k\": {\"exists\": 1}}",
+		 "f.json: checks[0].expect.json.k.exists: expected true or "
+		 "false"},
+		{"{\"k\": {\"type\": \"int\"}}",
+		 "f.json: checks[0].expect.json.k.type: expected one of "
+		 "string"},
+		{"{\"k\": {\"one_of\": []}}",
+		 "f.json: checks[0].expect.json.k.one_of: expected a non-empty "
+		 "list"},
+		{"{\"k\": {\"length\": -1}}",
+		 "f.json: checks[0].expect.json.k.length: expected a whole "
+		 "number"},
+		{"{\"k\": {\"any\": 1}}",
+		 "f.json: checks[0].expect.json.k.any: expected an operator "
+		 "object"},
+		{"{\"k\": {\"all\": {\"all\": {\"all\": {\"all\": {\"all\": "
+		 "{\"all\": {\"all\": {\"all\": {\"all\": {\"gt\": "
+		 "0}}}}}}}}}}}",
+		 "nested too deeply"},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		const char *err;
+		struct vd_expect *x = parse_expect(t[i].expect, &err);
+		ck_assert_ptr_null(x);
+		ck_assert_msg(strstr(err, t[i].err) != NULL,
+			      "%s:\n got: %s\nwant: %s", t[i].expect, err,
+			      t[i].err);
+	}
+}
+END_TEST
+
+START_TEST(test_json_paths)
+{
+	static const struct {
+		const char *path, *expect;
+		enum vd_match want;
+		const char *why;
+	} t[] = {
+		{"status", "{\"k\": \"ok\"}", VD_MATCH_YES, ""},
+		{"checks.db", "{\"k\": true}", VD_MATCH_YES, ""},
+		{"items.1.price", "{\"k\": {\"gt\": 1}}", VD_MATCH_YES, ""},
+		{"items.*.price", "{\"k\": {\"gt\": 0}}", VD_MATCH_NO,
+		 "items.2.price: 0 is not > 0"},
+		{"items.*.id", "{\"k\": {\"type\": \"number\"}}", VD_MATCH_YES,
+		 ""},
+		{"items.*.missing", "{\"k\": 1}", VD_MATCH_NO,
+		 "items.*.missing: missing (no values)"},
+		{"items.*.missing", "{\"k\": {\"exists\": false}}",
+		 VD_MATCH_YES, ""},
+		{"checks.*", "{\"k\": {\"not\": false}}", VD_MATCH_YES, ""},
+		{"nope.deeper", "{\"k\": 1}", VD_MATCH_NO,
+		 "nope.deeper: missing"},
+	};
+	const char *doc = "{\"status\": \"ok\", \"checks\": {\"db\": true, "
+			  "\"cache\": true}, \"items\": [{\"id\": 1, "
+			  "\"price\": 2}, {\"id\": 2, \"price\": 3}, "
+			  "{\"id\": 3, \"price\": 0}]}";
+	cJSON *root = cJSON_Parse(doc);
+	size_t i;
+	char why[300];
+
+	ck_assert_ptr_nonnull(root);
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		const char *err;
+		struct vd_expect *x = parse_expect(t[i].expect, &err);
+		ck_assert_msg(x != NULL, "%s", err);
+		why[0] = '\0';
+		ck_assert_msg(vd_json_expect(root, t[i].path, x, why,
+					     sizeof(why)) == t[i].want,
+			      "%s: %s", t[i].path, why);
+		if (t[i].want != VD_MATCH_YES)
+			ck_assert_str_eq(why, t[i].why);
+		vd_expect_free(x);
+	}
+	cJSON_Delete(root);
+}
+END_TEST
+
 Suite *
 match_suite(void)
 {
@@ -327,6 +520,9 @@ match_suite(void)
 	tcase_add_test(tc, test_text_forms);
 	tcase_add_test(tc, test_text_judge);
 	tcase_add_test(tc, test_text_judge_limit);
+	tcase_add_test(tc, test_operators);
+	tcase_add_test(tc, test_operator_errors);
+	tcase_add_test(tc, test_json_paths);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -146,8 +146,20 @@ static const struct {
 	{ SUITE(CHK("a", ", \"expect\": {\"status\": {}}")),
 	  "f.json: checks[0].expect.status: expected an integer, a class like "
 	  "\"2xx\", or a list of them" },
-	{ SUITE(CHK("a", ", \"expect\": {\"json\": {\"a\": [1]}}")),
-	  "f.json: checks[0].expect.json.a: expected a scalar" },
+	/* operators name their own place */
+	{ SUITE(CHK("a", ", \"expect\": {\"json\": {\"a\": {\"gt\": "
+			 "\"x\"}}}")),
+	  "f.json: checks[0].expect.json.a.gt: expected a number, a duration "
+	  "(\"250ms\") or a size (\"1MiB\")" },
+	{ SUITE(CHK("a", ", \"expect\": {\"json\": {\"a\": {\"like\": "
+			 "1}}}")),
+	  "f.json: checks[0].expect.json.a.like: unknown operator" },
+	{ SUITE(CHK("a", ", \"expect\": {\"json\": {\"a\": {\"all\": "
+			 "{\"regex\": \"(\"}}}}")),
+	  "f.json: checks[0].expect.json.a.all.regex: invalid regular "
+	  "expression: missing closing parenthesis" },
+	{ SUITE(CHK("a", ", \"expect\": {\"json\": {\"a\": {}}}")),
+	  "f.json: checks[0].expect.json.a: expected at least one operator" },
 	{ SUITE(CHK("a", ", \"method\": \"get\"")),
 	  "f.json: checks[0].method: expected an HTTP method in capitals" },
 	{ SUITE(CHK("a", ", \"headers\": {\"X-A\": 1}")),

@@ -68,7 +68,10 @@ $(BUILD)/libverdict.a: $(LIB_OBJS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) $(OBJ_CFLAGS) -c -o $@ $<
+
+# Check's and libxml2's flags only where the unit tests are compiled
+$(UNIT_OBJS): OBJ_CFLAGS = $(CHECK_CFLAGS)
 
 $(BUILD)/check_unit: $(UNIT_OBJS) $(BUILD)/libverdict.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(LIBS_ALL)

@@ -26,6 +26,31 @@ ifneq ($(SANITIZE),)
 SANFLAGS = -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
 endif
 
+# The flags are looked up once, when make reads this file; the targets that
+# install packages first (check, demo, bench) run $(MAKE) again after
+# `deps`, so that those lookups see what was just installed. A module
+# pkg-config cannot find is named by the pkg-flags rule below, which every
+# compile and link waits for: the build stops before the first compiler
+# error instead of failing on a missing header.
+pkg_missing = $(shell command -v $(PKG_CONFIG) >/dev/null 2>&1 || \
+	{ echo pkg-config; exit 0; }; \
+	for m in $(1); do $(PKG_CONFIG) --exists $$m || echo $$m; done)
+PKG_MISSING   := $(call pkg_missing,$(PKGS) libmicrohttpd)
+CHECK_MISSING := $(call pkg_missing,check libxml-2.0)
+# Debian's package for a pkg-config module (tests/deps.sh installs them)
+DEB_pkg-config = pkg-config
+DEB_libcurl = libcurl4-openssl-dev
+DEB_openssl = libssl-dev
+DEB_libpq = libpq-dev
+DEB_hiredis = libhiredis-dev
+DEB_libcjson = libcjson-dev
+DEB_libmicrohttpd = libmicrohttpd-dev
+DEB_check = check
+DEB_libxml-2.0 = libxml2-dev
+pkg_names = $(foreach m,$(1),$(m) (Debian: $(or $(DEB_$(m)),see tests/deps.sh)))
+pkg_error = not found by pkg-config: $(call pkg_names,$(1)). As root, \
+	`make deps` installs every package the build needs
+
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 MHD_CFLAGS := $(shell $(PKG_CONFIG) --cflags libmicrohttpd 2>/dev/null)
@@ -52,7 +77,7 @@ TOOL_SRCS = $(wildcard tests/tools/*.c)
 TOOLS = $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tools/%)
 
 .PHONY: all check check-build deps unit integration demo bench install \
-        uninstall clean lint check-deps fuzz
+        uninstall clean lint check-deps fuzz check-fresh
 
 all: verdict
 
@@ -69,6 +94,15 @@ $(BUILD)/libverdict.a: $(LIB_OBJS)
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -c -o $@ $<
+
+# Nothing is compiled or linked while a pkg-config lookup has failed.
+.PHONY: pkg-flags pkg-flags-unit
+pkg-flags:
+	$(if $(PKG_MISSING),$(error $(call pkg_error,$(PKG_MISSING))))@:
+pkg-flags-unit: pkg-flags
+	$(if $(CHECK_MISSING),$(error $(call pkg_error,$(CHECK_MISSING))))@:
+$(LIB_OBJS) $(BUILD)/verdict.o $(BUILD)/verdict $(TOOLS): | pkg-flags
+$(UNIT_OBJS) $(BUILD)/check_unit: | pkg-flags-unit
 
 $(BUILD)/check_unit: $(UNIT_OBJS) $(BUILD)/libverdict.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(LIBS_ALL)
@@ -120,11 +154,20 @@ check-deps:
 		|| { echo "check-deps: suites/ includes exporter/ or deployer/"; exit 1; }
 	@echo "check-deps: ok"
 
-demo: deps verdict $(BUILD)/tools/faultd
+# demo and bench install what is missing, then build in a new make that
+# reads the pkg-config flags of the packages just installed.
+demo: deps
+	@$(MAKE) verdict $(BUILD)/tools/faultd
 	@BUILD=$(BUILD) sh tests/demo.sh
 
-bench: deps verdict $(TOOLS)
+bench: deps
+	$(MAKE) verdict $(TOOLS)
 	VERDICT=$(abspath verdict) TOOLS=$(abspath $(BUILD)/tools) sh tests/bench/run.sh
+
+# The README's first commands on a fresh Debian 12 chroot (root, network
+# to Debian's mirror, 10-20 minutes): tests/ship/fresh.sh. Not in check.
+check-fresh:
+	sh tests/ship/fresh.sh
 
 # `make fuzz`: every tests/fuzz/fuzz_*.c linked with clang's libFuzzer
 # against a libverdict.a that clang builds with coverage, ASan and UBSan

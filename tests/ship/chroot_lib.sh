@@ -45,13 +45,15 @@ ship_base() {
 	echo "$base"
 }
 
-# ship_root_copy NAME: a fresh copy of the pristine root, with /proc,
-# /dev, /dev/pts and /sys mounted and the host's resolv.conf; printed.
-# Unmounted and removed by ship_cleanup (set as the EXIT trap).
+# ship_root_copy NAME: sets SHIP_ROOT to a fresh copy of the pristine
+# root, with /proc, /dev, /dev/pts and /sys mounted and the host's
+# resolv.conf. Unmounted and removed by ship_cleanup (the EXIT trap).
+# Not in a $(...): the list of roots to clean up lives in this shell.
 ship_root_copy() {
 	b=$(ship_base) || exit 1
 	r=$(mktemp -d "$SHIP_CACHE/$1.XXXXXX")
 	SHIP_ROOTS="$r $SHIP_ROOTS"
+	SHIP_ROOT=$r
 	cp -a "$b/." "$r/"
 	rm -f "$r/.complete"
 	cp /etc/resolv.conf "$r/etc/resolv.conf"
@@ -59,7 +61,6 @@ ship_root_copy() {
 	mount --bind /dev "$r/dev"
 	mount --bind /dev/pts "$r/dev/pts"
 	mount -t sysfs sysfs "$r/sys"
-	echo "$r"
 }
 
 # ship_in ROOT COMMAND: runs the shell COMMAND as root inside ROOT with a

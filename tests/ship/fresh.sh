@@ -22,7 +22,8 @@ cmds=$(awk '/^## The two commands/ { s = 1 } s && /^```sh/ { b = 1; next }
 	b && /^```/ { exit } b { print }' "$repo/README.md")
 [ -n "$cmds" ] || ship_die "no sh block under '## The two commands' in README.md"
 
-root=$(ship_root_copy fresh)
+ship_root_copy fresh
+root=$SHIP_ROOT
 echo "fresh: root $root; cloning $ref"
 git clone -q "$repo" "$root/root/verdict"
 git -C "$root/root/verdict" checkout -q "$ref"

@@ -77,7 +77,7 @@ TOOL_SRCS = $(wildcard tests/tools/*.c)
 TOOLS = $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tools/%)
 
 .PHONY: all check check-build deps unit integration demo bench install \
-        uninstall clean lint check-deps fuzz check-fresh
+        uninstall clean lint check-deps fuzz check-fresh deb
 
 all: verdict
 
@@ -209,15 +209,50 @@ lint:
 		--include=/usr/include/x86_64-linux-gnu/sys/queue.h \
 		verdict.c $(LIB_SRCS)
 
-install: verdict
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
-	install -m 0755 verdict $(DESTDIR)$(BINDIR)/verdict
-	install -m 0644 docs/verdict.1 $(DESTDIR)$(MANDIR)/man1/verdict.1
+# The binary, the manuals, the shell completions, the documentation with
+# the examples, and the suite schema. The package (make deb) uses it too.
+MAN1 = docs/verdict.1 docs/verdict-serve.1 docs/verdict-deploy.1
+MAN5 = docs/verdict-suite.5
+DOCS = README.md CHANGELOG.md $(wildcard docs/*.md)
+EXAMPLES = $(wildcard examples/*) suites/staging.json suites/demo.json
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR  ?= $(PREFIX)/share/zsh/site-functions
+FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
+DOCDIR      ?= $(PREFIX)/share/doc/verdict
+DATADIR     ?= $(PREFIX)/share/verdict
+
+# VERDICT_BIN: the binary to install (the package gives its own build's)
+VERDICT_BIN ?= verdict
+
+install: $(VERDICT_BIN)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(BASHCOMPDIR) \
+		$(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR) \
+		$(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DATADIR)
+	install -m 0755 $(VERDICT_BIN) $(DESTDIR)$(BINDIR)/verdict
+	install -m 0644 $(MAN1) $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 $(MAN5) $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 completions/verdict.bash $(DESTDIR)$(BASHCOMPDIR)/verdict
+	install -m 0644 completions/_verdict $(DESTDIR)$(ZSHCOMPDIR)/_verdict
+	install -m 0644 completions/verdict.fish $(DESTDIR)$(FISHCOMPDIR)/verdict.fish
+	install -m 0644 $(DOCS) $(DESTDIR)$(DOCDIR)/
+	install -m 0644 $(EXAMPLES) $(DESTDIR)$(DOCDIR)/examples/
+	install -m 0644 suites/suite.schema.json $(DESTDIR)$(DATADIR)/
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/verdict $(DESTDIR)$(MANDIR)/man1/verdict.1
+	rm -f $(DESTDIR)$(BINDIR)/verdict \
+		$(MAN1:docs/%=$(DESTDIR)$(MANDIR)/man1/%) \
+		$(MAN5:docs/%=$(DESTDIR)$(MANDIR)/man5/%) \
+		$(DESTDIR)$(BASHCOMPDIR)/verdict $(DESTDIR)$(ZSHCOMPDIR)/_verdict \
+		$(DESTDIR)$(FISHCOMPDIR)/verdict.fish
+	rm -rf $(DESTDIR)$(DOCDIR) $(DESTDIR)$(DATADIR)
+
+# A Debian package of what install installs, plus a systemd unit:
+# verdict_VERSION_amd64.deb in the top folder (packaging/deb/build.sh).
+deb:
+	sh packaging/deb/build.sh
 
 clean:
-	rm -rf build verdict
+	rm -rf build verdict verdict_*.deb
 
 -include $(LIB_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(BUILD)/verdict.d

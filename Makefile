@@ -77,7 +77,8 @@ TOOL_SRCS = $(wildcard tests/tools/*.c)
 TOOLS = $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tools/%)
 
 .PHONY: all check check-build deps unit integration demo bench install \
-        uninstall clean lint check-deps fuzz check-fresh deb
+        uninstall clean lint check-deps fuzz check-fresh deb \
+        check-deb
 
 all: verdict
 
@@ -251,6 +252,11 @@ uninstall:
 # verdict_VERSION_amd64.deb in the top folder (packaging/deb/build.sh).
 deb:
 	sh packaging/deb/build.sh
+
+# The package installed with apt-get into a fresh Debian 12 chroot and
+# used there (root, Debian's mirror): tests/ship/deb.sh. Not in check.
+check-deb:
+	sh tests/ship/deb.sh
 
 clean:
 	rm -rf build verdict verdict_*.deb

@@ -62,7 +62,17 @@ _verdict() {
 		done
 		[ -n "$suite" ] && COMPREPLY=($(compgen -W "$(_verdict_suite_names "$suite")" -- "$cur"))
 		return ;;
-	-o | --output | --report | -c | --config)
+	--report)
+		if [ "$cmd" = run ]; then
+			case $cur in
+			*=*) COMPREPLY=($(compgen -f -- "${cur#*=}")) ;;
+			*) COMPREPLY=($(compgen -W "text= json= junit= tap= markdown=" -- "$cur")) ;;
+			esac
+			return
+		fi
+		COMPREPLY=($(compgen -f -- "$cur"))
+		return ;;
+	-o | --output | -c | --config)
 		if [ "$cmd" = run ] && [ "$prev" = -c ]; then return; fi
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return ;;
@@ -70,7 +80,7 @@ _verdict() {
 		return ;;
 	esac
 	case $cmd in
-	run) opts="-f --format -o --output --only -c --concurrency -q --quiet -v --verbose -h --help" ;;
+	run) opts="-f --format -o --output --report --only -c --concurrency -q --quiet -v --verbose -h --help" ;;
 	validate) opts="-h --help" ;;
 	serve) opts="-l --listen --check-config -h --help" ;;
 	deploy) opts="-c --config -V --version -f --format -o --report -q --quiet --check -h --help" ;;

@@ -56,6 +56,7 @@ complete -c verdict -n "not __fish_seen_subcommand_from $cmds" -l version -d 'pr
 # run
 complete -c verdict -n '__fish_seen_subcommand_from run' -s f -l format -x -a 'text json junit tap markdown' -d 'report format'
 complete -c verdict -n '__fish_seen_subcommand_from run' -s o -l output -r -F -d 'write the report to FILE too'
+complete -c verdict -n '__fish_seen_subcommand_from run' -l report -x -a 'text= json= junit= tap= markdown=' -d 'also write FORMAT=FILE'
 complete -c verdict -n '__fish_seen_subcommand_from run' -l only -x -a '(__verdict_suite_names)' -d 'check name or tag'
 complete -c verdict -n '__fish_seen_subcommand_from run' -s c -l concurrency -x -d 'checks in flight at most'
 complete -c verdict -n '__fish_seen_subcommand_from run' -s q -l quiet -d 'only checks that did not pass'

@@ -78,7 +78,7 @@ TOOLS = $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tools/%)
 
 .PHONY: all check check-build deps unit integration demo bench install \
         uninstall clean lint check-deps fuzz check-fresh deb \
-        check-deb
+        check-deb check-image
 
 all: verdict
 
@@ -257,6 +257,12 @@ deb:
 # used there (root, Debian's mirror): tests/ship/deb.sh. Not in check.
 check-deb:
 	sh tests/ship/deb.sh
+
+# The Dockerfile built with podman over a debootstrap base and run from
+# its exported file system as its user (root, podman, Debian's mirror):
+# tests/ship/image.sh. Not in check.
+check-image:
+	sh tests/ship/image.sh
 
 clean:
 	rm -rf build verdict verdict_*.deb

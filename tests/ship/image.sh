@@ -1,6 +1,7 @@
 #!/bin/sh
 # image.sh - `make check-image`: builds the Dockerfile with podman
-# (--isolation=chroot: crun cannot use these machines' cgroups) over a
+# (--isolation=chroot: crun cannot use these machines' cgroups;
+# --format docker: OCI images have no HEALTHCHECK) over a
 # local debian:bookworm-slim made from the debootstrap root of
 # chroot_lib.sh (`podman import`; no registry is reachable), checks the
 # image's user, entrypoint, command and healthcheck, then exports its file
@@ -38,7 +39,7 @@ if ! podman image exists "$base"; then
 		podman import --change 'CMD ["bash"]' - "$base" > /dev/null
 fi
 echo "image: podman build --isolation=chroot -t $image (log: $SHIP_CACHE/image-build.log)"
-if ! podman build --isolation=chroot --pull=never -t "$image" "$top" \
+if ! podman build --isolation=chroot --format docker --pull=never -t "$image" "$top" \
 	> "$SHIP_CACHE/image-build.log" 2>&1; then
 	tail -n 30 "$SHIP_CACHE/image-build.log" >&2
 	ship_die "podman build failed"
@@ -121,6 +122,14 @@ if as_user env VERDICT_HEALTHZ="http://127.0.0.1:$port/healthz" \
 	verdict run -q /usr/share/verdict/healthcheck.json > /dev/null 2>&1; then
 	bad "the HEALTHCHECK command passes with serve stopped"
 else ok "the HEALTHCHECK command fails with serve stopped"; fi
+
+# the documented compose service is a valid compose file
+if command -v docker-compose > /dev/null; then
+	if POSTGRES_PASSWORD=x REDIS_PASSWORD=x docker-compose \
+		-f "$top/examples/docker-compose.verdict.yml" config -q; then
+		ok "examples/docker-compose.verdict.yml: docker-compose config"
+	else bad "examples/docker-compose.verdict.yml does not validate"; fi
+fi
 
 if [ $fails -ne 0 ]; then
 	echo "image: $fails check(s) failed" >&2

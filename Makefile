@@ -47,6 +47,8 @@ DEB_libcjson = libcjson-dev
 DEB_libmicrohttpd = libmicrohttpd-dev
 DEB_check = check
 DEB_libxml-2.0 = libxml2-dev
+DEB_libpcre2-8 = libpcre2-dev
+DEB_zlib = zlib1g-dev
 pkg_names = $(foreach m,$(1),$(m) (Debian: $(or $(DEB_$(m)),see tests/deps.sh)))
 pkg_error = not found by pkg-config: $(call pkg_names,$(1)). As root, \
 	`make deps` installs every package the build needs
@@ -158,7 +160,7 @@ check-deps:
 # demo and bench install what is missing, then build in a new make that
 # reads the pkg-config flags of the packages just installed.
 demo: deps
-	@$(MAKE) verdict $(BUILD)/tools/faultd
+	@$(MAKE) --no-print-directory verdict $(BUILD)/tools/faultd
 	@BUILD=$(BUILD) sh tests/demo.sh
 
 bench: deps

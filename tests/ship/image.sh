@@ -19,11 +19,16 @@ command -v podman > /dev/null || ship_die "needs podman (apt-get install podman)
 image=${IMAGE:-localhost/verdict:test}
 ctr=""
 root=""
-spid=""
 cleanup() {
-	[ -n "$spid" ] && kill "$spid" 2> /dev/null
+	set +e
 	[ -n "$ctr" ] && podman rm -f "$ctr" > /dev/null 2>&1
 	if [ -n "$root" ]; then
+		# what still runs in the exported root (a serve this script started)
+		for p in /proc/[0-9]*; do
+			if [ "$(readlink "$p/root" 2> /dev/null)" = "$root" ]; then
+				kill "${p#/proc/}" 2> /dev/null
+			fi
+		done
 		ship_umount "$root"
 		grep -q " $root/" /proc/mounts || rm -rf "$root"
 	fi
@@ -64,6 +69,7 @@ want "healthcheck" "$(cfg '{{json .Config.Healthcheck.Test}}')" \
 echo "image: size $(cfg '{{.Size}}') bytes"
 
 root=$(mktemp -d "$SHIP_CACHE/image.XXXXXX")
+chmod 0755 "$root" # it is /: the user must be able to enter it
 ctr=$(podman create "$image")
 podman export "$ctr" | tar -C "$root" -x
 mount -t proc proc "$root/proc"
@@ -95,7 +101,7 @@ cat > "$root/tmp/suite.json" << EOF
   { "name": "up", "type": "http", "url": "http://127.0.0.1:$port/healthz",
     "retries": 40, "interval": "250ms", "stage": "up" },
   { "name": "metrics", "type": "http", "url": "http://127.0.0.1:$port/metrics",
-    "expect": { "body_contains": "verdict_check_success{check=\"self\"" } },
+    "expect": { "body_contains": ["verdict_check_success{", "\"self\""] } },
   { "name": "port", "type": "tcp", "host": "127.0.0.1", "port": $port } ] }
 EOF
 if as_user verdict validate /tmp/suite.json > /dev/null; then
@@ -103,8 +109,10 @@ if as_user verdict validate /tmp/suite.json > /dev/null; then
 else bad "verdict validate"; fi
 
 # the image's command, as the user; the container's :9799 is $port here
-as_user verdict serve --listen "127.0.0.1:$port" /etc/verdict/serve.json \
-	> "$SHIP_CACHE/image-serve.log" 2>&1 &
+# (chroot execs env, env execs verdict: $! is verdict serve itself)
+chroot --userspec=verdict:verdict "$root" /usr/bin/env -i PATH=/usr/bin:/bin \
+	HOME=/nonexistent verdict serve --listen "127.0.0.1:$port" \
+	/etc/verdict/serve.json > "$SHIP_CACHE/image-serve.log" 2>&1 &
 spid=$!
 if as_user verdict run /tmp/suite.json > "$SHIP_CACHE/image-run.log" 2>&1; then
 	ok "verdict run against verdict serve, inside the image"
@@ -117,7 +125,6 @@ if as_user env VERDICT_HEALTHZ="http://127.0.0.1:$port/healthz" \
 else bad "the HEALTHCHECK command failed"; fi
 kill "$spid"
 wait "$spid" 2> /dev/null || true
-spid=""
 if as_user env VERDICT_HEALTHZ="http://127.0.0.1:$port/healthz" \
 	verdict run -q /usr/share/verdict/healthcheck.json > /dev/null 2>&1; then
 	bad "the HEALTHCHECK command passes with serve stopped"

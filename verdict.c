@@ -77,6 +77,8 @@ usage_run(FILE *f)
 		"  -o, --output FILE     write the report to FILE as well as "
 		"to "
 		"stdout\n"
+		"      --report FMT=FILE also write a report in FMT to FILE "
+		"(repeatable)\n"
 		"      --only NAME|TAG   run only checks with this name or tag "
 		"(repeatable)\n"
 		"  -c, --concurrency N   checks in flight at most (default: "
@@ -93,7 +95,9 @@ usage_run(FILE *f)
 		"set.\n"
 		"When GITHUB_STEP_SUMMARY is set, a Markdown summary is "
 		"appended "
-		"to that file.\n",
+		"to that file;\n"
+		"when GITHUB_ACTIONS=true, failed checks are annotated "
+		"(::error) on stderr.\n",
 		VD_DEFAULT_CONCURRENCY);
 }
 
@@ -160,6 +164,7 @@ cmd_run(int argc, char **argv)
 		{"format", required_argument, NULL, 'f'},
 		{"output", required_argument, NULL, 'o'},
 		{"only", required_argument, NULL, 'O'},
+		{"report", required_argument, NULL, 'R'},
 		{"concurrency", required_argument, NULL, 'c'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"verbose", no_argument, NULL, 'v'},
@@ -168,7 +173,9 @@ cmd_run(int argc, char **argv)
 	};
 	const struct vd_report_writer *w = &vd_report_text;
 	const char *output = NULL, *summary;
-	char **only = NULL;
+	char **only = NULL, **rpath = NULL;
+	const struct vd_report_writer **rw = NULL;
+	size_t nrep = 0;
 	size_t nonly = 0, i, j, n = 0;
 	long conc = 0;
 	int verbosity = 0, ch, status = EXIT_USAGE;
@@ -204,6 +211,27 @@ cmd_run(int argc, char **argv)
 			only = vd_xreallocarray(only, nonly + 1, sizeof(*only));
 			only[nonly++] = optarg;
 			break;
+		case 'R': { /* FORMAT=FILE; optarg is ours to cut */
+			char *eq = strchr(optarg, '=');
+			if (eq)
+				*eq = '\0';
+			if (eq == NULL || eq[1] == '\0' ||
+			    vd_report_find(optarg) == NULL) {
+				fprintf(stderr,
+					"%s: run: --report: expected "
+					"FORMAT=FILE "
+					"with FORMAT text, json, junit, tap or "
+					"markdown\n",
+					progname);
+				goto out;
+			}
+			rw = vd_xreallocarray(rw, nrep + 1, sizeof(*rw));
+			rpath = vd_xreallocarray(rpath, nrep + 1,
+						 sizeof(*rpath));
+			rw[nrep] = vd_report_find(optarg);
+			rpath[nrep++] = eq + 1;
+			break;
+		}
 		case 'c': {
 			char *end;
 			errno = 0;
@@ -290,6 +318,13 @@ cmd_run(int argc, char **argv)
 	in.color = false;
 	if (output && write_report(w, &in, output, "w") < 0)
 		status = EXIT_FAIL;
+	for (i = 0; i < nrep; i++)
+		if (write_report(rw[i], &in, rpath[i], "w") < 0)
+			status = EXIT_FAIL;
+	if (getenv("GITHUB_ACTIONS") &&
+	    strcmp(getenv("GITHUB_ACTIONS"), "true") == 0 &&
+	    (vd_report_github.write(stderr, &in) < 0 || fflush(stderr) != 0))
+		status = EXIT_FAIL;
 	summary = getenv("GITHUB_STEP_SUMMARY");
 	if (summary && *summary &&
 	    write_report(&vd_report_markdown, &in, summary, "a") < 0)
@@ -299,6 +334,8 @@ out:
 	vd_prober_free(prober);
 	free(sel);
 	free(only);
+	free(rw);
+	free(rpath);
 	vd_suite_free(suite);
 	return status;
 }

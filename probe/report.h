@@ -35,6 +35,9 @@ extern const struct vd_report_writer vd_report_json;
 extern const struct vd_report_writer vd_report_junit;
 extern const struct vd_report_writer vd_report_tap;
 extern const struct vd_report_writer vd_report_markdown;
+/* GitHub Actions annotations (::error / ::warning per failed check);
+ * not in vd_report_writers: not a --format */
+extern const struct vd_report_writer vd_report_github;
 
 /* Escaping for report writers, the deployer's report included
  * (probe/report/escape.c); NULL writes nothing. */

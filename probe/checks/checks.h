@@ -6,6 +6,7 @@
 #define VD_CHECKS_H
 
 #include "../cfg.h"
+#include "../match.h"
 #include "../probe.h"
 
 extern const struct vd_check_type vd_check_http;
@@ -76,6 +77,26 @@ char *vd_check_host_target(const char *host, const char *port);
  * one line, cut to 60 characters; the caller frees it.
  */
 const cJSON *vd_json_at(const cJSON *root, const char *path);
+/*
+ * Calls fn for every value at path, where a "*" part matches every element
+ * of an array (or member of an object), with the concrete path
+ * ("items.2.price"); fn returns false to stop. Returns the number of
+ * values visited.
+ */
+typedef bool vd_json_visit(const cJSON *v, const char *path, void *arg);
+size_t vd_json_select(const cJSON *root, const char *path, vd_json_visit *fn,
+		      void *arg);
+/* True when path has a "*" part. */
+bool vd_json_path_wild(const char *path);
+/*
+ * Judges the value at path (every value, for a "*" path) against e.
+ * Returns as vd_expect_judge(); on VD_MATCH_NO or VD_MATCH_LIMIT, why is
+ * "PATH: what was found", with the concrete path ("items.2.price: 0 is
+ * not > 0").
+ */
+struct vd_expect;
+enum vd_match vd_json_expect(const cJSON *root, const char *path,
+			     const struct vd_expect *e, char *why, size_t len);
 bool vd_json_path_ok(const char *s);
 bool vd_json_equal(const cJSON *got, const cJSON *want);
 char *vd_json_brief(const cJSON *v);

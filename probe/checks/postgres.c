@@ -45,6 +45,7 @@ struct pg_conf {
 	char *query;
 	/* expectations */
 	char *value; /* first column of the first row, as text */
+	struct vd_expect *value_ops; /* or operators on it ({"gt": 0}) */
 	bool has_rows;
 	long rows;
 	char *min_version_src; /* "15", "14.2" */
@@ -292,6 +293,7 @@ pg_free(void *p)
 	free(c->port);
 	free(c->query);
 	free(c->value);
+	vd_expect_free(c->value_ops);
 	free(c->min_version_src);
 	free(c);
 }
@@ -485,12 +487,15 @@ parse_expect(struct vd_cfg *parent, struct pg_conf *pc)
 		} else if (cJSON_IsBool(it)) {
 			/* PostgreSQL prints booleans as t / f */
 			pc->value = vd_xstrdup(cJSON_IsTrue(it) ? "t" : "f");
+		} else if (cJSON_IsObject(it)) {
+			/* the text compares as a number where one is asked */
+			r = vd_expect_parse(&c, "value", it, &pc->value_ops);
 		} else {
 			r = vd_cfg_error(
 				&c, "value",
 				"expected a string (the first column of "
-				"the first row, as text), a number or a "
-				"boolean");
+				"the first row, as text), a number, a "
+				"boolean or an operator object");
 		}
 	}
 	if (!r && vd_cfg_has(&c, "rows")) {
@@ -788,6 +793,27 @@ judge(struct pg_run *run)
 					  run->value_null ? "" : "\"", got,
 					  run->value_null ? "" : "\"",
 					  pc->value);
+			return;
+		}
+	}
+	if (pc->value_ops) {
+		/* no rows: absent; SQL NULL: null; else the text */
+		cJSON *v = run->value == NULL ? NULL
+			   : run->value_null  ? cJSON_CreateNull()
+					      : cJSON_CreateString(run->value);
+		char why[400];
+		enum vd_match m =
+			vd_expect_judge(pc->value_ops, v, why, sizeof(why));
+		cJSON_Delete(v);
+		if (m != VD_MATCH_YES) {
+			vd_attempt_finish(att,
+					  m == VD_MATCH_LIMIT ? VD_STATUS_ERROR
+							      : VD_STATUS_FAIL,
+					  m == VD_MATCH_LIMIT ? VD_REASON_LIMIT
+							      : VD_REASON_VALUE,
+					  "value: %s%s", why,
+					  run->value == NULL ? " (no rows)"
+							     : "");
 			return;
 		}
 	}

@@ -18,7 +18,10 @@ main(void)
 	srunner_add_suite(sr, metrics_suite());
 	srunner_add_suite(sr, resolve_suite());
 	srunner_add_suite(sr, deployer_suite());
-	srunner_set_fork_status(sr, CK_NOFORK);
+	srunner_add_suite(sr, match_suite());
+	/* Forked (Check's default, unless CK_FORK=no): each test runs in
+	 * its own process, so tcase_set_timeout() holds and a failed
+	 * assertion leaves nothing (watchers, memory) to the next test. */
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

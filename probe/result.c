@@ -161,8 +161,10 @@ void
 vd_result_fact_str(struct vd_result *res, const char *key, const char *val)
 {
 	struct vd_fact *f = fact_slot(res, key);
+	char *m = vd_mask(val ? val : "");
 	f->kind = VD_FACT_STR;
-	f->str = vd_mask(val ? val : "");
+	f->str = vd_utf8_fix(m);
+	free(m);
 }
 
 void

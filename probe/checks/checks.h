@@ -80,4 +80,16 @@ bool vd_json_path_ok(const char *s);
 bool vd_json_equal(const cJSON *got, const cJSON *want);
 char *vd_json_brief(const cJSON *v);
 
+/*
+ * Redis replies (redis.c), exposed for tests and fuzzing. buf holds len
+ * bytes hiredis' reader has not parsed yet, starting at the item it waits
+ * on: returns -1 when that is a bulk string declaring more than max_body
+ * bytes (*declared: the length), else 0. vd_redis_fuzz_replies feeds data
+ * in pieces to a reader limited as a check's is and shows every reply as
+ * a reason would.
+ */
+int vd_redis_pending_check(const char *buf, size_t len, size_t max_body,
+			   long long *declared);
+void vd_redis_fuzz_replies(const char *data, size_t len, size_t max_body);
+
 #endif

@@ -301,7 +301,8 @@ parse_auth(struct vd_cfg *parent, struct http_conf *hc)
 						 "not set",
 						 penv);
 			else {
-				vd_secret_add(secret);
+				/* and the base64 a target may echo back */
+				vd_secret_add_basic(user, secret);
 				hc->userpwd =
 					vd_xasprintf("%s:%s", user, secret);
 			}
@@ -327,6 +328,8 @@ parse_auth(struct vd_cfg *parent, struct http_conf *hc)
 					vd_xstrdup("Authorization");
 				hc->hdr_values[hc->nhdrs] =
 					vd_xasprintf("Bearer %s", secret);
+				vd_secret_add_authorization(
+					hc->hdr_values[hc->nhdrs]);
 				hc->nhdrs++;
 			}
 		}
@@ -399,8 +402,9 @@ http_parse(struct vd_check *chk, struct vd_cfg *c)
 					 "header %s: names must not hold "
 					 "spaces or colons, values no newlines",
 					 hc->hdr_names[i]);
-		else if (vd_header_is_secret(hc->hdr_names[i]))
-			vd_secret_add(hc->hdr_values[i]);
+		else
+			vd_secret_add_header(hc->hdr_names[i],
+					     hc->hdr_values[i]);
 	}
 	if (!r)
 		r = parse_body(c, hc);
@@ -535,17 +539,22 @@ judge_headers(struct vd_attempt *att, const struct http_conf *hc,
 		}
 		if (why == NULL)
 			continue;
-		if (v && h->rule != HDR_ABSENT)
+		if (v && h->rule != HDR_ABSENT) {
+			/* masked before it is cut and quoted */
+			char *got = vd_mask_brief(v, 80);
+			char *want = vd_mask_brief(h->value, 80);
 			vd_attempt_finish(att, VD_STATUS_FAIL, VD_REASON_HEADER,
-					  "header %s: %s (got \"%.80s\", "
-					  "expected %s\"%.80s\")",
-					  h->name, why, v,
+					  "header %s: %s (got \"%s\", "
+					  "expected %s\"%s\")",
+					  h->name, why, got,
 					  h->rule == HDR_REGEX ? "match for "
 					  : h->rule == HDR_CONTAINS
 						  ? "to contain "
 						  : "",
-					  h->value);
-		else
+					  want);
+			free(got);
+			free(want);
+		} else
 			vd_attempt_finish(att, VD_STATUS_FAIL, VD_REASON_HEADER,
 					  "header %s: %s", h->name, why);
 		return true;

@@ -705,34 +705,41 @@ vd_redis_pending_check(const char *buf, size_t len, size_t max_body,
 	long long n;
 
 	*declared = 0;
-	if (len < 2 || buf[0] != '$')
-		return 0;
 	nl = memchr(buf, '\r', len);
-	if (nl == NULL || nl == buf + 1)
+	if (nl == NULL || nl == buf)
 		return 0; /* the length line is not complete yet */
 	errno = 0;
-	n = strtoll(buf + 1, &end, 10);
-	if (end != nl || errno != 0)
+	n = strtoll(buf, &end, 10);
+	if (end != nl || (errno != 0 && !(errno == ERANGE && n > 0)))
 		return 0; /* hiredis reports what it cannot parse */
 	*declared = n;
 	return n > 0 && (unsigned long long)n > max_body ? -1 : 0;
 }
 
-/* After a read: a bulk string hiredis is waiting on (it keeps the header
- * until the whole string is there) that declares more than max_body fails
- * now rather than at the deadline. */
+/* The bulk string hiredis' reader waits on declares more than max_body
+ * (hiredis has read its '$' and keeps the length line until the whole
+ * string is there), with that length in *n. */
+static bool
+pending_too_big(const redisReader *r, size_t max_body, long long *n)
+{
+	*n = 0;
+	return r->ridx >= 0 && r->ridx < 9 &&
+	       r->rstack[r->ridx].type == REDIS_REPLY_STRING && r->buf &&
+	       r->pos <= r->len &&
+	       vd_redis_pending_check(r->buf + r->pos, r->len - r->pos,
+				      max_body, n) < 0;
+}
+
+/* After a read: a declared string past max_body fails now rather than
+ * at the deadline. */
 static void
 check_pending(struct redis_run *run)
 {
-	const redisReader *r;
 	long long n;
 
 	if (run->ac == NULL || run->att->finished)
 		return;
-	r = run->ac->c.reader;
-	if (r->buf && r->pos <= r->len &&
-	    vd_redis_pending_check(r->buf + r->pos, r->len - r->pos,
-				   run->limits.max_body, &n) < 0)
+	if (pending_too_big(run->ac->c.reader, run->limits.max_body, &n))
 		refuse(&run->limits, false, n);
 }
 
@@ -752,8 +759,8 @@ vd_redis_fuzz_replies(const char *data, size_t len, size_t max_body)
 			break;
 		data += piece;
 		len -= piece;
-		(void)vd_redis_pending_check(r->buf + r->pos, r->len - r->pos,
-					     max_body, &n);
+		if (pending_too_big(r, max_body, &n))
+			break;
 		while (redisReaderGetReply(r, &reply) == REDIS_OK && reply) {
 			struct vd_buf b;
 			char *shown = reply_show(reply);

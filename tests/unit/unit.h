@@ -15,5 +15,6 @@ Suite *exec_suite(void);
 Suite *metrics_suite(void);
 Suite *resolve_suite(void);
 Suite *deployer_suite(void);
+Suite *peer_suite(void);
 
 #endif

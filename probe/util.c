@@ -609,17 +609,21 @@ vd_mask(const char *s)
 char *
 vd_mask_brief(const char *s, size_t max)
 {
-	char *m = vd_mask(s ? s : "");
-	size_t n = strlen(m);
+	char *m = vd_mask(s ? s : ""), *out;
+	size_t n = strlen(m), k;
 
 	if (n <= max)
 		return m;
-	/* cut on a character boundary, never inside a UTF-8 sequence */
+	/* cut on a character boundary: back over at most 3 continuation
+	 * bytes, never inside a UTF-8 sequence */
 	n = max;
-	while (n > 0 && ((unsigned char)m[n] & 0xc0) == 0x80)
+	for (k = 0; k < 3 && n > 0 && ((unsigned char)m[n] & 0xc0) == 0x80; k++)
 		n--;
-	memcpy(m + n, "...", 4);
-	return m;
+	if (((unsigned char)m[n] & 0xc0) == 0x80)
+		n = max; /* not UTF-8 anyway: the reason's fixer sees to it */
+	out = vd_xasprintf("%.*s...", (int)n, m);
+	free(m);
+	return out;
 }
 
 char *

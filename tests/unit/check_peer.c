@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "../../probe/checks/checks.h"
+#include "../../probe/probe.h"
+#include "../../probe/util.h"
 #include "unit.h"
 
 /* The length line of a bulk string hiredis' reader waits on. */
@@ -60,6 +62,23 @@ START_TEST(test_redis_replies)
 }
 END_TEST
 
+/* found by fuzz_http: a header value with a bare CR and a byte that is
+ * not UTF-8 ("Access-Control-Allow-Methods: GET, PUT\r\xd7") became a
+ * fact as it was; facts are valid UTF-8 on one line, like reasons. */
+START_TEST(test_fact_text)
+{
+	struct vd_result res;
+	vd_result_init(&res);
+	vd_result_fact_str(&res, "cors_allow_methods", "GET, PUT\r\xd7");
+	ck_assert_str_eq(vd_result_fact(&res, "cors_allow_methods")->str,
+			 "GET, PUT \xef\xbf\xbd");
+	vd_result_fact_str(&res, "server", "nginx\x1b[31m\n\xc3\xa9");
+	ck_assert_str_eq(vd_result_fact(&res, "server")->str,
+			 "nginx [31m \xc3\xa9");
+	vd_result_clear(&res);
+}
+END_TEST
+
 Suite *
 peer_suite(void)
 {
@@ -69,6 +88,7 @@ peer_suite(void)
 			    (int)(sizeof(pending) / sizeof(pending[0])));
 	tcase_add_loop_test(tc, test_redis_replies, 0,
 			    (int)(sizeof(replies) / sizeof(replies[0])));
+	tcase_add_test(tc, test_fact_text);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -203,6 +203,14 @@ START_TEST(test_mask_brief)
 	m = vd_mask_brief("\xc3\xa9\xc3\xa9\xc3\xa9", 3);
 	ck_assert_str_eq(m, "\xc3\xa9...");
 	free(m);
+	/* found by fuzz_http: one byte longer than max wrote "..." past
+	 * the end of the masked copy */
+	m = vd_mask_brief("abcd", 3);
+	ck_assert_str_eq(m, "abc...");
+	free(m);
+	m = vd_mask_brief("a\x88\x88\x88\x88\x88", 4);
+	ck_assert_str_eq(m, "a\x88\x88\x88...");
+	free(m);
 	m = vd_mask_brief(NULL, 3);
 	ck_assert_str_eq(m, "");
 	free(m);

@@ -498,7 +498,10 @@ base64_decode(const char *s, size_t *n)
 				       "abcdefghijklmnopqrstuvwxyz0123456789+/",
 				       s[i]);
 		if (t == NULL) {
-			vd_free_secret(out);
+			/* not NUL-terminated yet: no vd_free_secret (found by
+			 * fuzz_mask) */
+			explicit_bzero(out, len * 3 / 4 + 1);
+			free(out);
 			return NULL;
 		}
 		v = (v << 6) | (unsigned)(t - "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -709,41 +712,42 @@ mask_query(struct vd_buf *b, const char *q, size_t n)
 char *
 vd_mask_url(const char *url)
 {
-	const char *scheme, *auth, *at, *colon, *end, *p, *q, *frag;
+	const char *auth, *at, *colon, *end, *p, *q, *frag;
 	struct vd_buf b;
+	size_t n;
 	char *m;
 
 	if (url == NULL)
 		return NULL;
 	vd_buf_init(&b, 0);
-	scheme = strstr(url, "://");
 	p = url;
-	if (scheme != NULL &&
-	    (size_t)(scheme - url) == strspn(url, "abcdefghijklmnopqrstuvwxyz"
-						  "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-						  "0123456789+-.")) {
-		auth = scheme + 3;
-		end = auth + strcspn(auth, "/?#");
-		at = NULL;
-		for (const char *c = auth; c < end; c++)
-			if (*c == '@')
-				at = c;
-		colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
-		if (colon != NULL) {
-			char *user = pct_decode(auth, (size_t)(colon - auth));
-			char *pw = vd_xstrndup(colon + 1,
-					       (size_t)(at - colon - 1));
-			char *dpw = pct_decode(pw, strlen(pw));
-			vd_secret_add(pw);
-			/* curl sends the decoded pair as Basic credentials */
-			vd_secret_add_basic(user, dpw);
-			vd_free_secret(user);
-			vd_free_secret(pw);
-			vd_free_secret(dpw);
-			vd_buf_append(&b, url, (size_t)(colon - url));
-			vd_buf_puts(&b, ":***");
-			p = at;
-		}
+	/* where the authority starts: after "scheme:" and its slashes
+	 * (libcurl also takes "http:/h" and "http:\\h"), or at the start
+	 * when no slash follows ("user:pw@host") */
+	auth = url;
+	n = strspn(url, "abcdefghijklmnopqrstuvwxyz"
+			"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-.");
+	if (n > 0 && url[n] == ':' && strspn(url + n + 1, "/\\") > 0)
+		auth = url + n + 1 + strspn(url + n + 1, "/\\");
+	end = auth + strcspn(auth, "/?#");
+	at = NULL;
+	for (const char *c = auth; c < end; c++)
+		if (*c == '@')
+			at = c;
+	colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+	if (colon != NULL) {
+		char *user = pct_decode(auth, (size_t)(colon - auth));
+		char *pw = vd_xstrndup(colon + 1, (size_t)(at - colon - 1));
+		char *dpw = pct_decode(pw, strlen(pw));
+		vd_secret_add(pw);
+		/* curl sends the decoded pair as Basic credentials */
+		vd_secret_add_basic(user, dpw);
+		vd_free_secret(user);
+		vd_free_secret(pw);
+		vd_free_secret(dpw);
+		vd_buf_append(&b, url, (size_t)(colon - url));
+		vd_buf_puts(&b, ":***");
+		p = at;
 	}
 	q = strchr(p, '?');
 	if (q != NULL) {

@@ -60,6 +60,7 @@ enum vd_reason {
 	VD_REASON_POLICY,   /* security header, CORS or file policy finding */
 	VD_REASON_SKIPPED,  /* an earlier stage failed */
 	VD_REASON_INTERNAL, /* verdict itself could not run the check */
+	VD_REASON_LIMIT,    /* judging hit a budget: a pattern's match limit */
 	VD_REASON_COUNT
 };
 

@@ -9,6 +9,7 @@
 #include <curl/curl.h>
 
 #include "curl_ev.h"
+#include "match.h"
 #include "probe.h"
 #include "util.h"
 
@@ -102,6 +103,28 @@ struct vd_job *vd_job_submit(struct vd_workers *w, vd_job_fn *run,
  * for the loop, or on the worker once run() returns. NULL: no-op.
  */
 void vd_job_abandon(struct vd_job *j);
+
+/* --- pattern searches off the loop (probe/search.c) --- */
+
+struct vd_search;
+
+/* Called once, from the loop, with the answer of vd_regex_search(). */
+typedef void vd_search_cb(enum vd_match m, const char *limit, void *udata);
+
+/*
+ * Searches a copy of subject[0, len) for re on the prober's search pool
+ * (re is referenced, so the check may be freed meanwhile). cb is never
+ * called from inside vd_search_start(). Returns a handle to free with
+ * vd_search_free() (from cancel or from cb), or NULL when no thread could
+ * be had (nothing will be called).
+ */
+struct vd_search *vd_search_start(struct vd_attempt *att,
+				  const struct vd_regex *re,
+				  const char *subject, size_t len,
+				  vd_search_cb *cb, void *udata);
+/* Gives a search up (cb is not called) or frees a finished one. NULL:
+ * no-op. */
+void vd_search_free(struct vd_search *s);
 
 /* --- name resolution off the loop (probe/resolve.c) --- */
 

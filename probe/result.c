@@ -62,6 +62,7 @@ static const char *const reason_names[VD_REASON_COUNT] = {
 	[VD_REASON_POLICY] = "policy",
 	[VD_REASON_SKIPPED] = "skipped",
 	[VD_REASON_INTERNAL] = "internal",
+	[VD_REASON_LIMIT] = "limit",
 };
 
 const char *

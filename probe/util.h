@@ -8,7 +8,6 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
-#include <regex.h>
 #include <stddef.h>
 
 void *vd_xmalloc(size_t n);
@@ -139,20 +138,6 @@ char *vd_utf8_fix(const char *s);
 bool vd_streq(const char *a, const char *b);
 bool vd_strcaseeq(const char *a, const char *b);
 bool vd_startswith(const char *s, const char *prefix);
-
-/*
- * regcomp() for patterns from suite files. glibc's regcomp expands counted
- * repetition, so "((a{1,100}){1,100}){1,100}" takes seconds and a gigabyte
- * to compile: patterns longer than 4096 bytes or whose repetitions expand
- * to more than VD_REGEX_MAX_EXPANSION copies are refused with
- * VD_REGEX_TOO_COMPLEX (re is then untouched). Otherwise returns what
- * regcomp returns.
- */
-#define VD_REGEX_TOO_COMPLEX   (-1)
-#define VD_REGEX_MAX_EXPANSION 20000
-int vd_regcomp(regex_t *re, const char *src, int cflags);
-/* regerror() that also knows VD_REGEX_TOO_COMPLEX. */
-void vd_regerror(int rc, const regex_t *re, char *buf, size_t len);
 
 /* Sets O_NONBLOCK and FD_CLOEXEC; returns 0 or -1. */
 int vd_set_nonblock(int fd);

@@ -12,7 +12,7 @@ docker-compose python3-jsonschema
 time
 docker-registry skopeo apache2-utils
 libxml2-utils
-libcrypt-dev wrk"
+libcrypt-dev wrk libpcre2-dev"
 
 missing=""
 for p in $PKGS; do

@@ -18,7 +18,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <regex.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdlib.h>
@@ -52,9 +51,7 @@ struct exec_conf {
 	size_t nexit;
 	char **contains;
 	size_t ncontains;
-	char *regex_src;
-	regex_t regex;
-	bool has_regex;
+	struct vd_regex *regex; /* output_regex, or NULL */
 };
 
 struct exec_run;
@@ -102,6 +99,9 @@ struct exec_run {
 	size_t out_bytes;  /* bytes read in all */
 	struct tail tails[2];
 	bool drain_expired;
+	bool judging;		  /* exec_judge() ran: later calls do nothing */
+	struct vd_search *search; /* output_regex, off the loop */
+	int code;		  /* exit code, while the search runs */
 };
 
 /* --- the reaper: children outliving their attempt --- */
@@ -369,6 +369,38 @@ exit_wanted(const struct exec_conf *ec, char *out, size_t len)
 
 /* Everything is in: the command exited and its output ended (or stayed
  * open past the drain wait). */
+/* The end of exec_judge(), once output_regex has been searched. */
+static void
+output_searched(enum vd_match m, const char *limit, void *udata)
+{
+	struct exec_run *run = udata;
+	struct vd_attempt *att = run->att;
+	const struct exec_conf *ec = att->check->conf;
+	const char *trunc = run->out.truncated ? " (output truncated at "
+						 "max_output)"
+					       : "";
+
+	if (m == VD_MATCH_LIMIT) {
+		vd_attempt_finish(att, VD_STATUS_ERROR, VD_REASON_LIMIT,
+				  "output_regex /%.80s/: the search hit the "
+				  "%s (%zu bytes of output)",
+				  vd_regex_source(ec->regex), limit,
+				  run->out.len);
+		return;
+	}
+	if (m == VD_MATCH_NO) {
+		vd_attempt_finish(att, VD_STATUS_FAIL, VD_REASON_BODY,
+				  "output does not match /%.80s/%s",
+				  vd_regex_source(ec->regex), trunc);
+		return;
+	}
+	vd_attempt_finish(att, VD_STATUS_PASS, VD_REASON_NONE, "exit %d%s",
+			  run->code,
+			  run->out.truncated ? ", output truncated at "
+					       "max_output"
+					     : "");
+}
+
 static void
 exec_judge(struct exec_run *run)
 {
@@ -381,6 +413,9 @@ exec_judge(struct exec_run *run)
 	char line[200], want[128];
 	size_t i;
 
+	if (run->judging)
+		return;
+	run->judging = true;
 	ev_timer_stop(att->loop, &run->drainw);
 	vd_result_fact_num(att->result, "output_bytes", (double)run->out_bytes);
 	vd_result_fact_bool(att->result, "output_truncated",
@@ -422,18 +457,18 @@ exec_judge(struct exec_run *run)
 			return;
 		}
 	}
-	if (ec->has_regex &&
-	    regexec(&ec->regex, run->out.data, 0, NULL, 0) != 0) {
-		vd_attempt_finish(att, VD_STATUS_FAIL, VD_REASON_BODY,
-				  "output does not match /%.80s/%s",
-				  ec->regex_src, trunc);
+	run->code = code;
+	if (ec->regex != NULL) {
+		run->search =
+			vd_search_start(att, ec->regex, run->out.data,
+					run->out.len, output_searched, run);
+		if (run->search == NULL)
+			vd_attempt_finish(att, VD_STATUS_ERROR,
+					  VD_REASON_INTERNAL,
+					  "no thread to search the output");
 		return;
 	}
-	vd_attempt_finish(att, VD_STATUS_PASS, VD_REASON_NONE, "exit %d%s",
-			  code,
-			  run->out.truncated ? ", output truncated at "
-					       "max_output"
-					     : "");
+	output_searched(VD_MATCH_YES, NULL, run);
 }
 
 static bool
@@ -696,6 +731,7 @@ exec_cancel(struct vd_attempt *att)
 
 	if (run == NULL)
 		return;
+	vd_search_free(run->search);
 	pipe_close(run, 0);
 	pipe_close(run, 1);
 	ev_timer_stop(att->loop, &run->drainw);
@@ -743,9 +779,7 @@ exec_free(void *p)
 	free(ec->env_vals);
 	free(ec->exit_codes);
 	vd_strlist_free(ec->contains, ec->ncontains);
-	free(ec->regex_src);
-	if (ec->has_regex)
-		regfree(&ec->regex);
+	vd_regex_free(ec->regex);
 	free(ec);
 }
 
@@ -785,7 +819,8 @@ static int
 parse_expect(struct vd_cfg *parent, struct exec_conf *ec)
 {
 	struct vd_cfg c;
-	int r = vd_cfg_child(parent, "expect", &c), rc;
+	char *src = NULL;
+	int r = vd_cfg_child(parent, "expect", &c);
 
 	if (r <= 0)
 		return r;
@@ -794,19 +829,16 @@ parse_expect(struct vd_cfg *parent, struct exec_conf *ec)
 		r = vd_cfg_strlist(&c, "output_contains", &ec->contains,
 				   &ec->ncontains);
 	if (!r)
-		r = vd_cfg_str(&c, "output_regex", false, &ec->regex_src);
-	if (!r && ec->regex_src) {
-		rc = vd_regcomp(&ec->regex, ec->regex_src,
-				REG_EXTENDED | REG_NOSUB | REG_NEWLINE);
-		if (rc != 0) {
-			char msg[200];
-			vd_regerror(rc, &ec->regex, msg, sizeof(msg));
+		r = vd_cfg_str(&c, "output_regex", false, &src);
+	if (!r && src) {
+		char msg[200];
+		ec->regex =
+			vd_regex_new(src, VD_REGEX_MULTILINE, msg, sizeof(msg));
+		if (ec->regex == NULL)
 			r = vd_cfg_error(&c, "output_regex",
 					 "invalid regular expression: %s", msg);
-		} else {
-			ec->has_regex = true;
-		}
 	}
+	free(src);
 	if (!r)
 		r = vd_cfg_finish(&c);
 	vd_cfg_release(&c);

@@ -4,7 +4,6 @@
  * nothing of suites, reports or exporters.
  */
 #include <math.h>
-#include <regex.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -14,13 +13,9 @@
 #include "../util.h"
 #include "checks.h"
 
-enum hdr_rule { HDR_PRESENT, HDR_ABSENT, HDR_EQUALS, HDR_CONTAINS, HDR_REGEX };
-
 struct hdr_expect {
 	char *name;
-	enum hdr_rule rule;
-	char *value; /* equals / contains / the regex source */
-	regex_t re;
+	struct vd_text_match m;
 };
 
 struct json_expect {
@@ -43,9 +38,7 @@ struct http_conf {
 	size_t nstatus;
 	char **body_contains;
 	size_t nbody_contains;
-	char *body_regex_src;
-	regex_t body_regex;
-	bool has_body_regex;
+	struct vd_regex *body_regex; /* NULL: none */
 	struct hdr_expect *hdrs;
 	size_t nhdr_expect;
 	struct json_expect *json;
@@ -55,6 +48,7 @@ struct http_conf {
 
 struct http_run {
 	struct vd_http_req *req;
+	struct vd_search *search; /* body_regex, off the loop */
 };
 
 static void
@@ -71,14 +65,10 @@ http_free(void *p)
 	vd_free_secret(c->userpwd);
 	vd_strlist_free(c->status, c->nstatus);
 	vd_strlist_free(c->body_contains, c->nbody_contains);
-	free(c->body_regex_src);
-	if (c->has_body_regex)
-		regfree(&c->body_regex);
+	vd_regex_free(c->body_regex);
 	for (i = 0; i < c->nhdr_expect; i++) {
 		free(c->hdrs[i].name);
-		free(c->hdrs[i].value);
-		if (c->hdrs[i].rule == HDR_REGEX)
-			regfree(&c->hdrs[i].re);
+		vd_text_match_release(&c->hdrs[i].m);
 	}
 	free(c->hdrs);
 	for (i = 0; i < c->njson; i++) {
@@ -144,15 +134,14 @@ parse_status(struct vd_cfg *c, struct http_conf *hc)
 }
 
 static int
-compile_re(struct vd_cfg *c, const char *key, const char *src, regex_t *re)
+compile_re(struct vd_cfg *c, const char *key, const char *src,
+	   struct vd_regex **re)
 {
-	int rc = vd_regcomp(re, src, REG_EXTENDED | REG_NOSUB);
-	if (rc != 0) {
-		char msg[200];
-		vd_regerror(rc, re, msg, sizeof(msg));
+	char msg[200];
+	*re = vd_regex_new(src, 0, msg, sizeof(msg));
+	if (*re == NULL)
 		return vd_cfg_error(c, key, "invalid regular expression: %s",
 				    msg);
-	}
 	return 0;
 }
 
@@ -174,39 +163,11 @@ parse_expect_headers(struct vd_cfg *c, struct http_conf *hc)
 		char key[300];
 		snprintf(key, sizeof(key), "headers.%s", el->string);
 		h->name = vd_xstrdup(el->string);
-		if (cJSON_IsTrue(el)) {
-			h->rule = HDR_PRESENT;
-		} else if (cJSON_IsFalse(el)) {
-			h->rule = HDR_ABSENT;
-		} else if (cJSON_IsString(el)) {
-			h->rule = HDR_EQUALS;
-			h->value = vd_xstrdup(el->valuestring);
-		} else if (cJSON_IsObject(el) && cJSON_GetArraySize(el) == 1 &&
-			   cJSON_IsString(el->child) &&
-			   (strcmp(el->child->string, "regex") == 0 ||
-			    strcmp(el->child->string, "contains") == 0 ||
-			    strcmp(el->child->string, "equals") == 0)) {
-			h->value = vd_xstrdup(el->child->valuestring);
-			if (strcmp(el->child->string, "regex") == 0) {
-				h->rule =
-					HDR_EQUALS; /* nothing to regfree yet */
-				if (compile_re(c, key, h->value, &h->re) < 0)
-					return VD_ERR_CONFIG;
-				h->rule = HDR_REGEX;
-			} else if (strcmp(el->child->string, "contains") == 0) {
-				h->rule = HDR_CONTAINS;
-			} else {
-				h->rule = HDR_EQUALS;
-			}
-		} else {
-			hc->nhdr_expect = i;
-			return vd_cfg_error(
-				c, key,
-				"expected true (present), false "
-				"(absent), a string (equal), or "
-				"{\"regex\"|\"contains\"|\"equals\": "
-				"string}");
-		}
+		if (vd_text_match_parse(c, key, el,
+					VD_TEXT_ALLOW_BOOL |
+						VD_TEXT_ALLOW_STRING,
+					&h->m) < 0)
+			return VD_ERR_CONFIG;
 	}
 	return 0;
 }
@@ -257,12 +218,12 @@ parse_expect(struct vd_cfg *parent, struct http_conf *hc)
 	if (!r)
 		r = vd_cfg_strlist(&c, "body_contains", &hc->body_contains,
 				   &hc->nbody_contains);
-	if (!r)
-		r = vd_cfg_str(&c, "body_regex", false, &hc->body_regex_src);
-	if (!r && hc->body_regex_src) {
-		r = compile_re(&c, "body_regex", hc->body_regex_src,
-			       &hc->body_regex);
-		hc->has_body_regex = r == 0;
+	if (!r) {
+		char *src = NULL;
+		r = vd_cfg_str(&c, "body_regex", false, &src);
+		if (!r && src)
+			r = compile_re(&c, "body_regex", src, &hc->body_regex);
+		free(src);
 	}
 	if (!r)
 		r = parse_expect_json(&c, hc);
@@ -505,55 +466,24 @@ judge_headers(struct vd_attempt *att, const struct http_conf *hc,
 	      const struct vd_http_resp *resp)
 {
 	size_t i;
+	char why[200];
 	for (i = 0; i < hc->nhdr_expect; i++) {
 		const struct hdr_expect *h = &hc->hdrs[i];
 		const char *v = vd_http_resp_header(resp, h->name);
-		const char *why = NULL;
-		switch (h->rule) {
-		case HDR_PRESENT:
-			if (v == NULL)
-				why = "missing";
-			break;
-		case HDR_ABSENT:
-			if (v != NULL)
-				why = "present, expected absent";
-			break;
-		case HDR_EQUALS:
-			if (v == NULL)
-				why = "missing";
-			else if (strcmp(v, h->value) != 0)
-				why = "differs";
-			break;
-		case HDR_CONTAINS:
-			if (v == NULL)
-				why = "missing";
-			else if (strstr(v, h->value) == NULL)
-				why = "does not contain the expected text";
-			break;
-		case HDR_REGEX:
-			if (v == NULL)
-				why = "missing";
-			else if (regexec(&h->re, v, 0, NULL, 0) != 0)
-				why = "does not match";
-			break;
-		}
-		if (why == NULL)
+		enum vd_match m = vd_text_match_judge(
+			&h->m, v, v ? strlen(v) : 0, why, sizeof(why));
+		if (m == VD_MATCH_YES)
 			continue;
-		if (v && h->rule != HDR_ABSENT) {
+		if (m == VD_MATCH_LIMIT) {
+			vd_attempt_finish(att, VD_STATUS_ERROR, VD_REASON_LIMIT,
+					  "header %s: %s", h->name, why);
+		} else if (v && h->m.rule != VD_TEXT_ABSENT) {
 			/* masked before it is cut and quoted */
 			char *got = vd_mask_brief(v, 80);
-			char *want = vd_mask_brief(h->value, 80);
 			vd_attempt_finish(att, VD_STATUS_FAIL, VD_REASON_HEADER,
-					  "header %s: %s (got \"%s\", "
-					  "expected %s\"%s\")",
-					  h->name, why, got,
-					  h->rule == HDR_REGEX ? "match for "
-					  : h->rule == HDR_CONTAINS
-						  ? "to contain "
-						  : "",
-					  want);
+					  "header %s: got \"%s\", %s", h->name,
+					  got, why);
 			free(got);
-			free(want);
 		} else
 			vd_attempt_finish(att, VD_STATUS_FAIL, VD_REASON_HEADER,
 					  "header %s: %s", h->name, why);
@@ -562,13 +492,61 @@ judge_headers(struct vd_attempt *att, const struct http_conf *hc,
 	return false;
 }
 
+/* What is judged after the body regex: JSON values and time. */
+static void
+judge_rest(struct vd_attempt *att, const struct vd_http_resp *resp)
+{
+	const struct http_conf *hc = att->check->conf;
+	double total = att->result->timings[VD_PHASE_TOTAL];
+
+	if (judge_json(att, hc, resp))
+		return;
+	if (hc->max_time > 0 && total > hc->max_time) {
+		char got[32], lim[32];
+		vd_format_duration(total, got, sizeof(got));
+		vd_format_duration(hc->max_time, lim, sizeof(lim));
+		vd_attempt_finish(att, VD_STATUS_FAIL, VD_REASON_SLOW,
+				  "took %s, max_time %s", got, lim);
+		return;
+	}
+	vd_attempt_finish(att, VD_STATUS_PASS, VD_REASON_NONE, "status %ld%s",
+			  resp->status,
+			  resp->truncated ? ", body truncated at max_body"
+					  : "");
+}
+
+static void
+body_searched(enum vd_match m, const char *limit, void *udata)
+{
+	struct vd_attempt *att = udata;
+	const struct http_conf *hc = att->check->conf;
+	struct http_run *run = att->data;
+	const struct vd_http_resp *resp = vd_http_req_resp(run->req);
+	const char *src = vd_regex_source(hc->body_regex);
+
+	if (m == VD_MATCH_LIMIT) {
+		vd_attempt_finish(att, VD_STATUS_ERROR, VD_REASON_LIMIT,
+				  "body_regex /%.80s/: the search hit the "
+				  "%s (%zu bytes of body)",
+				  src, limit, resp->body.len);
+		return;
+	}
+	if (m == VD_MATCH_NO) {
+		vd_attempt_finish(
+			att, VD_STATUS_FAIL, VD_REASON_BODY,
+			"body does not match /%.80s/%s", src,
+			resp->truncated ? " (read stopped at max_body)" : "");
+		return;
+	}
+	judge_rest(att, resp);
+}
+
 static void
 http_done(struct vd_http_req *req, void *udata)
 {
 	struct vd_attempt *att = udata;
 	const struct http_conf *hc = att->check->conf;
 	const struct vd_http_resp *resp = vd_http_req_resp(req);
-	double total = att->result->timings[VD_PHASE_TOTAL];
 	size_t i;
 	char want[128];
 
@@ -596,28 +574,18 @@ http_done(struct vd_http_req *req, void *udata)
 			return;
 		}
 	}
-	if (hc->has_body_regex &&
-	    regexec(&hc->body_regex, resp->body.data, 0, NULL, 0) != 0) {
-		vd_attempt_finish(
-			att, VD_STATUS_FAIL, VD_REASON_BODY,
-			"body does not match /%.80s/%s", hc->body_regex_src,
-			resp->truncated ? " (read stopped at max_body)" : "");
+	if (hc->body_regex != NULL) {
+		struct http_run *run = att->data;
+		run->search =
+			vd_search_start(att, hc->body_regex, resp->body.data,
+					resp->body.len, body_searched, att);
+		if (run->search == NULL)
+			vd_attempt_finish(att, VD_STATUS_ERROR,
+					  VD_REASON_INTERNAL,
+					  "no thread to search the body");
 		return;
 	}
-	if (judge_json(att, hc, resp))
-		return;
-	if (hc->max_time > 0 && total > hc->max_time) {
-		char got[32], lim[32];
-		vd_format_duration(total, got, sizeof(got));
-		vd_format_duration(hc->max_time, lim, sizeof(lim));
-		vd_attempt_finish(att, VD_STATUS_FAIL, VD_REASON_SLOW,
-				  "took %s, max_time %s", got, lim);
-		return;
-	}
-	vd_attempt_finish(att, VD_STATUS_PASS, VD_REASON_NONE, "status %ld%s",
-			  resp->status,
-			  resp->truncated ? ", body truncated at max_body"
-					  : "");
+	judge_rest(att, resp);
 }
 
 static void
@@ -653,6 +621,7 @@ http_cancel(struct vd_attempt *att)
 	struct http_run *run = att->data;
 	if (run == NULL)
 		return;
+	vd_search_free(run->search);
 	vd_http_req_free(run->req);
 	free(run);
 }

@@ -15,7 +15,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
-#include <regex.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -49,7 +48,7 @@ struct redis_conf {
 	enum want want;
 	char *want_text; /* WANT_TEXT, or the regex source */
 	long long want_int;
-	regex_t re;
+	struct vd_regex *re; /* WANT_REGEX */
 };
 
 enum step { STEP_AUTH, STEP_SELECT, STEP_COMMAND };
@@ -74,6 +73,8 @@ struct redis_run {
 	double t_connect;      /* ev_now when connect() started */
 	double t_command;      /* ev_now when the command was sent */
 	char addr[INET6_ADDRSTRLEN + 16]; /* the address being tried */
+	struct vd_search *search;	  /* expect.reply.regex, off the loop */
+	char *shown; /* the reply as shown, while it runs */
 };
 
 /* --- configuration ----------------------------------------------------- */
@@ -91,8 +92,7 @@ redis_free(void *p)
 	vd_free_secret(c->password);
 	vd_strlist_free(c->argv, c->argc);
 	free(c->want_text);
-	if (c->want == WANT_REGEX)
-		regfree(&c->re);
+	vd_regex_free(c->re);
 	free(c);
 }
 
@@ -216,11 +216,10 @@ parse_expect(struct vd_cfg *parent, struct redis_conf *rc)
 	} else if (cJSON_IsObject(it) && cJSON_GetArraySize(it) == 1 &&
 		   cJSON_IsString(it->child) &&
 		   strcmp(it->child->string, "regex") == 0) {
-		int e = vd_regcomp(&rc->re, it->child->valuestring,
-				   REG_EXTENDED | REG_NOSUB);
-		if (e != 0) {
-			char msg[200];
-			vd_regerror(e, &rc->re, msg, sizeof(msg));
+		char msg[200];
+		rc->re = vd_regex_new(it->child->valuestring, 0, msg,
+				      sizeof(msg));
+		if (rc->re == NULL) {
 			r = vd_cfg_error(&c, "reply.regex",
 					 "invalid regular expression: %s", msg);
 		} else {
@@ -444,6 +443,27 @@ error_reply(struct redis_run *run, enum step step, const redisReply *rep)
 }
 
 static void
+reply_searched(enum vd_match m, const char *limit, void *udata)
+{
+	struct redis_run *run = udata;
+	struct vd_attempt *att = run->att;
+	const struct redis_conf *rc = att->check->conf;
+
+	if (m == VD_MATCH_LIMIT)
+		vd_attempt_finish(att, VD_STATUS_ERROR, VD_REASON_LIMIT,
+				  "%s: matching the reply against /%.80s/ hit "
+				  "the %s",
+				  rc->argv[0], rc->want_text, limit);
+	else if (m == VD_MATCH_YES)
+		vd_attempt_finish(att, VD_STATUS_PASS, VD_REASON_NONE, "%s: %s",
+				  rc->argv[0], run->shown);
+	else
+		vd_attempt_finish(att, VD_STATUS_FAIL, VD_REASON_VALUE,
+				  "%s: reply %s, expected a match for /%.80s/",
+				  rc->argv[0], run->shown, rc->want_text);
+}
+
+static void
 judge(struct redis_run *run, const redisReply *rep)
 {
 	struct vd_attempt *att = run->att;
@@ -474,10 +494,15 @@ judge(struct redis_run *run, const redisReply *rep)
 		snprintf(want, sizeof(want), "(integer) %lld", rc->want_int);
 		break;
 	case WANT_REGEX:
-		ok = regexec(&rc->re, text.data, 0, NULL, 0) == 0;
-		snprintf(want, sizeof(want), "a match for /%.80s/",
-			 rc->want_text);
-		break;
+		run->shown = shown;
+		run->search = vd_search_start(att, rc->re, text.data, text.len,
+					      reply_searched, run);
+		if (run->search == NULL)
+			vd_attempt_finish(att, VD_STATUS_ERROR,
+					  VD_REASON_INTERNAL,
+					  "no thread to search the reply");
+		vd_buf_free(&text);
+		return;
 	}
 	if (ok)
 		vd_attempt_finish(att, VD_STATUS_PASS, VD_REASON_NONE, "%s: %s",
@@ -645,7 +670,8 @@ disconnect_cb(const redisAsyncContext *ac, int status)
 	/* hiredis frees the context when we return (or is freeing it) */
 	if (run->ac == ac)
 		run->ac = NULL;
-	if (run->freeing)
+	/* freeing, or the reply is in and being searched */
+	if (run->freeing || run->search != NULL)
 		return;
 	vd_attempt_finish(run->att, VD_STATUS_ERROR, VD_REASON_CONNECT,
 			  "connection closed by the server%s%s",
@@ -898,6 +924,8 @@ redis_cancel(struct vd_attempt *att)
 	struct redis_run *run = att->data;
 	if (run == NULL)
 		return;
+	vd_search_free(run->search);
+	free(run->shown);
 	vd_resolve_cancel(run->res);
 	if (run->ac) {
 		/* Never inside a hiredis callback (the engine defers cancel):

@@ -6,7 +6,6 @@
  * http_req.c; knows nothing of suites or reports.
  */
 #include <ctype.h>
-#include <regex.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -19,14 +18,13 @@
 #define DEFAULT_HSTS_MAX_AGE 15552000L /* 180 days, in seconds */
 #define VALUE_SHOWN	     80	       /* bytes of a header value in findings */
 
-enum ov_rule { OV_SKIP, OV_PRESENT, OV_EQUALS, OV_CONTAINS, OV_REGEX };
+enum ov_rule { OV_SKIP, OV_PRESENT, OV_MATCH };
 
 /* One entry of expect.headers. */
 struct override {
 	char *name;
 	enum ov_rule rule;
-	char *value;
-	regex_t re;
+	struct vd_text_match m; /* OV_MATCH */
 };
 
 struct sh_conf {
@@ -58,9 +56,7 @@ sh_free(void *p)
 	vd_strmap_free(c->hdr_names, c->hdr_values, c->nhdrs);
 	for (i = 0; i < c->nov; i++) {
 		free(c->ov[i].name);
-		free(c->ov[i].value);
-		if (c->ov[i].rule == OV_REGEX)
-			regfree(&c->ov[i].re);
+		vd_text_match_release(&c->ov[i].m);
 	}
 	free(c->ov);
 	vd_strlist_free(c->absent, c->nabsent);
@@ -88,42 +84,20 @@ parse_overrides(struct vd_cfg *c, struct sh_conf *sc)
 			o->rule = OV_SKIP;
 		} else if (cJSON_IsTrue(el)) {
 			o->rule = OV_PRESENT;
-		} else if (cJSON_IsString(el)) {
-			o->rule = OV_EQUALS;
-			o->value = vd_xstrdup(el->valuestring);
-		} else if (cJSON_IsObject(el) && cJSON_GetArraySize(el) == 1 &&
-			   cJSON_IsString(el->child) &&
-			   (strcmp(el->child->string, "regex") == 0 ||
-			    strcmp(el->child->string, "contains") == 0 ||
-			    strcmp(el->child->string, "equals") == 0)) {
-			const char *k = el->child->string;
-			o->value = vd_xstrdup(el->child->valuestring);
-			if (strcmp(k, "regex") == 0) {
-				int rc = vd_regcomp(&o->re, o->value,
-						    REG_EXTENDED | REG_NOSUB);
-				if (rc != 0) {
-					char msg[200];
-					vd_regerror(rc, &o->re, msg,
-						    sizeof(msg));
-					free(o->value);
-					o->value = NULL;
-					return vd_cfg_error(c, key,
-							    "invalid regular "
-							    "expression: %s",
-							    msg);
-				}
-				o->rule = OV_REGEX;
-			} else {
-				o->rule = strcmp(k, "contains") == 0
-						  ? OV_CONTAINS
-						  : OV_EQUALS;
-			}
-		} else {
+		} else if (!cJSON_IsString(el) && !cJSON_IsObject(el)) {
 			return vd_cfg_error(c, key,
 					    "expected false (not judged), true "
 					    "(required), a string (the exact "
 					    "value) or {\"regex\"|\"contains\"|"
 					    "\"equals\": string}");
+		} else {
+			o->rule = OV_MATCH;
+			if (vd_text_match_parse(c, key, el,
+						VD_TEXT_ALLOW_STRING,
+						&o->m) < 0) {
+				vd_text_match_release(&o->m);
+				return VD_ERR_CONFIG;
+			}
 		}
 		o->name = vd_xstrdup(el->string);
 		sc->nov++;
@@ -276,36 +250,21 @@ static void
 judge_override(struct judge *j, const struct override *o)
 {
 	const char *v = hdr(j, o->name);
+	char why[200];
+	enum vd_match m;
 
 	j->nrules++;
 	if (v == NULL) {
 		finding(j, "missing %s", o->name);
 		return;
 	}
-	switch (o->rule) {
-	case OV_EQUALS:
-		if (strcmp(v, o->value) != 0)
-			finding(j, "%s is \"%.*s\", expected \"%s\"", o->name,
-				VALUE_SHOWN, v, o->value);
-		break;
-	case OV_CONTAINS:
-		if (strstr(v, o->value) == NULL)
-			finding(j,
-				"%s is \"%.*s\", expected it to contain "
-				"\"%s\"",
-				o->name, VALUE_SHOWN, v, o->value);
-		break;
-	case OV_REGEX:
-		if (regexec(&o->re, v, 0, NULL, 0) != 0)
-			finding(j,
-				"%s is \"%.*s\", expected a match for "
-				"/%s/",
-				o->name, VALUE_SHOWN, v, o->value);
-		break;
-	case OV_PRESENT:
-	case OV_SKIP:
-		break;
-	}
+	if (o->rule != OV_MATCH)
+		return;
+	m = vd_text_match_judge(&o->m, v, strlen(v), why, sizeof(why));
+	if (m == VD_MATCH_LIMIT)
+		finding(j, "%s: %s", o->name, why);
+	else if (m == VD_MATCH_NO)
+		finding(j, "%s is \"%.*s\", %s", o->name, VALUE_SHOWN, v, why);
 }
 
 /* Trimmed copy of a header value, for comparisons. */

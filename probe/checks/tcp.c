@@ -4,7 +4,6 @@
  * or regex) in what the peer says. Knows nothing of suites or reports.
  */
 #include <errno.h>
-#include <regex.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -21,16 +20,20 @@
  * said something). */
 #define BANNER_MARGIN 0.02
 
-enum banner_rule { BANNER_NONE, BANNER_CONTAINS, BANNER_REGEX };
+/* A banner is what a peer says first: patterns look at this much of it,
+ * which bounds the time a search can hold the loop. */
+#define BANNER_SEARCH_MAX (64 * 1024)
+/* Below this, every read is searched; above it, only when what arrived
+ * has doubled since the last search, and once more before failing. */
+#define BANNER_SEARCH_EVERY 4096
 
 struct tcp_conf {
 	char *host;
 	char port[8];
 	char *send; /* NULL: send nothing */
 	size_t send_len;
-	enum banner_rule rule;
-	char *banner; /* the substring or the regex source */
-	regex_t re;
+	bool has_banner;
+	struct vd_text_match banner; /* contains or regex */
 };
 
 struct tcp_run {
@@ -42,6 +45,7 @@ struct tcp_run {
 	bool got_byte;
 	struct vd_buf in; /* what the peer said, up to max_body */
 	ev_timer judge;	  /* BANNER_MARGIN before the deadline */
+	size_t searched;  /* bytes of in the last search saw */
 };
 
 static void
@@ -52,9 +56,7 @@ tcp_free(void *p)
 		return;
 	free(c->host);
 	free(c->send);
-	free(c->banner);
-	if (c->rule == BANNER_REGEX)
-		regfree(&c->re);
+	vd_text_match_release(&c->banner);
 	free(c);
 }
 
@@ -69,36 +71,17 @@ parse_expect(struct vd_cfg *parent, struct tcp_conf *tc)
 		return r;
 	r = 0;
 	b = vd_cfg_take(&c, "banner");
-	if (b == NULL) {
-		/* nothing to expect */
-	} else if (cJSON_IsString(b) && *b->valuestring) {
-		tc->rule = BANNER_CONTAINS;
-		tc->banner = vd_xstrdup(b->valuestring);
-	} else if (cJSON_IsObject(b) && cJSON_GetArraySize(b) == 1 &&
-		   cJSON_IsString(b->child) &&
-		   (strcmp(b->child->string, "regex") == 0 ||
-		    strcmp(b->child->string, "contains") == 0)) {
-		tc->banner = vd_xstrdup(b->child->valuestring);
-		if (strcmp(b->child->string, "contains") == 0) {
-			tc->rule = BANNER_CONTAINS;
-		} else {
-			int rc = vd_regcomp(&tc->re, tc->banner,
-					    REG_EXTENDED | REG_NOSUB);
-			if (rc != 0) {
-				char msg[200];
-				vd_regerror(rc, &tc->re, msg, sizeof(msg));
-				r = vd_cfg_error(
-					&c, "banner",
-					"invalid regular expression: %s", msg);
-			} else {
-				tc->rule = BANNER_REGEX;
-			}
-		}
-	} else {
+	if (b != NULL && ((cJSON_IsString(b) && *b->valuestring == '\0') ||
+			  (!cJSON_IsString(b) && !cJSON_IsObject(b))))
 		r = vd_cfg_error(&c, "banner",
 				 "expected a non-empty string (a substring) or "
 				 "{\"regex\"|\"contains\": string}");
-	}
+	else if (b != NULL)
+		r = vd_text_match_parse(&c, "banner", b,
+					VD_TEXT_ALLOW_STRING |
+						VD_TEXT_STRING_CONTAINS,
+					&tc->banner);
+	tc->has_banner = b != NULL && r == 0;
 	if (!r)
 		r = vd_cfg_finish(&c);
 	vd_cfg_release(&c);
@@ -152,15 +135,6 @@ printable(const char *p, size_t n, size_t max)
 	return vd_buf_steal(&b);
 }
 
-static bool
-banner_matches(const struct tcp_conf *tc, const struct vd_buf *in)
-{
-	if (tc->rule == BANNER_CONTAINS)
-		return memmem(in->data, in->len, tc->banner,
-			      strlen(tc->banner)) != NULL;
-	return regexec(&tc->re, in->data, 0, NULL, 0) == 0;
-}
-
 static void
 banner_fail(struct vd_attempt *att, const char *why)
 {
@@ -168,19 +142,56 @@ banner_fail(struct vd_attempt *att, const char *why)
 	struct tcp_run *run = att->data;
 	char *got = printable(run->in.data, run->in.len, 80);
 
-	vd_attempt_finish(
-		att, VD_STATUS_FAIL, VD_REASON_BODY,
-		"banner mismatch: %s; got \"%s\", expected %s \"%s\"", why, got,
-		tc->rule == BANNER_REGEX ? "a match for" : "to contain",
-		tc->banner);
+	char want[120];
+
+	vd_text_match_describe(&tc->banner, want, sizeof(want));
+	vd_attempt_finish(att, VD_STATUS_FAIL, VD_REASON_BODY,
+			  "banner mismatch: %s; got \"%s\", expected %s", why,
+			  got, want);
 	free(got);
+}
+
+/*
+ * Searches what the peer said so far (its first BANNER_SEARCH_MAX bytes),
+ * unless 'final' is false and too little arrived since the last search.
+ * Returns true if it finished the attempt: a match, or a search that hit
+ * the matcher's limits.
+ */
+static bool
+banner_search(struct vd_attempt *att, bool final)
+{
+	const struct tcp_conf *tc = att->check->conf;
+	struct tcp_run *run = att->data;
+	size_t len = run->in.len < BANNER_SEARCH_MAX ? run->in.len
+						     : BANNER_SEARCH_MAX;
+	char why[200], *got;
+	enum vd_match m;
+
+	if (len == run->searched ||
+	    (!final && len > BANNER_SEARCH_EVERY && len < 2 * run->searched))
+		return false;
+	run->searched = len;
+	m = vd_text_match_judge(&tc->banner, run->in.data, len, why,
+				sizeof(why));
+	if (m == VD_MATCH_NO)
+		return false;
+	ev_io_stop(att->loop, &run->io);
+	if (m == VD_MATCH_LIMIT) {
+		vd_attempt_finish(att, VD_STATUS_ERROR, VD_REASON_LIMIT,
+				  "banner: %s", why);
+		return true;
+	}
+	got = printable(run->in.data, run->in.len, 60);
+	vd_attempt_finish(att, VD_STATUS_PASS, VD_REASON_NONE,
+			  "banner matched: \"%s\"", got);
+	free(got);
+	return true;
 }
 
 static void
 read_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct vd_attempt *att = w->data;
-	const struct tcp_conf *tc = att->check->conf;
 	struct tcp_run *run = att->data;
 	size_t room = att->check->max_body - run->in.len;
 	char buf[4096];
@@ -195,6 +206,8 @@ read_cb(struct ev_loop *loop, ev_io *w, int revents)
 		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 			return;
 		ev_io_stop(loop, w);
+		if (run->in.len && banner_search(att, true))
+			return;
 		if (run->in.len)
 			banner_fail(att, "connection reset");
 		else
@@ -207,6 +220,8 @@ read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	}
 	if (n == 0) {
 		ev_io_stop(loop, w);
+		if (run->in.len && banner_search(att, true))
+			return;
 		if (run->in.len)
 			banner_fail(att, "peer closed the connection");
 		else
@@ -225,14 +240,8 @@ read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	fact = printable(run->in.data, run->in.len, BANNER_FACT_MAX);
 	vd_result_fact_str(att->result, "banner", fact);
 	free(fact);
-	if (banner_matches(tc, &run->in)) {
-		char *got = printable(run->in.data, run->in.len, 60);
-		ev_io_stop(loop, w);
-		vd_attempt_finish(att, VD_STATUS_PASS, VD_REASON_NONE,
-				  "banner matched: \"%s\"", got);
-		free(got);
+	if (banner_search(att, run->in.len >= att->check->max_body))
 		return;
-	}
 	if (run->in.len >= att->check->max_body) {
 		ev_io_stop(loop, w);
 		banner_fail(att, "max_body read without a match");
@@ -247,7 +256,7 @@ judge_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)revents;
 
 	/* nothing said: the engine's deadline reports the timeout */
-	if (run->in.len == 0)
+	if (run->in.len == 0 || banner_search(att, true))
 		return;
 	ev_io_stop(loop, &run->io);
 	banner_fail(att, "no match before the deadline");
@@ -262,7 +271,7 @@ sent_all(struct vd_attempt *att)
 	const struct vd_fact *addr = vd_result_fact(att->result, "address");
 
 	run->ready = ev_now(att->loop);
-	if (tc->rule == BANNER_NONE) {
+	if (!tc->has_banner) {
 		vd_attempt_finish(att, VD_STATUS_PASS, VD_REASON_NONE,
 				  "connected to %s%s", addr ? addr->str : "?",
 				  tc->send ? ", sent the request" : "");

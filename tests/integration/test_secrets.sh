@@ -96,11 +96,11 @@ no_canary() {
 # --- the reasons quote what the target echoed, masked -----------------------
 run_suite "$T/secrets.json" 10
 assert_eq "exit code" "$RC" 1
-expect url-password fail header '^header X-Echo-Auth: differs \(got "Basic \*\*\*", expected "nope"\)$'
-expect bearer fail header '^header X-Echo-Auth: differs \(got "\*\*\*", expected "nope"\)$'
-expect basic fail header '^header X-Echo-Auth: differs \(got "Basic \*\*\*", expected "nope"\)$'
-expect header fail header '^header X-Echo-Key: does not contain the expected text \(got "\*\*\*", expected to contain "nope"\)$'
-expect query fail header '^header X-Echo-Token: differs \(got "\*\*\*", expected "nope"\)$'
+expect url-password fail header '^header X-Echo-Auth: got "Basic \*\*\*", expected "nope"$'
+expect bearer fail header '^header X-Echo-Auth: got "\*\*\*", expected "nope"$'
+expect basic fail header '^header X-Echo-Auth: got "Basic \*\*\*", expected "nope"$'
+expect header fail header '^header X-Echo-Key: got "\*\*\*", expected it to contain "nope"$'
+expect query fail header '^header X-Echo-Token: got "\*\*\*", expected "nope"$'
 expect redis-echo fail value '^ECHO: reply "\*\*\*", expected "nope"$'
 assert_eq "url-password: target" "$(check_field url-password .target)" "http://alice:***@127.0.0.1:$NP/a"
 assert_eq "query: target" "$(check_field query .target)" "$E/e?page=1&token=***"

@@ -83,7 +83,7 @@ assert_eq "server speaks first, regex: pass" "$(st banner-regex)" "pass none"
 assert_eq "send then expect the echo: pass" "$(st echo)" "pass none"
 assert_eq "banner said but never matching: fail" "$(st banner-mismatch)" "fail body"
 assert_match "banner never matching: reason" "$(reason banner-mismatch)" \
-	'^banner mismatch: no match before the deadline; got "220 verdict-test ESMTP ready\\n", expected a match for "\^SSH-2\\.0"$'
+	'^banner mismatch: no match before the deadline; got "220 verdict-test ESMTP ready\\n", expected a match for /\^SSH-2\\.0/$'
 assert_le "banner never matching: judged by its 1s deadline" "$(check_field banner-mismatch .duration_seconds)" 2.5
 assert_eq "silent peer: timeout" "$(st silent)" "error timeout"
 assert_eq "silent peer: reason" "$(reason silent)" "timeout after 1s"
@@ -100,7 +100,7 @@ assert_match "unknown name: reason" "$(reason nxdomain)" '^could not resolve no-
 # --- configuration errors name their place
 bad_conf "no port" '{ "name": "x", "type": "tcp", "host": "h" }' 'checks\[0\]\.port: required'
 bad_conf "bad regex" '{ "name": "x", "type": "tcp", "host": "h", "port": 1, "expect": { "banner": { "regex": "(" } } }' \
-	'checks\[0\]\.expect\.banner: invalid regular expression'
+	'checks\[0\]\.expect\.banner\.regex: invalid regular expression: missing closing parenthesis'
 bad_conf "banner type" '{ "name": "x", "type": "tcp", "host": "h", "port": 1, "expect": { "banner": 3 } }' \
 	'checks\[0\]\.expect\.banner: expected a non-empty string'
 

@@ -18,6 +18,7 @@ main(void)
 	srunner_add_suite(sr, metrics_suite());
 	srunner_add_suite(sr, resolve_suite());
 	srunner_add_suite(sr, deployer_suite());
+	srunner_add_suite(sr, match_suite());
 	srunner_add_suite(sr, peer_suite());
 	srunner_set_fork_status(sr, CK_NOFORK);
 	srunner_run_all(sr, CK_NORMAL);

@@ -15,6 +15,7 @@ Suite *exec_suite(void);
 Suite *metrics_suite(void);
 Suite *resolve_suite(void);
 Suite *deployer_suite(void);
+Suite *match_suite(void);
 Suite *peer_suite(void);
 
 #endif

@@ -593,9 +593,12 @@ vd_mask(const char *s)
 			while (t[l] && s[l] == t[l])
 				l++;
 			/* the whole secret, or the start of one that a
-			 * "%.80s" cut short */
+			 * "%.80s" cut short: the text ends there or goes on
+			 * with what follows a cut (a quote, "...", ")") */
 			if (l > best &&
-			    (t[l] == '\0' || l >= VD_SECRET_PREFIX_MIN))
+			    (t[l] == '\0' ||
+			     (l >= VD_SECRET_PREFIX_MIN &&
+			      (s[l] == '\0' || strchr("\"').,; \n", s[l])))))
 				best = l;
 		}
 		if (best) {

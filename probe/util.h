@@ -79,7 +79,10 @@ int vd_parse_size(const char *s, size_t *out);
  */
 #define VD_SECRET_MIN 3
 /* The first VD_SECRET_PREFIX_MIN bytes of a secret, or more, are masked
- * too wherever they occur: a value quoted in a reason may be cut short. */
+ * too where the text then ends or goes on as after a cut (a quote, "...",
+ * ")", ",", ";", a blank): a value quoted in a reason may be cut short.
+ * ("https://example.com/health" keeps its start when the secret is the
+ * webhook "https://example.com/hook/...".) */
 #define VD_SECRET_PREFIX_MIN 12
 void vd_secret_add(const char *s);
 /* Registers password and the Basic credentials built from user and

@@ -161,6 +161,15 @@ static const struct {
 	  "got \"***\"" },
 	{ REG_PLAIN, "0123456789abcdefghij", NULL, "got \"0123456789a\"",
 	  "got \"0123456789a\"" },
+	{ REG_PLAIN, "0123456789abcdefghij", NULL, "x 0123456789abcd...",
+	  "x ***..." },
+	{ REG_PLAIN, "0123456789abcdefghij", NULL, "cut 0123456789abcdefghi",
+	  "cut ***" },
+	/* text that only shares a start with a secret stays */
+	{ REG_PLAIN, "https://example.com/hook/abc-123", NULL,
+	  "see https://example.com/health", "see https://example.com/health" },
+	{ REG_PLAIN, "0123456789abcdefghij", NULL, "0123456789abcXYZ",
+	  "0123456789abcXYZ" },
 	/* below VD_SECRET_MIN: never registered */
 	{ REG_PLAIN, "ab", NULL, "abc", "abc" },
 };

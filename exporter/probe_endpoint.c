@@ -361,6 +361,29 @@ probe_free(struct vd_exp_probe *p)
 	free(p);
 }
 
+/* Masks every string (keys included) of a tree about to be printed. */
+static void
+mask_tree(cJSON *node)
+{
+	cJSON *it;
+	if (node == NULL)
+		return;
+	if (node->string) {
+		char *m = vd_mask(node->string);
+		if (!(node->type & cJSON_StringIsConst))
+			cJSON_free(node->string);
+		node->string = m;
+		node->type &= ~cJSON_StringIsConst;
+	}
+	if (cJSON_IsString(node) && node->valuestring) {
+		char *m = vd_mask(node->valuestring);
+		cJSON_free(node->valuestring);
+		node->valuestring = m;
+	}
+	cJSON_ArrayForEach(it, node)
+		mask_tree(it);
+}
+
 static void
 finish(struct vd_exp_probe *p, const struct vd_result *res)
 {
@@ -379,6 +402,9 @@ finish(struct vd_exp_probe *p, const struct vd_result *res)
 				    "returned:\n");
 		render(&o, p, res, duration);
 		vd_exp_out_puts(&o, "\n\n\nModule configuration:\n");
+		/* masked before cJSON escapes: a secret holding " or \
+		 * would no longer match once printed */
+		mask_tree(p->tmpl);
 		conf = p->tmpl ? cJSON_Print(p->tmpl) : NULL;
 		masked = vd_mask(conf ? conf : "");
 		vd_exp_out_puts(&o, masked);

@@ -251,6 +251,7 @@ vd_attempt_finish(struct vd_attempt *att, enum vd_status st,
 {
 	struct vd_probe *pr;
 	va_list ap;
+	char *raw;
 
 	if (att->finished)
 		return;
@@ -260,8 +261,11 @@ vd_attempt_finish(struct vd_attempt *att, enum vd_status st,
 	att->result->reason_kind = st == VD_STATUS_PASS ? VD_REASON_NONE : kind;
 	free(att->result->reason);
 	va_start(ap, fmt);
-	att->result->reason = vd_xvasprintf_masked(fmt, ap);
+	raw = vd_xvasprintf_masked(fmt, ap);
 	va_end(ap);
+	/* peer bytes cut anywhere: reports in JSON and XML need UTF-8 */
+	att->result->reason = vd_utf8_fix(raw);
+	free(raw);
 	/* one line, and nothing a hostile peer could use to drive a
 	 * terminal: control characters (ESC included) become spaces */
 	for (char *c = att->result->reason; *c; c++)

@@ -170,8 +170,7 @@ cors_parse(struct vd_check *chk, struct vd_cfg *c)
 				   vd_buf_steal(&b));
 		}
 		for (i = 0; i < nextra; i++) {
-			if (vd_header_is_secret(extra_n[i]))
-				vd_secret_add(extra_v[i]);
+			vd_secret_add_header(extra_n[i], extra_v[i]);
 			add_header(cc, extra_n[i], vd_xstrdup(extra_v[i]));
 		}
 		free(chk->target);

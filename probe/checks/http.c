@@ -256,7 +256,8 @@ parse_auth(struct vd_cfg *parent, struct http_conf *hc)
 						 "not set",
 						 penv);
 			else {
-				vd_secret_add(secret);
+				/* and the base64 a target may echo back */
+				vd_secret_add_basic(user, secret);
 				hc->userpwd =
 					vd_xasprintf("%s:%s", user, secret);
 			}
@@ -282,6 +283,8 @@ parse_auth(struct vd_cfg *parent, struct http_conf *hc)
 					vd_xstrdup("Authorization");
 				hc->hdr_values[hc->nhdrs] =
 					vd_xasprintf("Bearer %s", secret);
+				vd_secret_add_authorization(
+					hc->hdr_values[hc->nhdrs]);
 				hc->nhdrs++;
 			}
 		}
@@ -354,8 +357,9 @@ http_parse(struct vd_check *chk, struct vd_cfg *c)
 					 "header %s: names must not hold "
 					 "spaces or colons, values no newlines",
 					 hc->hdr_names[i]);
-		else if (vd_header_is_secret(hc->hdr_names[i]))
-			vd_secret_add(hc->hdr_values[i]);
+		else
+			vd_secret_add_header(hc->hdr_names[i],
+					     hc->hdr_values[i]);
 	}
 	if (!r)
 		r = parse_body(c, hc);
@@ -458,14 +462,17 @@ judge_headers(struct vd_attempt *att, const struct http_conf *hc,
 			&h->m, v, v ? strlen(v) : 0, why, sizeof(why));
 		if (m == VD_MATCH_YES)
 			continue;
-		if (m == VD_MATCH_LIMIT)
+		if (m == VD_MATCH_LIMIT) {
 			vd_attempt_finish(att, VD_STATUS_ERROR, VD_REASON_LIMIT,
 					  "header %s: %s", h->name, why);
-		else if (v && h->m.rule != VD_TEXT_ABSENT)
+		} else if (v && h->m.rule != VD_TEXT_ABSENT) {
+			/* masked before it is cut and quoted */
+			char *got = vd_mask_brief(v, 80);
 			vd_attempt_finish(att, VD_STATUS_FAIL, VD_REASON_HEADER,
-					  "header %s: got \"%.80s\", %s",
-					  h->name, v, why);
-		else
+					  "header %s: got \"%s\", %s", h->name,
+					  got, why);
+			free(got);
+		} else
 			vd_attempt_finish(att, VD_STATUS_FAIL, VD_REASON_HEADER,
 					  "header %s: %s", h->name, why);
 		return true;

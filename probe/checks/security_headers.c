@@ -185,8 +185,9 @@ sh_parse(struct vd_check *chk, struct vd_cfg *c)
 					 "header %s: names must not hold "
 					 "spaces or colons, values no newlines",
 					 sc->hdr_names[i]);
-		else if (vd_header_is_secret(sc->hdr_names[i]))
-			vd_secret_add(sc->hdr_values[i]);
+		else
+			vd_secret_add_header(sc->hdr_names[i],
+					     sc->hdr_values[i]);
 	}
 	if (!r)
 		r = vd_cfg_bool(c, "follow_redirects", &sc->follow_redirects);

@@ -27,6 +27,7 @@ struct cors_conf {
 	size_t nhdrs;
 	bool allowed;	 /* expect.allowed, default true */
 	int credentials; /* expect.credentials: -1 not judged, 0, 1 */
+	bool allow_link_local;
 };
 
 struct cors_run {
@@ -123,6 +124,8 @@ cors_parse(struct vd_check *chk, struct vd_cfg *c)
 	cc->allowed = true;
 	cc->credentials = -1;
 	r = vd_cfg_str(c, "url", true, &cc->url);
+	if (!r)
+		r = vd_cfg_bool(c, "allow_link_local", &cc->allow_link_local);
 	if (!r)
 		r = vd_check_url(c, "url", cc->url, true);
 	if (!r)
@@ -359,6 +362,7 @@ cors_start(struct vd_attempt *att)
 	o.hdr_values = cc->hdr_values;
 	o.nhdrs = cc->nhdrs;
 	o.follow_redirects = false; /* browsers fail a redirected preflight */
+	o.allow_link_local = cc->allow_link_local;
 	o.tls = &chk->tls;
 	o.max_body = chk->max_body;
 	att->data = run;

@@ -36,6 +36,7 @@ struct sh_conf {
 	size_t nhdrs;
 	bool follow_redirects;
 	long max_redirects;
+	bool allow_link_local;
 	long hsts_min_max_age; /* seconds */
 	struct override *ov;
 	size_t nov;
@@ -219,6 +220,8 @@ sh_parse(struct vd_check *chk, struct vd_cfg *c)
 	if (!r)
 		r = vd_cfg_int(c, "max_redirects", 0, 100, &maxr);
 	sc->max_redirects = maxr;
+	if (!r)
+		r = vd_cfg_bool(c, "allow_link_local", &sc->allow_link_local);
 	if (!r)
 		r = parse_expect(c, sc);
 	if (!r) {
@@ -669,6 +672,7 @@ sh_start(struct vd_attempt *att)
 	o.nhdrs = sc->nhdrs;
 	o.follow_redirects = sc->follow_redirects;
 	o.max_redirects = sc->max_redirects;
+	o.allow_link_local = sc->allow_link_local;
 	o.tls = &chk->tls;
 	o.max_body = chk->max_body;
 	att->data = run;

@@ -310,12 +310,14 @@ header_cb(char *ptr, size_t size, size_t nmemb, void *userp)
 		char v[24];
 		bool same = clen_value(colon + 1, len - 15, v, sizeof(v));
 		if (!same || (v[0] && req->clen[0] && strcmp(v, req->clen))) {
+			const char *val = colon + 1, *vend = ptr + len;
+			while (val < vend && (*val == ' ' || *val == '\t'))
+				val++;
 			snprintf(req->stop_why, sizeof(req->stop_why),
 				 "conflicting Content-Length headers (%s and "
 				 "%.*s)",
 				 req->clen[0] ? req->clen : "a list",
-				 (int)(len - 15 > 40 ? 40 : len - 15),
-				 colon + 1);
+				 (int)(vend - val > 40 ? 40 : vend - val), val);
 			req->stop = STOP_CONTENT_LENGTH;
 			return 0;
 		}

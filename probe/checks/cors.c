@@ -379,11 +379,20 @@ cors_cancel(struct vd_attempt *att)
 	free(run);
 }
 
+static void
+cors_timeout_detail(struct vd_attempt *att, char *buf, size_t len)
+{
+	struct cors_run *run = att->data;
+	if (run)
+		vd_http_req_progress(run->req, buf, len);
+}
+
 const struct vd_check_type vd_check_cors = {
 	.name = "cors",
 	.parse = cors_parse,
 	.start = cors_start,
 	.cancel = cors_cancel,
 	.free = cors_free,
+	.timeout_detail = cors_timeout_detail,
 	.flags = VD_TYPE_TLS,
 };

@@ -689,11 +689,20 @@ sh_cancel(struct vd_attempt *att)
 	free(run);
 }
 
+static void
+sh_timeout_detail(struct vd_attempt *att, char *buf, size_t len)
+{
+	struct sh_run *run = att->data;
+	if (run)
+		vd_http_req_progress(run->req, buf, len);
+}
+
 const struct vd_check_type vd_check_security_headers = {
 	.name = "security_headers",
 	.parse = sh_parse,
 	.start = sh_start,
 	.cancel = sh_cancel,
 	.free = sh_free,
+	.timeout_detail = sh_timeout_detail,
 	.flags = VD_TYPE_TLS,
 };

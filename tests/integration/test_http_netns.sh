@@ -6,7 +6,8 @@
 # hosts, 169.254.169.254 sits on lo and faultd listens there and on ::1.
 #  - a stuck lookup ends at its check's deadline, and a loopback check
 #    beside it reports at its own deadline: the run ends while the lookup
-#    is still pending (an ordering: it cannot end before 30 s);
+#    is still pending (an ordering: it cannot end before 30 s); twelve
+#    stuck lookups do not keep a good name from resolving;
 #  - redirects and names leading to link-local / metadata addresses are
 #    refused unless allow_link_local;
 #  - /probe applies the module's allow list to every hop's host and to
@@ -46,7 +47,10 @@ cat > "$T/dns.json" <<EOF
   { "name": "stuck-headers", "type": "security_headers", "url": "http://stuck.test/", "timeout": "2s" },
   { "name": "stuck-cors", "type": "cors", "url": "http://stuck.test/", "origin": "https://a.test", "timeout": "2s" },
   { "name": "loopback", "type": "http", "url": "$F/hang", "timeout": "3s" },
-  { "name": "by-name", "type": "http", "url": "http://inner.test:$FP/ok", "timeout": "3s" }
+$(for i in 1 2 3 4 5 6 7 8 9; do
+	echo "{ \"name\": \"stuck-$i\", \"type\": \"http\", \"url\": \"http://stuck-$i.test/\", \"timeout\": \"2s\" },"
+done)
+  { "name": "by-name", "type": "http", "url": "http://inner.test:$FP/ok", "timeout": "5s" }
 ] }
 EOF
 set +e
@@ -61,8 +65,12 @@ expect stuck error timeout '^timeout after 2s \(resolving the name\)$'
 expect stuck-headers error timeout '^timeout after 2s \(resolving the name\)$'
 expect stuck-cors error timeout '^timeout after 2s \(resolving the name\)$'
 expect loopback error timeout '^timeout after 3s \(waiting for the response\)$'
+expect stuck-9 error timeout '^timeout after 2s \(resolving the name\)$'
+# twelve stuck lookups on a pool of eight threads: the ones abandoned at
+# their deadline make room, so a good name still resolves
 expect by-name pass none '^status 200$'
 ended_before stuck loopback
+ended_before stuck by-name
 
 # --- link-local and metadata addresses (run) ----------------------------
 cat > "$T/meta.json" <<EOF

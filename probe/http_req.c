@@ -40,6 +40,7 @@
 enum stop {
 	STOP_NONE,
 	STOP_REDIRECT,	     /* a 3xx to follow: req->next */
+	STOP_BAD_REDIRECT,   /* a 3xx to a URL that does not parse: stop_why */
 	STOP_HEADERS,	     /* more than MAX_HEADER_BYTES */
 	STOP_CONTENT_LENGTH, /* conflicting Content-Length headers */
 };
@@ -254,14 +255,22 @@ headers_done(struct vd_http_req *req)
 		size_t n =
 			strspn(loc, "abcdefghijklmnopqrstuvwxyz"
 				    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-");
-		req->next = n && loc[n] == ':' && isalpha((unsigned char)*loc)
-				    ? vd_xasprintf("%.*s://", (int)n, loc)
-				    : vd_xstrdup("");
+		if (n && n < 20 && loc[n] == ':' &&
+		    isalpha((unsigned char)*loc) &&
+		    strncasecmp(loc, "http:", 5) != 0 &&
+		    strncasecmp(loc, "https:", 6) != 0)
+			snprintf(req->stop_why, sizeof(req->stop_why),
+				 "redirect to %.*s:// refused", (int)n, loc);
+		else
+			snprintf(req->stop_why, sizeof(req->stop_why),
+				 "redirect to an invalid URL refused "
+				 "(Location: %.100s)",
+				 loc);
 	}
 	curl_free(abs);
 	curl_url_cleanup(u);
 	req->next_status = st;
-	req->stop = STOP_REDIRECT;
+	req->stop = req->next ? STOP_REDIRECT : STOP_BAD_REDIRECT;
 	return false;
 }
 
@@ -316,7 +325,7 @@ header_cb(char *ptr, size_t size, size_t nmemb, void *userp)
 			snprintf(req->stop_why, sizeof(req->stop_why),
 				 "conflicting Content-Length headers (%s and "
 				 "%.*s)",
-				 req->clen[0] ? req->clen : "a list",
+				 req->clen[0] ? req->clen : "a list of",
 				 (int)(vend - val > 40 ? 40 : vend - val), val);
 			req->stop = STOP_CONTENT_LENGTH;
 			return 0;
@@ -682,12 +691,7 @@ hop_begin(struct vd_http_req *req, const char *url)
 	if (curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) !=
 		    CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK) {
-		size_t n = strlen(url);
-		if (n > 3 && strcmp(url + n - 3, "://") == 0)
-			req_finish(req, VD_STATUS_FAIL, VD_REASON_REDIRECT,
-				   "redirect to %s refused", url);
-		else
-			refuse(req, "an invalid URL", "");
+		refuse(req, "the URL", "is not valid");
 		goto out;
 	}
 	if (strcasecmp(scheme, "http") != 0 &&
@@ -701,7 +705,7 @@ hop_begin(struct vd_http_req *req, const char *url)
 		    CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) !=
 		    CURLUE_OK) {
-		refuse(req, "a URL without a host", "");
+		refuse(req, "the URL", "has no host");
 		goto out;
 	}
 	req->https = strcasecmp(scheme, "https") == 0;
@@ -838,6 +842,10 @@ done_cb(CURL *easy, CURLcode code, void *udata)
 		return;
 	case STOP_CONTENT_LENGTH:
 		req_finish(req, VD_STATUS_ERROR, VD_REASON_PROTOCOL, "%s",
+			   req->stop_why);
+		return;
+	case STOP_BAD_REDIRECT:
+		req_finish(req, VD_STATUS_FAIL, VD_REASON_REDIRECT, "%s",
 			   req->stop_why);
 		return;
 	case STOP_NONE:

@@ -19,7 +19,7 @@ wait_port "$SILENT"
 G=http://127.0.0.1:$OTHER
 
 cat > "$T/hostile.json" <<EOF
-{ "name": "hostile", "defaults": { "timeout": "3s" }, "checks": [
+{ "name": "hostile", "defaults": { "timeout": "10s" }, "checks": [
   { "name": "chain-40", "type": "http", "url": "$F/redirect-chain?n=40&pad=2000",
     "max_redirects": 40, "expect": { "body_contains": "ok" } },
   { "name": "chain-over", "type": "http", "url": "$F/redirect-chain?n=5&pad=10",
@@ -31,6 +31,8 @@ cat > "$T/hostile.json" <<EOF
   { "name": "length-conflict", "type": "http", "url": "$F/length-conflict" },
   { "name": "to-file", "type": "http", "url": "$F/redirect?to=file:///etc/passwd" },
   { "name": "to-gopher", "type": "http", "url": "$F/redirect?to=gopher://127.0.0.1:$OTHER/" },
+  { "name": "to-javascript", "type": "http", "url": "$F/redirect?to=javascript:alert(1)" },
+  { "name": "to-garbage", "type": "http", "url": "$F/redirect?to=http://%5Bnot-v6" },
   { "name": "loop", "type": "http", "url": "$F/redirect-loop" },
   { "name": "relative", "type": "http", "url": "$F/redirect?to=%2Fredirect%3Fto%3D%252Fok",
     "expect": { "body_contains": "ok" } },
@@ -46,7 +48,7 @@ cat > "$T/hostile.json" <<EOF
     "expect": { "body_contains": "Authorization" } }
 ] }
 EOF
-run_suite "$T/hostile.json" 10
+run_suite "$T/hostile.json" 20
 assert_eq "hostile: exit code" "$RC" 1
 
 # the header budget is per hop: 40 x 2 KB passes (curl -L gets a 200 too)
@@ -59,6 +61,8 @@ expect headers-60k pass none '^status 200$'
 expect length-conflict error protocol '^conflicting Content-Length headers \(2 and 5\)$'
 expect to-file fail redirect '^redirect to file:// refused$'
 expect to-gopher fail redirect '^redirect to gopher:// refused$'
+expect to-javascript fail redirect '^redirect to javascript:// refused$'
+expect to-garbage fail redirect '^redirect to an invalid URL refused \(Location: http://\[not-v6\)$'
 expect loop fail redirect '^redirect loop: http://127\.0\.0\.1:[0-9]+/redirect-loop redirects to itself$'
 expect relative pass none '^status 200$'
 assert_eq "relative: two hops" "$(check_field relative .facts.http_redirects)" 2

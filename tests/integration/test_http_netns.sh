@@ -50,7 +50,7 @@ cat > "$T/dns.json" <<EOF
 $(for i in 1 2 3 4 5 6 7 8 9; do
 	echo "{ \"name\": \"stuck-$i\", \"type\": \"http\", \"url\": \"http://stuck-$i.test/\", \"timeout\": \"2s\" },"
 done)
-  { "name": "by-name", "type": "http", "url": "http://inner.test:$FP/ok", "timeout": "5s" }
+  { "name": "by-name", "type": "http", "url": "http://inner.test:$FP/ok", "timeout": "10s" }
 ] }
 EOF
 set +e
@@ -74,7 +74,7 @@ ended_before stuck by-name
 
 # --- link-local and metadata addresses (run) ----------------------------
 cat > "$T/meta.json" <<EOF
-{ "name": "meta", "defaults": { "timeout": "3s" }, "checks": [
+{ "name": "meta", "defaults": { "timeout": "10s" }, "checks": [
   { "name": "redirect-meta", "type": "http", "url": "$F/redirect?to=http://$META:$MP/ok" },
   { "name": "redirect-meta-allowed", "type": "http", "url": "$F/redirect?to=http://$META:$MP/ok",
     "allow_link_local": true },
@@ -83,7 +83,7 @@ cat > "$T/meta.json" <<EOF
   { "name": "redirect-six", "type": "http", "url": "$F/redirect?to=http://%5B::1%5D:$SP/ok" }
 ] }
 EOF
-run_suite "$T/meta.json" 10
+run_suite "$T/meta.json" 20
 expect redirect-meta fail redirect "^redirect to http://$META:$MP/ok refused: address $META is a cloud metadata address \(set allow_link_local to allow\)$"
 expect redirect-meta-allowed pass none '^status 200$'
 expect name-meta error policy "^http://meta.test:$MP/ok refused: meta.test \(address $META\) is a cloud metadata address"
@@ -94,12 +94,12 @@ expect redirect-six pass none '^status 200$'
 # --- /probe: the allow list on every hop and on resolved addresses -------
 cat > "$T/serve.json" <<EOF
 { "modules": {
-    "v4": { "check": { "type": "http", "timeout": "3s" }, "allow": ["127.0.0.1"] },
-    "both": { "check": { "type": "http", "timeout": "3s" }, "allow": ["127.0.0.1", "::1"] },
-    "names": { "check": { "type": "http", "timeout": "3s" }, "allow": ["*.test"] },
-    "names-loop": { "check": { "type": "http", "timeout": "3s" }, "allow": ["*.test", "127.0.0.0/8"] },
-    "meta": { "check": { "type": "http", "timeout": "3s" }, "allow": ["127.0.0.1", "169.254.0.0/16"] },
-    "tcp": { "check": { "type": "tcp", "timeout": "3s" }, "allow": ["*.test"] }
+    "v4": { "check": { "type": "http", "timeout": "10s" }, "allow": ["127.0.0.1"] },
+    "both": { "check": { "type": "http", "timeout": "10s" }, "allow": ["127.0.0.1", "::1"] },
+    "names": { "check": { "type": "http", "timeout": "10s" }, "allow": ["*.test"] },
+    "names-loop": { "check": { "type": "http", "timeout": "10s" }, "allow": ["*.test", "127.0.0.0/8"] },
+    "meta": { "check": { "type": "http", "timeout": "10s" }, "allow": ["127.0.0.1", "169.254.0.0/16"] },
+    "tcp": { "check": { "type": "tcp", "timeout": "10s" }, "allow": ["*.test"] }
 } }
 EOF
 serve_start "$T/serve.json"

@@ -86,6 +86,7 @@ struct vd_http_req {
 	long next_status; /* ... and the status that said so */
 	enum stop stop;
 	char stop_why[160];
+	int fds[2];	   /* libcurl's sockets open now, -1: none */
 	int fd_errno;	   /* socket() failed for want of descriptors */
 	bool foreign_addr; /* libcurl tried an address not judged */
 	bool curl_resolve; /* libcurl tried to resolve by itself */
@@ -381,7 +382,38 @@ open_cb(void *userp, curlsocktype purpose, struct curl_sockaddr *a)
 	fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
 	if (fd < 0 && (errno == EMFILE || errno == ENFILE))
 		req->fd_errno = errno;
+	if (fd >= 0)
+		req->fds[req->fds[0] < 0 ? 0 : 1] = fd;
 	return fd < 0 ? CURL_SOCKET_BAD : fd;
+}
+
+static int
+close_cb(void *userp, curl_socket_t fd)
+{
+	struct vd_http_req *req = userp;
+	if (req->fds[0] == fd)
+		req->fds[0] = -1;
+	else if (req->fds[1] == fd)
+		req->fds[1] = -1;
+	return close(fd);
+}
+
+/* True if one of libcurl's sockets has a connected peer (read from the
+ * kernel: a deadline may run before libcurl has seen the connect). */
+static bool
+tcp_connected(const struct vd_http_req *req)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		len = sizeof(ss);
+		if (req->fds[i] >= 0 &&
+		    getpeername(req->fds[i], (struct sockaddr *)&ss, &len) == 0)
+			return true;
+	}
+	return false;
 }
 
 /* Names were resolved by us; only an address literal may pass (libcurl
@@ -638,6 +670,15 @@ resolved_cb(struct addrinfo *ai, int gai_err, void *udata)
 	req->resolve = NULL;
 	if (!req->numeric) {
 		size_t i;
+		/* made on the first name: an address needs no cache */
+		if (req->share == NULL) {
+			req->share = curl_share_init();
+			if (req->share == NULL)
+				abort();
+			curl_share_setopt(req->share, CURLSHOPT_SHARE,
+					  CURL_LOCK_DATA_DNS);
+			curl_easy_setopt(req->easy, CURLOPT_SHARE, req->share);
+		}
 		vd_buf_init(&line, 0);
 		vd_buf_printf(&line, "%s:%s:", req->host, req->port);
 		for (i = 0; i < req->naddrs; i++)
@@ -958,6 +999,7 @@ vd_http_req_start(struct vd_attempt *att, const struct vd_http_req_opts *o,
 	size_t i;
 
 	req->att = att;
+	req->fds[0] = req->fds[1] = -1;
 	req->cb = cb;
 	req->udata = udata;
 	req->max_body = o->max_body;
@@ -971,21 +1013,20 @@ vd_http_req_start(struct vd_attempt *att, const struct vd_http_req_opts *o,
 	vd_buf_init(&req->hdr_text, 0);
 	req->vc = vd_curl_get(att->prober);
 	req->easy = curl_easy_init();
-	req->share = curl_share_init();
-	if (req->easy == NULL || req->share == NULL) {
+	if (req->easy == NULL) {
 		vd_http_req_free(req);
 		vd_attempt_finish(att, VD_STATUS_ERROR, VD_REASON_INTERNAL,
 				  "could not create a curl handle");
 		return NULL;
 	}
-	curl_share_setopt(req->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
 	vd_curl_easy_defaults(req->easy);
-	curl_easy_setopt(req->easy, CURLOPT_SHARE, req->share);
 	curl_easy_setopt(req->easy, CURLOPT_RESOLVER_START_FUNCTION,
 			 resolver_start_cb);
 	curl_easy_setopt(req->easy, CURLOPT_RESOLVER_START_DATA, req);
 	curl_easy_setopt(req->easy, CURLOPT_OPENSOCKETFUNCTION, open_cb);
 	curl_easy_setopt(req->easy, CURLOPT_OPENSOCKETDATA, req);
+	curl_easy_setopt(req->easy, CURLOPT_CLOSESOCKETFUNCTION, close_cb);
+	curl_easy_setopt(req->easy, CURLOPT_CLOSESOCKETDATA, req);
 	curl_easy_setopt(req->easy, CURLOPT_ERRORBUFFER, req->resp.errbuf);
 	curl_easy_setopt(req->easy, CURLOPT_WRITEFUNCTION, write_cb);
 	curl_easy_setopt(req->easy, CURLOPT_WRITEDATA, req);
@@ -1177,10 +1218,11 @@ vd_http_req_progress(const struct vd_http_req *req, char *buf, size_t len)
 		return;
 	}
 	/* libcurl 7.88 sets its connect time only after the TLS handshake;
-	 * the peer's address is known once TCP is connected */
+	 * the peer's address is known once TCP is connected, to the kernel
+	 * at once, to libcurl when it has seen it */
 	curl_easy_getinfo(req->easy, CURLINFO_PRIMARY_IP, &ip);
 	curl_easy_getinfo(req->easy, CURLINFO_APPCONNECT_TIME_T, &app);
-	if (ip == NULL || *ip == '\0')
+	if ((ip == NULL || *ip == '\0') && !tcp_connected(req))
 		snprintf(buf, len, "connecting");
 	else if (app == 0 && req->https)
 		snprintf(buf, len, "TLS handshake");

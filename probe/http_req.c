@@ -36,6 +36,13 @@
 /* Addresses of one hop's host kept at most. */
 #define MAX_ADDRS 16
 
+/* An IPv4 or IPv6 socket address. */
+union addr {
+	struct sockaddr sa;
+	struct sockaddr_in in;
+	struct sockaddr_in6 in6;
+};
+
 /* Why the request stopped a transfer itself (a callback returned 0). */
 enum stop {
 	STOP_NONE,
@@ -78,7 +85,7 @@ struct vd_http_req {
 	bool numeric; /* host is an address literal: no lookup at all */
 	bool resolving;
 	struct vd_resolve *res;
-	struct sockaddr_storage addrs[MAX_ADDRS]; /* allowed for this hop */
+	union addr *addrs; /* allowed for this hop, MAX_ADDRS at most */
 	size_t naddrs;
 	double hop_start; /* ev_now */
 	long redirects;	  /* hops followed */
@@ -639,6 +646,8 @@ resolved_cb(struct addrinfo *ai, int gai_err, void *udata)
 		return;
 	}
 	req->naddrs = 0;
+	if (req->addrs == NULL)
+		req->addrs = vd_xcalloc(MAX_ADDRS, sizeof(*req->addrs));
 	for (a = ai; a && req->naddrs < MAX_ADDRS; a = a->ai_next) {
 		const char *w;
 		if ((a->ai_family != AF_INET && a->ai_family != AF_INET6) ||
@@ -1116,6 +1125,7 @@ vd_http_req_free(struct vd_http_req *req)
 	free(req->origin);
 	free(req->sn_name);
 	free(req->sn_host);
+	free(req->addrs);
 	while (req->nvisited > 0)
 		free(req->visited[--req->nvisited]);
 	free(req->visited);

@@ -666,12 +666,18 @@ resolved_cb(struct addrinfo *ai, int gai_err, void *udata)
 		memcpy(&req->addrs[req->naddrs++], a->ai_addr, a->ai_addrlen);
 	}
 	freeaddrinfo(ai);
+	if (req->naddrs == 0 && why == NULL) {
+		req_finish(req, VD_STATUS_ERROR, VD_REASON_DNS,
+			   "could not resolve %s: no IPv4 or IPv6 address",
+			   req->host);
+		return;
+	}
 	if (req->naddrs == 0) {
 		char *what = strcmp(first, req->host) == 0
 				     ? vd_xasprintf("address %s", first)
 				     : vd_xasprintf("%s (address %s)",
 						    req->host, first);
-		refuse(req, what, why ? why : "has no usable address");
+		refuse(req, what, why);
 		free(what);
 		return;
 	}

@@ -122,14 +122,6 @@ fds_init(void)
 			    : FDS_PER_ATTEMPT; /* one at a time, at least */
 }
 
-unsigned
-vd_prober_fd_capacity(void)
-{
-	if (!fds.init)
-		fds_init();
-	return fds.total / FDS_PER_ATTEMPT;
-}
-
 double
 vd_now_unix(void)
 {

@@ -294,13 +294,9 @@ void vd_prober_free(struct vd_prober *p);
 struct ev_loop *vd_prober_loop(const struct vd_prober *p);
 /* Attempts currently in flight. */
 unsigned vd_prober_inflight(const struct vd_prober *p);
-/*
- * Attempts the process's descriptors allow in flight at once, across
- * every prober. The first prober (or this call) raises the soft
- * RLIMIT_NOFILE to the hard limit and sizes this from it; attempts beyond
- * it wait in their prober's queue.
- */
-unsigned vd_prober_fd_capacity(void);
+/* (File descriptors: the first prober raises the soft RLIMIT_NOFILE to
+ * the hard limit; attempts in flight, across every prober, stay within
+ * it and the rest wait in their prober's queue. engine.c) */
 
 struct vd_probe;
 

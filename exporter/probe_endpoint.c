@@ -37,6 +37,7 @@ struct vd_exp_probe {
 	double began;	/* ev_now() */
 	char *target;	/* masked, for the debug log */
 	struct vd_exp_out log;
+	struct vd_exp_module allow; /* the module's allow list, copied */
 };
 
 static char *errf(unsigned *status, unsigned code, const char *fmt, ...)
@@ -348,10 +349,50 @@ log_result(struct vd_exp_probe *p, const struct vd_result *res)
 	}
 }
 
+/*
+ * The allow list on every hop of the probe (redirects included) and on
+ * every address a hop's host resolved to: an address must be admitted by
+ * an address entry, or be public when an allowed name led to it.
+ */
+static const char *
+hop_judge(void *ctx, const char *host, const struct sockaddr *addr)
+{
+	static const char *const why[] = {
+		[VD_ADDR_PUBLIC] = "is not in the module's allow list",
+		[VD_ADDR_LOOPBACK] = "is a loopback address not in the "
+				     "module's allow list",
+		[VD_ADDR_PRIVATE] = "is a private address not in the "
+				    "module's allow list",
+		[VD_ADDR_LINK_LOCAL] = "is a link-local address not in the "
+				       "module's allow list",
+		[VD_ADDR_METADATA] = "is a cloud metadata address not in the "
+				     "module's allow list",
+		[VD_ADDR_SPECIAL] = "is a special-purpose address not in the "
+				    "module's allow list",
+	};
+	struct vd_exp_probe *p = ctx;
+	enum vd_addr_class c;
+	char a[64];
+
+	if (addr == NULL)
+		return vd_exp_allowed(&p->allow, host) ? NULL
+						       : why[VD_ADDR_PUBLIC];
+	vd_addr_format(addr, a, sizeof(a));
+	c = vd_addr_classify(addr);
+	return vd_exp_allowed(&p->allow, a) || c == VD_ADDR_PUBLIC ? NULL
+								   : why[c];
+}
+
 static void
 probe_free(struct vd_exp_probe *p)
 {
 	struct ev_loop *loop = p->ex->loop;
+	size_t i;
+
+	for (i = 0; i < p->allow.nallow; i++)
+		free(p->allow.allow[i].name);
+	free(p->allow.allow);
+	free(p->allow.name);
 	ev_timer_stop(loop, &p->deadline);
 	vd_probe_cancel(p->probe);
 	vd_suite_free(p->suite);
@@ -515,6 +556,13 @@ vd_exp_probe_start(struct vd_exp *ex, const struct vd_exp_probe_args *a,
 	p->udata = udata;
 	p->debug = a->debug;
 	p->timeout = timeout;
+	p->allow.name = vd_xstrdup(m->name);
+	p->allow.nallow = m->nallow;
+	p->allow.allow = vd_xcalloc(m->nallow, sizeof(*m->allow));
+	for (size_t i = 0; i < m->nallow; i++) {
+		p->allow.allow[i] = m->allow[i];
+		p->allow.allow[i].name = vd_xstrdup_null(m->allow[i].name);
+	}
 	ev_timer_init(&p->deadline, deadline_cb, 0., 0.);
 	p->deadline.data = p;
 	ev_now_update(ex->loop);
@@ -536,6 +584,8 @@ vd_exp_probe_start(struct vd_exp *ex, const struct vd_exp_probe_args *a,
 	      p->suite->checks[0]->retries);
 	/* the leaf certificate and HTTP details are worth their cost here */
 	p->suite->checks[0]->detail = true;
+	p->suite->checks[0]->hop_judge = hop_judge;
+	p->suite->checks[0]->hop_ctx = p;
 	if (overall > 0) {
 		ev_timer_set(&p->deadline, overall, 0.);
 		ev_timer_start(ex->loop, &p->deadline);

@@ -32,6 +32,7 @@ struct http_conf {
 	size_t body_len;
 	bool follow_redirects;
 	long max_redirects;
+	bool allow_link_local;
 	char *userpwd; /* basic auth, from the environment */
 	/* expectations */
 	char **status; /* "200", "2xx", ...; NULL: 2xx */
@@ -369,6 +370,8 @@ http_parse(struct vd_check *chk, struct vd_cfg *c)
 		r = vd_cfg_int(c, "max_redirects", 0, 100, &maxr);
 	hc->max_redirects = maxr;
 	if (!r)
+		r = vd_cfg_bool(c, "allow_link_local", &hc->allow_link_local);
+	if (!r)
 		r = parse_auth(c, hc);
 	if (!r)
 		r = parse_expect(c, hc);
@@ -594,6 +597,7 @@ http_start(struct vd_attempt *att)
 	o.body_len = hc->body_len;
 	o.follow_redirects = hc->follow_redirects;
 	o.max_redirects = hc->max_redirects;
+	o.allow_link_local = hc->allow_link_local;
 	o.tls = &chk->tls;
 	o.max_body = chk->max_body;
 	o.userpwd = hc->userpwd;

@@ -39,6 +39,7 @@ struct vd_exp_probe {
 	char *target;	/* masked, for the debug log */
 	char *host;	/* the target's host (no brackets) */
 	struct vd_exp_out log;
+	struct vd_exp_module allow; /* the module's allow list, copied */
 };
 
 static char *errf(unsigned *status, unsigned code, const char *fmt, ...)
@@ -478,10 +479,50 @@ log_result(struct vd_exp_probe *p, const struct vd_result *res)
 	}
 }
 
+/*
+ * The allow list on every hop of the probe (redirects included) and on
+ * every address a hop's host resolved to: an address must be admitted by
+ * an address entry, or be public when an allowed name led to it.
+ */
+static const char *
+hop_judge(void *ctx, const char *host, const struct sockaddr *addr)
+{
+	static const char *const why[] = {
+		[VD_ADDR_PUBLIC] = "is not in the module's allow list",
+		[VD_ADDR_LOOPBACK] = "is a loopback address not in the "
+				     "module's allow list",
+		[VD_ADDR_PRIVATE] = "is a private address not in the "
+				    "module's allow list",
+		[VD_ADDR_LINK_LOCAL] = "is a link-local address not in the "
+				       "module's allow list",
+		[VD_ADDR_METADATA] = "is a cloud metadata address not in the "
+				     "module's allow list",
+		[VD_ADDR_SPECIAL] = "is a special-purpose address not in the "
+				    "module's allow list",
+	};
+	struct vd_exp_probe *p = ctx;
+	enum vd_addr_class c;
+	char a[64];
+
+	if (addr == NULL)
+		return vd_exp_allowed(&p->allow, host) ? NULL
+						       : why[VD_ADDR_PUBLIC];
+	vd_addr_format(addr, a, sizeof(a));
+	c = vd_addr_classify(addr);
+	return vd_exp_allowed(&p->allow, a) || c == VD_ADDR_PUBLIC ? NULL
+								   : why[c];
+}
+
 static void
 probe_free(struct vd_exp_probe *p)
 {
 	struct ev_loop *loop = p->ex->loop;
+	size_t i;
+
+	for (i = 0; i < p->allow.nallow; i++)
+		free(p->allow.allow[i].name);
+	free(p->allow.allow);
+	free(p->allow.name);
 	ev_timer_stop(loop, &p->deadline);
 	vd_probe_cancel(p->probe);
 	vd_suite_free(p->suite);
@@ -490,6 +531,29 @@ probe_free(struct vd_exp_probe *p)
 	free(p->host);
 	free(p->log.data);
 	free(p);
+}
+
+/* Masks every string (keys included) of a tree about to be printed. */
+static void
+mask_tree(cJSON *node)
+{
+	cJSON *it;
+	if (node == NULL)
+		return;
+	if (node->string) {
+		char *m = vd_mask(node->string);
+		if (!(node->type & cJSON_StringIsConst))
+			cJSON_free(node->string);
+		node->string = m;
+		node->type &= ~cJSON_StringIsConst;
+	}
+	if (cJSON_IsString(node) && node->valuestring) {
+		char *m = vd_mask(node->valuestring);
+		cJSON_free(node->valuestring);
+		node->valuestring = m;
+	}
+	cJSON_ArrayForEach(it, node)
+		mask_tree(it);
 }
 
 static void
@@ -510,6 +574,9 @@ finish(struct vd_exp_probe *p, const struct vd_result *res)
 				    "returned:\n");
 		render(&o, p, res, duration);
 		vd_exp_out_puts(&o, "\n\n\nModule configuration:\n");
+		/* masked before cJSON escapes: a secret holding " or \
+		 * would no longer match once printed */
+		mask_tree(p->tmpl);
 		conf = p->tmpl ? cJSON_Print(p->tmpl) : NULL;
 		masked = vd_mask(conf ? conf : "");
 		vd_exp_out_puts(&o, masked);
@@ -619,6 +686,13 @@ vd_exp_probe_start(struct vd_exp *ex, const struct vd_exp_probe_args *a,
 	p->udata = udata;
 	p->debug = a->debug;
 	p->timeout = timeout;
+	p->allow.name = vd_xstrdup(m->name);
+	p->allow.nallow = m->nallow;
+	p->allow.allow = vd_xcalloc(m->nallow, sizeof(*m->allow));
+	for (size_t i = 0; i < m->nallow; i++) {
+		p->allow.allow[i] = m->allow[i];
+		p->allow.allow[i].name = vd_xstrdup_null(m->allow[i].name);
+	}
 	ev_timer_init(&p->deadline, deadline_cb, 0., 0.);
 	p->deadline.data = p;
 	ev_now_update(ex->loop);
@@ -640,6 +714,8 @@ vd_exp_probe_start(struct vd_exp *ex, const struct vd_exp_probe_args *a,
 	      p->suite->checks[0]->retries);
 	/* the leaf certificate and HTTP details are worth their cost here */
 	p->suite->checks[0]->detail = true;
+	p->suite->checks[0]->hop_judge = hop_judge;
+	p->suite->checks[0]->hop_ctx = p;
 	if (overall > 0) {
 		ev_timer_set(&p->deadline, overall, 0.);
 		ev_timer_start(ex->loop, &p->deadline);

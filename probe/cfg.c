@@ -208,6 +208,7 @@ int
 vd_cfg_duration(struct vd_cfg *c, const char *key, double *out)
 {
 	const cJSON *it = vd_cfg_take(c, key);
+	int r;
 	if (it == NULL)
 		return 0;
 	if (!cJSON_IsString(it))
@@ -215,7 +216,14 @@ vd_cfg_duration(struct vd_cfg *c, const char *key, double *out)
 				    "expected a duration string like \"5s\" "
 				    "or \"250ms\", got %s",
 				    json_type_name(it));
-	if (vd_parse_duration(it->valuestring, out) < 0)
+	r = vd_parse_duration(it->valuestring, out);
+	if (r == VD_DURATION_UNIT_ORDER)
+		return vd_cfg_error(
+			c, key,
+			"invalid duration \"%s\": each unit at most "
+			"once, largest first (e.g. \"1m30s\")",
+			it->valuestring);
+	if (r < 0)
 		return vd_cfg_error(c, key,
 				    "invalid duration \"%s\" (use e.g. "
 				    "\"250ms\", \"5s\", \"1m\")",

@@ -121,36 +121,6 @@ vd_curl_remove(struct vd_curl *vc, CURL *easy)
 	vd_curl_ev_remove(vc->ev, easy);
 }
 
-static double
-usec(CURL *easy, CURLINFO what)
-{
-	curl_off_t v = 0;
-	if (curl_easy_getinfo(easy, what, &v) != CURLE_OK)
-		return 0;
-	return (double)v / 1e6;
-}
-
-void
-vd_curl_timings(CURL *easy, struct vd_result *res)
-{
-	double dns = usec(easy, CURLINFO_NAMELOOKUP_TIME_T);
-	double conn = usec(easy, CURLINFO_CONNECT_TIME_T);
-	double app = usec(easy, CURLINFO_APPCONNECT_TIME_T);
-	double first = usec(easy, CURLINFO_STARTTRANSFER_TIME_T);
-	double total = usec(easy, CURLINFO_TOTAL_TIME_T);
-	double ready;
-
-	res->timings[VD_PHASE_RESOLVE] = dns;
-	res->timings[VD_PHASE_CONNECT] =
-		conn >= dns && conn > 0 ? conn - dns : -1;
-	res->timings[VD_PHASE_TLS] = app > 0 && app >= conn ? app - conn : -1;
-	ready = app > 0 ? app : conn;
-	res->timings[VD_PHASE_FIRST_BYTE] =
-		first > 0 && first >= ready ? first - ready : -1;
-	if (total > 0)
-		res->timings[VD_PHASE_TOTAL] = total;
-}
-
 static bool
 same_file(const struct stat *a, const struct stat *b)
 {

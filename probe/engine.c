@@ -3,10 +3,13 @@
  * retries with an interval, bounded concurrency, exactly one result per
  * probe. Depends on libev and the check-type vtable only.
  */
+#include <dirent.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
+#include <sys/resource.h>
 #include <sys/time.h>
 
 #include "probe.h"
@@ -53,7 +56,71 @@ struct vd_prober {
 	TAILQ_HEAD(, vd_probe) queue;
 	LIST_HEAD(, vd_probe) all;
 	struct shared *shared;
+	LIST_ENTRY(vd_prober) plink;
 };
+
+/*
+ * File descriptors are a process-wide budget shared by every prober on
+ * the loop's thread: each attempt in flight holds FDS_PER_ATTEMPT of it
+ * (a socket, or two while happy eyeballs tries IPv6 and IPv4; an exec
+ * check's two pipes). Attempts that do not fit wait in their prober's
+ * queue like those over its concurrency. FDS_RESERVED is kept for
+ * everything else: stdio, the loop, libcurl's wake-up pair, resolver
+ * threads' sockets, the exporter's listener and clients, files read.
+ */
+#define FDS_PER_ATTEMPT 2
+#define FDS_RESERVED	48
+
+static struct {
+	bool init;
+	unsigned total; /* descriptors attempts may hold */
+	unsigned used;
+} fds;
+
+static LIST_HEAD(, vd_prober) probers = LIST_HEAD_INITIALIZER(probers);
+
+/* Descriptors open now (stdio and whatever the process inherited). */
+static unsigned
+fds_open(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	unsigned n = 0;
+
+	if (d == NULL)
+		return 16;
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n > 0 ? n - 1 : 0; /* not the directory's own */
+}
+
+/* Once per process: the soft RLIMIT_NOFILE raised to the hard one, and
+ * the budget sized from what is left of it. */
+static void
+fds_init(void)
+{
+	struct rlimit rl;
+	rlim_t lim = 1024;
+	unsigned open = fds_open();
+
+	fds.init = true;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		if (rl.rlim_cur < rl.rlim_max) {
+			rlim_t soft = rl.rlim_cur;
+			rl.rlim_cur = rl.rlim_max;
+			if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+				rl.rlim_cur = soft;
+		}
+		lim = rl.rlim_cur;
+	}
+	if (lim == RLIM_INFINITY || lim > UINT_MAX / 2)
+		lim = UINT_MAX / 2;
+	fds.total = lim > open + FDS_RESERVED + FDS_PER_ATTEMPT
+			    ? (unsigned)lim - open - FDS_RESERVED
+			    : FDS_PER_ATTEMPT; /* one at a time, at least */
+}
 
 double
 vd_now_unix(void)
@@ -72,6 +139,9 @@ vd_prober_new(struct ev_loop *loop, const struct vd_prober_opts *opts)
 						   : VD_DEFAULT_CONCURRENCY;
 	TAILQ_INIT(&p->queue);
 	LIST_INIT(&p->all);
+	if (!fds.init)
+		fds_init();
+	LIST_INSERT_HEAD(&probers, p, plink);
 	return p;
 }
 
@@ -115,6 +185,7 @@ vd_prober_free(struct vd_prober *p)
 	p->freeing = true;
 	while (!LIST_EMPTY(&p->all))
 		vd_probe_cancel(LIST_FIRST(&p->all));
+	LIST_REMOVE(p, plink);
 	/* Shared state is destroyed newest first: later states may use
 	 * earlier ones. */
 	for (s = p->shared; s; s = n) {
@@ -155,6 +226,7 @@ start_attempt(struct vd_probe *pr)
 	int i;
 
 	p->inflight++;
+	fds.used += FDS_PER_ATTEMPT;
 	pr->state = PROBE_RUNNING;
 	vd_result_clear(&pr->att_res);
 	for (i = 0; i < VD_PHASE_COUNT; i++)
@@ -180,6 +252,7 @@ static void
 dispatch(struct vd_prober *p)
 {
 	while (!p->freeing && p->inflight < p->concurrency &&
+	       fds.used + FDS_PER_ATTEMPT <= fds.total &&
 	       !TAILQ_EMPTY(&p->queue)) {
 		struct vd_probe *pr = TAILQ_FIRST(&p->queue);
 		TAILQ_REMOVE(&p->queue, pr, qlink);
@@ -208,6 +281,18 @@ attempt_release(struct vd_probe *pr)
 	pr->check->type->cancel(&pr->att);
 	pr->att.data = NULL;
 	p->inflight--;
+	fds.used -= FDS_PER_ATTEMPT;
+}
+
+/* Descriptors came back: every prober may start what waits for them. */
+static void
+dispatch_all(struct vd_prober *self)
+{
+	struct vd_prober *q;
+	dispatch(self);
+	LIST_FOREACH(q, &probers, plink)
+		if (q != self)
+			dispatch(q);
 }
 
 static void
@@ -229,7 +314,7 @@ reap_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		pr->state = PROBE_WAITING;
 		ev_timer_set(&pr->retry, pr->check->interval, 0.);
 		ev_timer_start(loop, &pr->retry);
-		dispatch(p);
+		dispatch_all(p);
 		return;
 	}
 	{
@@ -242,7 +327,7 @@ reap_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	LIST_REMOVE(pr, alink);
 	pr->cb(pr->check, &pr->result, pr->udata);
 	probe_free(pr);
-	dispatch(p);
+	dispatch_all(p);
 }
 
 void
@@ -251,6 +336,7 @@ vd_attempt_finish(struct vd_attempt *att, enum vd_status st,
 {
 	struct vd_probe *pr;
 	va_list ap;
+	char *raw;
 
 	if (att->finished)
 		return;
@@ -260,8 +346,11 @@ vd_attempt_finish(struct vd_attempt *att, enum vd_status st,
 	att->result->reason_kind = st == VD_STATUS_PASS ? VD_REASON_NONE : kind;
 	free(att->result->reason);
 	va_start(ap, fmt);
-	att->result->reason = vd_xvasprintf_masked(fmt, ap);
+	raw = vd_xvasprintf_masked(fmt, ap);
 	va_end(ap);
+	/* peer bytes cut anywhere: reports in JSON and XML need UTF-8 */
+	att->result->reason = vd_utf8_fix(raw);
+	free(raw);
 	/* one line, and nothing a hostile peer could use to drive a
 	 * terminal: control characters (ESC included) become spaces */
 	for (char *c = att->result->reason; *c; c++)
@@ -333,5 +422,5 @@ vd_probe_cancel(struct vd_probe *pr)
 	}
 	LIST_REMOVE(pr, alink);
 	probe_free(pr);
-	dispatch(p);
+	dispatch_all(p);
 }

@@ -142,6 +142,39 @@ struct vd_tls_opts {
 
 struct vd_check_type;
 struct vd_cfg;
+struct sockaddr;
+
+/*
+ * Where a check may connect, asked by the prober before every connection
+ * an HTTP check makes (every hop of a redirect chain) and by the tcp and
+ * tls checks: once with the host as written in the URL or suite (an
+ * address literal without brackets) and addr NULL, then once per address
+ * that host resolved to. Returns NULL to allow, or a short phrase saying
+ * why not ("not in the allow list of module http_2xx"), which must stay
+ * valid until the attempt ends. Runs on the loop; MUST NOT block.
+ */
+typedef const char *vd_hop_judge_fn(void *ctx, const char *host,
+				    const struct sockaddr *addr);
+
+/* What an address is, for address policies (netaddr.c). */
+enum vd_addr_class {
+	VD_ADDR_PUBLIC = 0, /* globally routable unicast */
+	VD_ADDR_LOOPBACK,   /* 127.0.0.0/8, ::1 */
+	VD_ADDR_PRIVATE, /* 10/8, 172.16/12, 192.168/16, fc00::/7, 100.64/10 */
+	VD_ADDR_LINK_LOCAL, /* 169.254.0.0/16, fe80::/10 */
+	VD_ADDR_METADATA,   /* cloud metadata services: 169.254.169.254,
+			     * fd00:ec2::254, 100.100.100.200 */
+	VD_ADDR_SPECIAL, /* unspecified, multicast, reserved, documentation */
+};
+
+/* Classifies an AF_INET or AF_INET6 address (IPv4-mapped IPv6 addresses
+ * as the IPv4 one); anything else is VD_ADDR_SPECIAL. */
+enum vd_addr_class vd_addr_classify(const struct sockaddr *sa);
+/* "link-local", "cloud metadata", ... (static). */
+const char *vd_addr_class_name(enum vd_addr_class c);
+/* The numeric address, without brackets or port, into buf ("?" when it
+ * cannot be formatted). */
+void vd_addr_format(const struct sockaddr *sa, char *buf, size_t len);
 
 struct vd_check {
 	char *name;
@@ -161,6 +194,11 @@ struct vd_check {
 	void *conf;   /* the type's parsed configuration */
 	bool detail;  /* record the detail facts below too (costs CPU;
 		       * the exporter's /probe sets it) */
+	/* MAY be set by whoever runs the check (the exporter's /probe sets
+	 * it to the module's allow list); NULL: no judge. hop_ctx is not
+	 * owned by the check. */
+	vd_hop_judge_fn *hop_judge;
+	void *hop_ctx;
 };
 
 /* Frees a check and everything it owns; NULL does nothing. */
@@ -257,6 +295,9 @@ void vd_prober_free(struct vd_prober *p);
 struct ev_loop *vd_prober_loop(const struct vd_prober *p);
 /* Attempts currently in flight. */
 unsigned vd_prober_inflight(const struct vd_prober *p);
+/* (File descriptors: the first prober raises the soft RLIMIT_NOFILE to
+ * the hard limit; attempts in flight, across every prober, stay within
+ * it and the rest wait in their prober's queue. engine.c) */
 
 struct vd_probe;
 

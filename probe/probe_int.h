@@ -43,8 +43,6 @@ int vd_curl_add(struct vd_curl *vc, CURL *easy, vd_curl_done_cb *cb,
 /* Stops a transfer without calling its callback. Safe for a handle that
  * is already done. Does not clean up the easy handle. */
 void vd_curl_remove(struct vd_curl *vc, CURL *easy);
-/* Fills res timings from a finished (or aborted) easy handle. */
-void vd_curl_timings(CURL *easy, struct vd_result *res);
 /*
  * After vd_curl_tls(): verify against the prober's trust store for opts
  * (tls.ca_file, else libcurl's default CA bundle), loaded once and again
@@ -189,17 +187,19 @@ struct vd_http_req_opts {
 	bool follow_redirects;
 	long max_redirects;
 	const struct vd_tls_opts *tls;
-	size_t max_body;     /* bytes kept at most; more stops the read */
-	const char *userpwd; /* "user:password" for basic auth, or NULL */
+	size_t max_body;       /* bytes kept at most; more stops the read */
+	const char *userpwd;   /* "user:password" for basic auth, or NULL */
+	bool allow_link_local; /* may connect to link-local and cloud
+				* metadata addresses */
 };
 
 struct vd_http_resp {
 	CURLcode code; /* CURLE_OK, or why the transfer stopped */
 	char errbuf[CURL_ERROR_SIZE];
 	long os_errno;
-	long status;	   /* 0: no response */
-	long http_version; /* CURL_HTTP_VERSION_* */
-	long redirects;
+	long status;		  /* 0: no response */
+	long http_version;	  /* CURL_HTTP_VERSION_* */
+	long redirects;		  /* followed */
 	struct vd_http_hdr *hdrs; /* headers of the last response */
 	size_t nhdrs;
 	struct vd_buf body; /* up to max_body bytes */
@@ -212,9 +212,16 @@ typedef void vd_http_req_cb(struct vd_http_req *req, void *udata);
 
 /*
  * Starts a request for an attempt (fresh connection, the attempt's TLS
- * options). cb runs once, from the loop, when the response is complete or
- * the transfer failed; the attempt's timings are filled in by then.
- * Returns NULL after finishing the attempt with an error.
+ * options). Every hop's host is resolved with vd_resolve and judged
+ * (allow_link_local, chk->hop_judge) before libcurl gets its addresses;
+ * redirects are followed here, hop by hop (http and https only, at most
+ * max_redirects, secret headers and basic credentials only to the first
+ * URL's origin). cb runs once, from the loop, when the response is
+ * complete or the transfer failed; the attempt's timings are filled in by
+ * then. When the request itself decides the attempt (a lookup failed, a
+ * hop was refused, a redirect loop, headers over 64 KiB, conflicting
+ * Content-Length, out of descriptors) it finishes the attempt and cb is
+ * never called. Returns NULL after finishing the attempt with an error.
  */
 struct vd_http_req *vd_http_req_start(struct vd_attempt *att,
 				      const struct vd_http_req_opts *opts,
@@ -223,8 +230,9 @@ struct vd_http_req *vd_http_req_start(struct vd_attempt *att,
  * cb's caller stack of libcurl (cancel() is the place). */
 void vd_http_req_free(struct vd_http_req *req);
 const struct vd_http_resp *vd_http_req_resp(const struct vd_http_req *req);
-/* Where a request in flight stands, for a timeout's reason ("connecting",
- * "waiting for the response", "reading the body, 512 bytes received"). */
+/* Where a request in flight stands, for a timeout's reason ("resolving
+ * the name", "connecting", "TLS handshake", "waiting for the response",
+ * "reading the body, 512 bytes received"). */
 void vd_http_req_progress(const struct vd_http_req *req, char *buf, size_t len);
 /* The last value of header name (case-insensitive), or NULL. */
 const char *vd_http_resp_header(const struct vd_http_resp *resp,

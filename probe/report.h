@@ -20,9 +20,11 @@ struct vd_report_in {
 
 struct vd_report_writer {
 	const char *name;
-	/* write: renders the report to f. MUST mask nothing itself (results
-	 * are masked already) but MUST escape for its format. Returns 0, or
-	 * VD_ERR_IO if f reported an error. */
+	/* write: renders the report to f. Reasons and facts are masked
+	 * already; names, stages, targets and tags MUST go through vd_mask
+	 * (util.h) before escaping (the escapers below do), and every string
+	 * MUST be escaped for the format. Returns 0, or VD_ERR_IO if f
+	 * reported an error. */
 	int (*write)(FILE *f, const struct vd_report_in *in);
 };
 
@@ -40,7 +42,8 @@ extern const struct vd_report_writer vd_report_markdown;
 extern const struct vd_report_writer vd_report_github;
 
 /* Escaping for report writers, the deployer's report included
- * (probe/report/escape.c); NULL writes nothing. */
+ * (probe/report/escape.c): each masks secrets first, then escapes; NULL
+ * writes nothing. */
 /* Writes s as XML character data / attribute text: & < > " ' escaped,
  * control characters other than tab, newline and CR dropped, bytes that
  * are not valid UTF-8 as U+FFFD. */

@@ -329,10 +329,13 @@ try_next(struct vd_connect *c)
 		if (c->fd < 0) {
 			if (errno == EMFILE || errno == ENFILE ||
 			    errno == ENOBUFS || errno == ENOMEM) {
-				vd_attempt_finish(att, VD_STATUS_ERROR,
-						  VD_REASON_INTERNAL,
-						  "socket: %s",
-						  strerror(errno));
+				vd_attempt_finish(
+					att, VD_STATUS_ERROR,
+					VD_REASON_INTERNAL, "%s(socket: %s)",
+					errno == EMFILE || errno == ENFILE
+						? "out of file descriptors "
+						: "",
+					strerror(errno));
 				return;
 			}
 			c->last_err = errno;
@@ -355,6 +358,47 @@ try_next(struct vd_connect *c)
 	all_failed(c);
 }
 
+/*
+ * The check's hop judge (the exporter's /probe allow list) on the host and
+ * on each address: refused addresses are skipped. Returns false after
+ * finishing the attempt when nothing is left.
+ */
+static bool
+judged(struct vd_connect *c)
+{
+	const struct vd_check *chk = c->att->check;
+	struct addrinfo **pp = &c->ai, *a;
+	const char *why = chk->hop_judge(chk->hop_ctx, c->host, NULL);
+	char first[INET6_ADDRSTRLEN] = "";
+
+	if (why) {
+		vd_attempt_finish(c->att, VD_STATUS_ERROR, VD_REASON_POLICY,
+				  "host %s %s", c->host, why);
+		return false;
+	}
+	while ((a = *pp) != NULL) {
+		const char *w =
+			chk->hop_judge(chk->hop_ctx, c->host, a->ai_addr);
+		if (w == NULL) {
+			pp = &a->ai_next;
+			continue;
+		}
+		if (why == NULL) {
+			why = w;
+			vd_addr_format(a->ai_addr, first, sizeof(first));
+		}
+		*pp = a->ai_next; /* glibc frees each node on its own */
+		a->ai_next = NULL;
+		freeaddrinfo(a);
+	}
+	c->cur = c->ai;
+	if (c->ai)
+		return true;
+	vd_attempt_finish(c->att, VD_STATUS_ERROR, VD_REASON_POLICY,
+			  "%s (address %s) %s", c->host, first, why);
+	return false;
+}
+
 static void
 resolved_cb(struct addrinfo *ai, int gai_err, void *udata)
 {
@@ -364,6 +408,13 @@ resolved_cb(struct addrinfo *ai, int gai_err, void *udata)
 	c->res = NULL;
 	c->resolved = ev_now(att->loop);
 	att->result->timings[VD_PHASE_RESOLVE] = c->resolved - att->start;
+	if (ai == NULL && gai_err == EAI_SYSTEM &&
+	    (errno == EMFILE || errno == ENFILE)) {
+		vd_attempt_finish(att, VD_STATUS_ERROR, VD_REASON_INTERNAL,
+				  "out of file descriptors (resolving %s)",
+				  c->host);
+		return;
+	}
 	if (ai == NULL) {
 		vd_attempt_finish(att, VD_STATUS_ERROR, VD_REASON_DNS,
 				  "could not resolve %s: %s", c->host,
@@ -374,6 +425,8 @@ resolved_cb(struct addrinfo *ai, int gai_err, void *udata)
 	}
 	c->ai = ai;
 	c->cur = ai;
+	if (att->check->hop_judge && !judged(c))
+		return;
 	try_next(c);
 }
 

@@ -162,8 +162,15 @@ void
 vd_result_fact_str(struct vd_result *res, const char *key, const char *val)
 {
 	struct vd_fact *f = fact_slot(res, key);
+	char *m = vd_mask(val ? val : "");
 	f->kind = VD_FACT_STR;
-	f->str = vd_mask(val ? val : "");
+	/* facts quote peers (header values): valid UTF-8 on one line, for
+	 * the JSON report and the exporter's labels (found by fuzz_http) */
+	f->str = vd_utf8_fix(m);
+	free(m);
+	for (char *c = f->str; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = ' ';
 }
 
 void

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static void
@@ -194,26 +195,51 @@ int
 vd_read_file(const char *path, size_t max, struct vd_buf *out, char *err,
 	     size_t errlen)
 {
-	FILE *f;
 	char chunk[8192];
-	size_t n;
+	struct stat st;
+	ssize_t n;
+	int fd;
 
 	vd_buf_init(out, max);
-	f = fopen(path, "r");
-	if (f == NULL) {
+	/* O_NONBLOCK: opening a FIFO with no writer must not wait for one;
+	 * fstat then refuses everything but a regular file before any read */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return VD_ERR_IO;
 	}
-	while (!out->truncated && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		vd_buf_append(out, chunk, n);
-	if (ferror(f)) {
-		snprintf(err, errlen, "%s: read error: %s", path,
-			 strerror(errno));
-		fclose(f);
-		vd_buf_free(out);
+	if (fstat(fd, &st) < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		close(fd);
 		return VD_ERR_IO;
 	}
-	fclose(f);
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file (%s)", path,
+			 S_ISDIR(st.st_mode)	? "a directory"
+			 : S_ISFIFO(st.st_mode) ? "a FIFO"
+			 : S_ISCHR(st.st_mode)	? "a character device"
+			 : S_ISSOCK(st.st_mode) ? "a socket"
+			 : S_ISBLK(st.st_mode)	? "a block device"
+						: "another kind of file");
+		close(fd);
+		return VD_ERR_CONFIG;
+	}
+	while (!out->truncated) {
+		n = read(fd, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			snprintf(err, errlen, "%s: read error: %s", path,
+				 strerror(errno));
+			close(fd);
+			vd_buf_free(out);
+			return VD_ERR_IO;
+		}
+		if (n == 0)
+			break;
+		vd_buf_append(out, chunk, (size_t)n);
+	}
+	close(fd);
 	if (out->truncated) {
 		if (max % (1024 * 1024) == 0)
 			snprintf(err, errlen, "%s: larger than %zu MiB", path,
@@ -230,14 +256,21 @@ vd_read_file(const char *path, size_t max, struct vd_buf *out, char *err,
 int
 vd_parse_duration(const char *s, double *out)
 {
-	double total = 0;
+	/* units from largest to smallest: each may appear once, in order */
+	static const struct {
+		const char *name;
+		double mul; /* seconds */
+	} units[] = {{"d", 86400}, {"h", 3600}, {"ms", 0.001},
+		     {"m", 60},	   {"s", 1},	{"us", 0.000001}};
+	double total = 0, last = 0;
 	int parts = 0;
 
 	if (s == NULL || *s == '\0')
 		return -1;
 	while (*s) {
 		char *end;
-		double v, mul;
+		double v, mul = 0;
+		size_t u;
 		if (!isdigit((unsigned char)*s) && *s != '.')
 			return -1;
 		errno = 0;
@@ -245,27 +278,20 @@ vd_parse_duration(const char *s, double *out)
 		if (end == s || errno != 0 || !isfinite(v) || v < 0)
 			return -1;
 		s = end;
-		if (strncmp(s, "ms", 2) == 0) {
-			mul = 0.001;
-			s += 2;
-		} else if (strncmp(s, "us", 2) == 0) {
-			mul = 0.000001;
-			s += 2;
-		} else if (*s == 's') {
-			mul = 1;
-			s++;
-		} else if (*s == 'm') {
-			mul = 60;
-			s++;
-		} else if (*s == 'h') {
-			mul = 3600;
-			s++;
-		} else if (*s == 'd') {
-			mul = 86400;
-			s++;
-		} else {
-			return -1;
+		for (u = 0; u < sizeof(units) / sizeof(units[0]); u++) {
+			size_t l = strlen(units[u].name);
+			if (strncmp(s, units[u].name, l) == 0) {
+				mul = units[u].mul;
+				s += l;
+				break;
+			}
 		}
+		if (mul == 0)
+			return -1;
+		/* "1h1h", "5s5s", "1s1m": ambiguous, or a typo */
+		if (parts > 0 && mul >= last)
+			return VD_DURATION_UNIT_ORDER;
+		last = mul;
 		total += v * mul;
 		parts++;
 	}
@@ -334,17 +360,207 @@ vd_parse_size(const char *s, size_t *out)
 static char **secrets;
 static size_t nsecrets;
 
-void
-vd_secret_add(const char *s)
+static void
+secret_add_one(const char *s)
 {
 	size_t i;
-	if (s == NULL || strlen(s) < 3)
+	if (s == NULL || strlen(s) < VD_SECRET_MIN)
 		return;
 	for (i = 0; i < nsecrets; i++)
 		if (strcmp(secrets[i], s) == 0)
 			return;
 	secrets = vd_xreallocarray(secrets, nsecrets + 1, sizeof(*secrets));
 	secrets[nsecrets++] = vd_xstrdup(s);
+}
+
+/* s as a JSON string body (cJSON's escapes), or NULL when that is s. */
+static char *
+json_escaped(const char *s)
+{
+	struct vd_buf b;
+	bool changed = false;
+	vd_buf_init(&b, 0);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		changed |= c == '"' || c == '\\' || c < 0x20;
+		if (c == '"' || c == '\\')
+			vd_buf_printf(&b, "\\%c", c);
+		else if (c == '\n')
+			vd_buf_puts(&b, "\\n");
+		else if (c == '\t')
+			vd_buf_puts(&b, "\\t");
+		else if (c == '\r')
+			vd_buf_puts(&b, "\\r");
+		else if (c < 0x20)
+			vd_buf_printf(&b, "\\u%04x", c);
+		else
+			vd_buf_append(&b, s, 1);
+	}
+	if (!changed) {
+		vd_buf_free(&b);
+		return NULL;
+	}
+	return vd_buf_steal(&b);
+}
+
+/* s as XML text (& < > " ' as entities), or NULL when that is s. */
+static char *
+xml_escaped(const char *s)
+{
+	struct vd_buf b;
+	if (strpbrk(s, "&<>\"'") == NULL)
+		return NULL;
+	vd_buf_init(&b, 0);
+	for (; *s; s++) {
+		switch (*s) {
+		case '&':
+			vd_buf_puts(&b, "&amp;");
+			break;
+		case '<':
+			vd_buf_puts(&b, "&lt;");
+			break;
+		case '>':
+			vd_buf_puts(&b, "&gt;");
+			break;
+		case '"':
+			vd_buf_puts(&b, "&quot;");
+			break;
+		case '\'':
+			vd_buf_puts(&b, "&apos;");
+			break;
+		default:
+			vd_buf_append(&b, s, 1);
+		}
+	}
+	return vd_buf_steal(&b);
+}
+
+void
+vd_secret_add(const char *s)
+{
+	char *e;
+	if (s == NULL || strlen(s) < VD_SECRET_MIN)
+		return;
+	secret_add_one(s);
+	/* outputs mask before they escape; these catch any that would not */
+	e = json_escaped(s);
+	secret_add_one(e);
+	vd_free_secret(e);
+	e = xml_escaped(s);
+	secret_add_one(e);
+	vd_free_secret(e);
+}
+
+char *
+vd_base64(const void *data, size_t n)
+{
+	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				  "abcdefghijklmnopqrstuvwxyz0123456789+/";
+	const unsigned char *p = data;
+	char *out = vd_xmalloc((n + 2) / 3 * 4 + 1), *o = out;
+	size_t i;
+
+	for (i = 0; i + 2 < n; i += 3) {
+		unsigned v = (unsigned)p[i] << 16 | (unsigned)p[i + 1] << 8 |
+			     p[i + 2];
+		*o++ = tab[v >> 18];
+		*o++ = tab[(v >> 12) & 63];
+		*o++ = tab[(v >> 6) & 63];
+		*o++ = tab[v & 63];
+	}
+	if (i < n) {
+		unsigned v = (unsigned)p[i] << 16;
+		if (i + 1 < n)
+			v |= (unsigned)p[i + 1] << 8;
+		*o++ = tab[v >> 18];
+		*o++ = tab[(v >> 12) & 63];
+		*o++ = i + 1 < n ? tab[(v >> 6) & 63] : '=';
+		*o++ = '=';
+	}
+	*o = '\0';
+	return out;
+}
+
+/* Decodes standard base64 (padding optional); NULL when s is not that. */
+static char *
+base64_decode(const char *s, size_t *n)
+{
+	size_t len = strlen(s), i, o = 0;
+	unsigned v = 0;
+	int bits = 0;
+	char *out;
+
+	while (len > 0 && s[len - 1] == '=')
+		len--;
+	out = vd_xmalloc(len * 3 / 4 + 1);
+	for (i = 0; i < len; i++) {
+		const char *t = strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				       "abcdefghijklmnopqrstuvwxyz0123456789+/",
+				       s[i]);
+		if (t == NULL) {
+			/* not NUL-terminated yet: no vd_free_secret (found by
+			 * fuzz_mask) */
+			explicit_bzero(out, len * 3 / 4 + 1);
+			free(out);
+			return NULL;
+		}
+		v = (v << 6) | (unsigned)(t - "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+					      "abcdefghijklmnopqrstuvwxyz"
+					      "0123456789+/");
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[o++] = (char)((v >> bits) & 0xff);
+		}
+	}
+	out[o] = '\0';
+	*n = o;
+	return out;
+}
+
+void
+vd_secret_add_basic(const char *user, const char *password)
+{
+	char *pair, *b64;
+	vd_secret_add(password);
+	if (password == NULL || *password == '\0')
+		return;
+	pair = vd_xasprintf("%s:%s", user ? user : "", password);
+	b64 = vd_base64(pair, strlen(pair));
+	vd_secret_add(pair);
+	vd_secret_add(b64);
+	vd_free_secret(pair);
+	vd_free_secret(b64);
+}
+
+void
+vd_secret_add_authorization(const char *value)
+{
+	const char *cred;
+	char *dec, *colon;
+	size_t n;
+
+	if (value == NULL)
+		return;
+	vd_secret_add(value);
+	/* "Scheme credentials": the credentials alone, as a target may
+	 * echo them without the scheme */
+	cred = value + strcspn(value, " \t");
+	cred += strspn(cred, " \t");
+	if (*cred == '\0')
+		return;
+	vd_secret_add(cred);
+	if (strncasecmp(value, "Basic", 5) != 0 || cred == value)
+		return;
+	dec = base64_decode(cred, &n);
+	if (dec == NULL)
+		return;
+	colon = memchr(dec, ':', n);
+	if (colon && strlen(dec) == n) {
+		*colon = '\0';
+		vd_secret_add_basic(dec, colon + 1);
+	}
+	vd_free_secret(dec);
 }
 
 void
@@ -372,8 +588,17 @@ vd_mask(const char *s)
 	while (*s) {
 		size_t best = 0;
 		for (i = 0; i < nsecrets; i++) {
-			size_t l = strlen(secrets[i]);
-			if (l > best && strncmp(s, secrets[i], l) == 0)
+			const char *t = secrets[i];
+			size_t l = 0;
+			while (t[l] && s[l] == t[l])
+				l++;
+			/* the whole secret, or the start of one that a
+			 * "%.80s" cut short: the text ends there or goes on
+			 * with what follows a cut (a quote, "...", ")") */
+			if (l > best &&
+			    (t[l] == '\0' ||
+			     (l >= VD_SECRET_PREFIX_MIN &&
+			      (s[l] == '\0' || strchr("\"').,; \n", s[l])))))
 				best = l;
 		}
 		if (best) {
@@ -388,45 +613,159 @@ vd_mask(const char *s)
 }
 
 char *
+vd_mask_brief(const char *s, size_t max)
+{
+	char *m = vd_mask(s ? s : ""), *out;
+	size_t n = strlen(m), k;
+
+	if (n <= max)
+		return m;
+	/* cut on a character boundary: back over at most 3 continuation
+	 * bytes, never inside a UTF-8 sequence */
+	n = max;
+	for (k = 0; k < 3 && n > 0 && ((unsigned char)m[n] & 0xc0) == 0x80; k++)
+		n--;
+	if (((unsigned char)m[n] & 0xc0) == 0x80)
+		n = max; /* not UTF-8 anyway: the reason's fixer sees to it */
+	out = vd_xasprintf("%.*s...", (int)n, m);
+	free(m);
+	return out;
+}
+
+char *
 vd_xvasprintf_masked(const char *fmt, va_list ap)
 {
 	char *raw = vd_xvasprintf(fmt, ap), *m = vd_mask(raw);
-	free(raw);
+	vd_free_secret(raw);
 	return m;
+}
+
+/* Percent-decodes n bytes of s (as curl does with URL user info). */
+static char *
+pct_decode(const char *s, size_t n)
+{
+	char *out = vd_xmalloc(n + 1);
+	size_t i, o = 0;
+	for (i = 0; i < n; i++) {
+		if (s[i] == '%' && i + 2 < n &&
+		    isxdigit((unsigned char)s[i + 1]) &&
+		    isxdigit((unsigned char)s[i + 2])) {
+			char hex[3] = {s[i + 1], s[i + 2], '\0'};
+			out[o++] = (char)strtol(hex, NULL, 16);
+			i += 2;
+		} else {
+			out[o++] = s[i];
+		}
+	}
+	out[o] = '\0';
+	return out;
+}
+
+bool
+vd_query_name_is_secret(const char *name, size_t n)
+{
+	static const char *const words[] = {
+		"token", "key",	 "pass",       "pwd",	  "secret", "sig",
+		"auth",	 "cred", "credential", "session", NULL};
+	char low[128];
+	size_t i;
+
+	if (n >= sizeof(low))
+		n = sizeof(low) - 1;
+	for (i = 0; i < n; i++)
+		low[i] = (char)tolower((unsigned char)name[i]);
+	low[n] = '\0';
+	for (i = 0; words[i]; i++)
+		if (strstr(low, words[i]))
+			return true;
+	return false;
+}
+
+/* Appends the query q (n bytes, no '?') to b with the values of
+ * secret-looking parameters replaced by *** and registered. */
+static void
+mask_query(struct vd_buf *b, const char *q, size_t n)
+{
+	const char *end = q + n;
+	while (q < end) {
+		const char *amp = memchr(q, '&', (size_t)(end - q));
+		const char *pend = amp ? amp : end;
+		const char *eq = memchr(q, '=', (size_t)(pend - q));
+		if (eq && vd_query_name_is_secret(q, (size_t)(eq - q)) &&
+		    eq + 1 < pend) {
+			char *raw =
+				vd_xstrndup(eq + 1, (size_t)(pend - eq - 1));
+			char *dec = pct_decode(raw, strlen(raw));
+			vd_secret_add(raw);
+			vd_secret_add(dec);
+			vd_free_secret(raw);
+			vd_free_secret(dec);
+			vd_buf_append(b, q, (size_t)(eq + 1 - q));
+			vd_buf_puts(b, "***");
+		} else {
+			vd_buf_append(b, q, (size_t)(pend - q));
+		}
+		if (amp == NULL)
+			break;
+		vd_buf_append(b, "&", 1);
+		q = amp + 1;
+	}
 }
 
 char *
 vd_mask_url(const char *url)
 {
-	const char *scheme, *auth, *at, *colon, *end;
-	char *pw, *out;
+	const char *auth, *at, *colon, *end, *p, *q, *frag;
+	struct vd_buf b;
+	size_t n;
+	char *m;
 
 	if (url == NULL)
 		return NULL;
-	scheme = strstr(url, "://");
-	if (scheme == NULL)
-		return vd_mask(url);
-	auth = scheme + 3;
+	vd_buf_init(&b, 0);
+	p = url;
+	/* where the authority starts: after "scheme:" and its slashes
+	 * (libcurl also takes "http:/h" and "http:\\h"), or at the start
+	 * when no slash follows ("user:pw@host") */
+	auth = url;
+	n = strspn(url, "abcdefghijklmnopqrstuvwxyz"
+			"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-.");
+	if (n > 0 && url[n] == ':' && strspn(url + n + 1, "/\\") > 0)
+		auth = url + n + 1 + strspn(url + n + 1, "/\\");
 	end = auth + strcspn(auth, "/?#");
 	at = NULL;
-	for (const char *p = auth; p < end; p++)
-		if (*p == '@')
-			at = p;
-	if (at == NULL)
-		return vd_mask(url);
-	colon = memchr(auth, ':', (size_t)(at - auth));
-	if (colon == NULL)
-		return vd_mask(url);
-	pw = vd_xstrndup(colon + 1, (size_t)(at - colon - 1));
-	vd_secret_add(pw);
-	vd_free_secret(pw);
-	out = vd_xasprintf("%.*s:***%s", (int)(colon - url), url, at);
-	{
-		char *m = vd_mask(out);
-		free(out);
-		out = m;
+	for (const char *c = auth; c < end; c++)
+		if (*c == '@')
+			at = c;
+	colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+	if (colon != NULL) {
+		char *user = pct_decode(auth, (size_t)(colon - auth));
+		char *pw = vd_xstrndup(colon + 1, (size_t)(at - colon - 1));
+		char *dpw = pct_decode(pw, strlen(pw));
+		vd_secret_add(pw);
+		/* curl sends the decoded pair as Basic credentials */
+		vd_secret_add_basic(user, dpw);
+		vd_free_secret(user);
+		vd_free_secret(pw);
+		vd_free_secret(dpw);
+		vd_buf_append(&b, url, (size_t)(colon - url));
+		vd_buf_puts(&b, ":***");
+		p = at;
 	}
-	return out;
+	q = strchr(p, '?');
+	if (q != NULL) {
+		frag = strchr(q, '#');
+		vd_buf_append(&b, p, (size_t)(q + 1 - p));
+		mask_query(&b, q + 1,
+			   frag ? (size_t)(frag - q - 1) : strlen(q + 1));
+		if (frag)
+			vd_buf_puts(&b, frag);
+	} else {
+		vd_buf_puts(&b, p);
+	}
+	m = vd_mask(b.data);
+	vd_buf_free(&b);
+	return m;
 }
 
 bool
@@ -447,6 +786,16 @@ vd_header_is_secret(const char *name)
 	return false;
 }
 
+void
+vd_secret_add_header(const char *name, const char *value)
+{
+	if (strcasecmp(name, "Authorization") == 0 ||
+	    strcasecmp(name, "Proxy-Authorization") == 0)
+		vd_secret_add_authorization(value);
+	else if (vd_header_is_secret(name))
+		vd_secret_add(value);
+}
+
 bool
 vd_env_name_is_secret(const char *name)
 {
@@ -462,6 +811,52 @@ vd_env_name_is_secret(const char *name)
 		if (strstr(up, words[i]))
 			return true;
 	return false;
+}
+
+int
+vd_utf8_seq(const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	int n, i;
+	unsigned cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2, cp = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3, cp = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return n;
+}
+
+char *
+vd_utf8_fix(const char *s)
+{
+	struct vd_buf b;
+	vd_buf_init(&b, 0);
+	while (*s) {
+		int n = vd_utf8_seq(s);
+		if (n == 0) {
+			vd_buf_puts(&b, "\xef\xbf\xbd");
+			s++;
+		} else {
+			vd_buf_append(&b, s, (size_t)n);
+			s += n;
+		}
+	}
+	return vd_buf_steal(&b);
 }
 
 bool

@@ -9,6 +9,11 @@
  * whoever abandoned it. The pool's memory is reference counted by the
  * threads; no thread ever touches the loop after shutdown (ev_async_send
  * happens under the mutex, only before it).
+ *
+ * A thread still in a job its owner abandoned (a lookup stuck past its
+ * deadline) does not count against the pool's size: another thread may
+ * start in its place, up to SPARE_FACTOR times the size, so one silent
+ * DNS server does not hold every later lookup in the queue.
  */
 #include <pthread.h>
 #include <signal.h>
@@ -17,6 +22,10 @@
 
 #include "probe_int.h"
 #include "util.h"
+
+/* Threads at most, as a multiple of the pool's size, counting those
+ * still in abandoned jobs. */
+#define SPARE_FACTOR 4
 
 enum job_state {
 	JOB_QUEUED,    /* waiting for a worker */
@@ -45,6 +54,7 @@ struct vd_workers {
 	pthread_t *tids; /* joinable threads (join only), max of them */
 	unsigned max;	 /* threads at most */
 	unsigned nthreads;
+	unsigned nstuck; /* threads in a job abandoned while running */
 	unsigned nidle;
 	unsigned nqueued; /* entries on queue */
 	unsigned refs;	  /* the owner's one + one per thread */
@@ -92,6 +102,8 @@ worker(void *arg)
 		j->run(j->arg);
 
 		pthread_mutex_lock(&w->mu);
+		if (j->state == JOB_ABANDONED)
+			w->nstuck--;
 		if (j->state == JOB_ABANDONED || w->shutdown) {
 			pthread_mutex_unlock(&w->mu);
 			j->discard(j->arg);
@@ -145,7 +157,8 @@ vd_workers_new(struct ev_loop *loop, unsigned max_threads, bool join)
 	w->max = max_threads;
 	w->join = join;
 	if (join)
-		w->tids = vd_xcalloc(max_threads, sizeof(*w->tids));
+		w->tids = vd_xcalloc((size_t)max_threads * SPARE_FACTOR,
+				     sizeof(*w->tids));
 	w->refs = 1;
 	w->loop = loop;
 	ev_async_init(&w->async, async_cb);
@@ -239,8 +252,9 @@ vd_job_submit(struct vd_workers *w, vd_job_fn *run, vd_job_fn *done,
 	TAILQ_INSERT_TAIL(&w->queue, j, link);
 	w->nqueued++;
 	/* a thread for every waiting job, up to the limit */
-	if (w->nqueued > w->nidle && w->nthreads < w->max &&
-	    spawn_locked(w) != 0 && w->nthreads == 0) {
+	if (w->nqueued > w->nidle && w->nthreads - w->nstuck < w->max &&
+	    w->nthreads < w->max * SPARE_FACTOR && spawn_locked(w) != 0 &&
+	    w->nthreads == 0) {
 		/* No thread at all: hand nothing over. */
 		TAILQ_REMOVE(&w->queue, j, link);
 		w->nqueued--;
@@ -271,8 +285,16 @@ vd_job_abandon(struct vd_job *j)
 		TAILQ_REMOVE(&w->done, j, link);
 		break;
 	case JOB_RUNNING:
-	case JOB_ABANDONED:
+		w->nstuck++;
 		j->state = JOB_ABANDONED; /* the worker discards it */
+		/* a thread in its place for what waits in the queue */
+		if (!w->shutdown && w->nqueued > w->nidle &&
+		    w->nthreads - w->nstuck < w->max &&
+		    w->nthreads < w->max * SPARE_FACTOR)
+			(void)spawn_locked(w);
+		pthread_mutex_unlock(&w->mu);
+		return;
+	case JOB_ABANDONED:
 		pthread_mutex_unlock(&w->mu);
 		return;
 	}

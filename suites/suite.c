@@ -152,6 +152,45 @@ vd_interpolate_keep(const char *s, const char *const *keep, char *missing,
 	return vd_buf_steal(&b);
 }
 
+/* Why s cannot be a string in a suite (invalid UTF-8, or a control
+ * character other than tab, newline and CR: reports, logs and headers
+ * would carry it), or NULL. */
+static const char *
+bad_string(const char *s, char *why, size_t len)
+{
+	size_t i = 0;
+	while (s[i]) {
+		unsigned char c = (unsigned char)s[i];
+		int n = vd_utf8_seq(s + i);
+		if (n == 0) {
+			snprintf(why, len, "invalid UTF-8 at byte %zu", i + 1);
+			return why;
+		}
+		if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') ||
+		    c == 0x7f) {
+			snprintf(why, len,
+				 "control character U+%04X at byte %zu (only "
+				 "tab and newline may appear)",
+				 c, i + 1);
+			return why;
+		}
+		i += (size_t)n;
+	}
+	return NULL;
+}
+
+/* "path.key" for messages, the key made valid UTF-8. */
+static void
+sub_path(char *sub, size_t len, const char *path, const char *key)
+{
+	char *k = vd_utf8_fix(key);
+	if (*path)
+		snprintf(sub, len, "%s.%s", path, k);
+	else
+		snprintf(sub, len, "%s", k);
+	free(k);
+}
+
 int
 vd_json_interpolate(cJSON *node, const char *file, const char *path,
 		    const char *const *keep, struct vd_cfg_err *err)
@@ -166,6 +205,11 @@ vd_json_interpolate(cJSON *node, const char *file, const char *path,
 					      sizeof(why));
 		if (v == NULL)
 			return vd_cfg_error_at(err, file, path, "%s", why);
+		/* after interpolation: a variable's value counts too */
+		if (bad_string(v, why, sizeof(why))) {
+			free(v);
+			return vd_cfg_error_at(err, file, path, "%s", why);
+		}
 		if (strcmp(v, node->valuestring) != 0) {
 			/* cJSON_SetValuestring only shrinks in place */
 			free(node->valuestring);
@@ -178,23 +222,15 @@ vd_json_interpolate(cJSON *node, const char *file, const char *path,
 	if (cJSON_IsObject(node)) {
 		cJSON_ArrayForEach(it, node) {
 			cJSON *o;
+			char why[200];
+			sub_path(sub, sizeof(sub), path, it->string);
+			if (bad_string(it->string, why, sizeof(why)))
+				return vd_cfg_error_at(err, file, sub,
+						       "key: %s", why);
 			for (o = node->child; o != it; o = o->next)
-				if (strcmp(o->string, it->string) == 0) {
-					if (*path)
-						snprintf(sub, sizeof(sub),
-							 "%s.%s", path,
-							 it->string);
-					else
-						snprintf(sub, sizeof(sub), "%s",
-							 it->string);
+				if (strcmp(o->string, it->string) == 0)
 					return vd_cfg_error_at(err, file, sub,
 							       "duplicate key");
-				}
-			if (*path)
-				snprintf(sub, sizeof(sub), "%s.%s", path,
-					 it->string);
-			else
-				snprintf(sub, sizeof(sub), "%s", it->string);
 			if (vd_json_interpolate(it, file, sub, keep, err) < 0)
 				return VD_ERR_CONFIG;
 		}

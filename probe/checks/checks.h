@@ -101,4 +101,18 @@ bool vd_json_path_ok(const char *s);
 bool vd_json_equal(const cJSON *got, const cJSON *want);
 char *vd_json_brief(const cJSON *v);
 
+/*
+ * Redis replies (redis.c), exposed for tests and fuzzing. buf holds len
+ * bytes hiredis' reader has not parsed yet while it waits on a bulk
+ * string: its length line ("1000000000\r\n...", the '$' already read).
+ * Returns -1 when that length is complete and more than max_body
+ * (*declared: the length; LLONG_MAX past it), else 0.
+ * vd_redis_fuzz_replies feeds data in pieces to a reader limited as a
+ * check's is, stops where a check would, and shows every reply as a
+ * reason would.
+ */
+int vd_redis_pending_check(const char *buf, size_t len, size_t max_body,
+			   long long *declared);
+void vd_redis_fuzz_replies(const char *data, size_t len, size_t max_body);
+
 #endif

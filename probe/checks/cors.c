@@ -27,6 +27,7 @@ struct cors_conf {
 	size_t nhdrs;
 	bool allowed;	 /* expect.allowed, default true */
 	int credentials; /* expect.credentials: -1 not judged, 0, 1 */
+	bool allow_link_local;
 };
 
 struct cors_run {
@@ -124,6 +125,8 @@ cors_parse(struct vd_check *chk, struct vd_cfg *c)
 	cc->credentials = -1;
 	r = vd_cfg_str(c, "url", true, &cc->url);
 	if (!r)
+		r = vd_cfg_bool(c, "allow_link_local", &cc->allow_link_local);
+	if (!r)
 		r = vd_check_url(c, "url", cc->url, true);
 	if (!r)
 		r = vd_cfg_str(c, "origin", true, &cc->origin);
@@ -170,8 +173,7 @@ cors_parse(struct vd_check *chk, struct vd_cfg *c)
 				   vd_buf_steal(&b));
 		}
 		for (i = 0; i < nextra; i++) {
-			if (vd_header_is_secret(extra_n[i]))
-				vd_secret_add(extra_v[i]);
+			vd_secret_add_header(extra_n[i], extra_v[i]);
 			add_header(cc, extra_n[i], vd_xstrdup(extra_v[i]));
 		}
 		free(chk->target);
@@ -359,6 +361,7 @@ cors_start(struct vd_attempt *att)
 	o.hdr_values = cc->hdr_values;
 	o.nhdrs = cc->nhdrs;
 	o.follow_redirects = false; /* browsers fail a redirected preflight */
+	o.allow_link_local = cc->allow_link_local;
 	o.tls = &chk->tls;
 	o.max_body = chk->max_body;
 	att->data = run;
@@ -375,11 +378,20 @@ cors_cancel(struct vd_attempt *att)
 	free(run);
 }
 
+static void
+cors_timeout_detail(struct vd_attempt *att, char *buf, size_t len)
+{
+	struct cors_run *run = att->data;
+	if (run)
+		vd_http_req_progress(run->req, buf, len);
+}
+
 const struct vd_check_type vd_check_cors = {
 	.name = "cors",
 	.parse = cors_parse,
 	.start = cors_start,
 	.cancel = cors_cancel,
 	.free = cors_free,
+	.timeout_detail = cors_timeout_detail,
 	.flags = VD_TYPE_TLS,
 };

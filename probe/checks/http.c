@@ -32,6 +32,7 @@ struct http_conf {
 	size_t body_len;
 	bool follow_redirects;
 	long max_redirects;
+	bool allow_link_local;
 	char *userpwd; /* basic auth, from the environment */
 	/* expectations */
 	char **status; /* "200", "2xx", ...; NULL: 2xx */
@@ -256,7 +257,8 @@ parse_auth(struct vd_cfg *parent, struct http_conf *hc)
 						 "not set",
 						 penv);
 			else {
-				vd_secret_add(secret);
+				/* and the base64 a target may echo back */
+				vd_secret_add_basic(user, secret);
 				hc->userpwd =
 					vd_xasprintf("%s:%s", user, secret);
 			}
@@ -282,6 +284,8 @@ parse_auth(struct vd_cfg *parent, struct http_conf *hc)
 					vd_xstrdup("Authorization");
 				hc->hdr_values[hc->nhdrs] =
 					vd_xasprintf("Bearer %s", secret);
+				vd_secret_add_authorization(
+					hc->hdr_values[hc->nhdrs]);
 				hc->nhdrs++;
 			}
 		}
@@ -354,8 +358,9 @@ http_parse(struct vd_check *chk, struct vd_cfg *c)
 					 "header %s: names must not hold "
 					 "spaces or colons, values no newlines",
 					 hc->hdr_names[i]);
-		else if (vd_header_is_secret(hc->hdr_names[i]))
-			vd_secret_add(hc->hdr_values[i]);
+		else
+			vd_secret_add_header(hc->hdr_names[i],
+					     hc->hdr_values[i]);
 	}
 	if (!r)
 		r = parse_body(c, hc);
@@ -364,6 +369,8 @@ http_parse(struct vd_check *chk, struct vd_cfg *c)
 	if (!r)
 		r = vd_cfg_int(c, "max_redirects", 0, 100, &maxr);
 	hc->max_redirects = maxr;
+	if (!r)
+		r = vd_cfg_bool(c, "allow_link_local", &hc->allow_link_local);
 	if (!r)
 		r = parse_auth(c, hc);
 	if (!r)
@@ -458,14 +465,17 @@ judge_headers(struct vd_attempt *att, const struct http_conf *hc,
 			&h->m, v, v ? strlen(v) : 0, why, sizeof(why));
 		if (m == VD_MATCH_YES)
 			continue;
-		if (m == VD_MATCH_LIMIT)
+		if (m == VD_MATCH_LIMIT) {
 			vd_attempt_finish(att, VD_STATUS_ERROR, VD_REASON_LIMIT,
 					  "header %s: %s", h->name, why);
-		else if (v && h->m.rule != VD_TEXT_ABSENT)
+		} else if (v && h->m.rule != VD_TEXT_ABSENT) {
+			/* masked before it is cut and quoted */
+			char *got = vd_mask_brief(v, 80);
 			vd_attempt_finish(att, VD_STATUS_FAIL, VD_REASON_HEADER,
-					  "header %s: got \"%.80s\", %s",
-					  h->name, v, why);
-		else
+					  "header %s: got \"%s\", %s", h->name,
+					  got, why);
+			free(got);
+		} else
 			vd_attempt_finish(att, VD_STATUS_FAIL, VD_REASON_HEADER,
 					  "header %s: %s", h->name, why);
 		return true;
@@ -587,6 +597,7 @@ http_start(struct vd_attempt *att)
 	o.body_len = hc->body_len;
 	o.follow_redirects = hc->follow_redirects;
 	o.max_redirects = hc->max_redirects;
+	o.allow_link_local = hc->allow_link_local;
 	o.tls = &chk->tls;
 	o.max_body = chk->max_body;
 	o.userpwd = hc->userpwd;

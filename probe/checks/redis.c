@@ -54,8 +54,17 @@ struct redis_conf {
 
 enum step { STEP_AUTH, STEP_SELECT, STEP_COMMAND };
 
+/* What a reply may declare (see limited_array): hiredis' reader hands
+ * these to our array constructor through its privdata. */
+struct redis_limits {
+	struct vd_attempt *att; /* finished on a refusal; NULL when fuzzing */
+	size_t max_body;	/* bytes */
+	bool refused;
+};
+
 struct redis_run {
 	struct vd_attempt *att;
+	struct redis_limits limits;
 	struct vd_resolve *res;
 	struct addrinfo *ai;   /* the resolved addresses, tried in order */
 	struct addrinfo *cur;  /* the one being tried */
@@ -720,6 +729,131 @@ disconnect_cb(const redisAsyncContext *ac, int status)
 			  ac->errstr ? ": " : "", ac->errstr ? ac->errstr : "");
 }
 
+/* hiredis' own constructors, and ours with createArray limited. */
+static void *(*hiredis_array)(const redisReadTask *, int);
+static redisReplyObjectFunctions limited_fns;
+
+/* A declared size max_body cannot hold: an error, at once. */
+static void
+refuse(struct redis_limits *l, bool array, long long n)
+{
+	l->refused = true;
+	if (l->att)
+		vd_attempt_finish(l->att, VD_STATUS_ERROR, VD_REASON_PROTOCOL,
+				  "reply declares %s of %lld %s, more than "
+				  "max_body (%zu bytes) %s",
+				  array ? "an array" : "a string", n,
+				  array ? "elements" : "bytes", l->max_body,
+				  array ? "can hold" : "allows");
+}
+
+/* An array header was read: every element takes at least 3 bytes
+ * ("+\r\n"), so a count max_body cannot hold is refused before hiredis
+ * allocates a pointer for each ("*2000000000" would be 16 GB). */
+static void *
+limited_array(const redisReadTask *task, int elements)
+{
+	struct redis_limits *l = task->privdata;
+	if (l && (elements < 0 || (size_t)elements > l->max_body / 3)) {
+		refuse(l, true, (long long)elements);
+		return NULL; /* hiredis then drops the connection */
+	}
+	return hiredis_array(task, elements);
+}
+
+static void
+limit_reader(redisReader *r, struct redis_limits *l)
+{
+	if (hiredis_array == NULL) {
+		limited_fns = *r->fn;
+		hiredis_array = limited_fns.createArray;
+		limited_fns.createArray = limited_array;
+	}
+	r->fn = &limited_fns;
+	r->privdata = l;
+}
+
+int
+vd_redis_pending_check(const char *buf, size_t len, size_t max_body,
+		       long long *declared)
+{
+	const char *nl;
+	char *end;
+	long long n;
+
+	*declared = 0;
+	nl = memchr(buf, '\r', len);
+	if (nl == NULL || nl == buf)
+		return 0; /* the length line is not complete yet */
+	errno = 0;
+	n = strtoll(buf, &end, 10);
+	if (end != nl || (errno != 0 && !(errno == ERANGE && n > 0)))
+		return 0; /* hiredis reports what it cannot parse */
+	*declared = n;
+	return n > 0 && (unsigned long long)n > max_body ? -1 : 0;
+}
+
+/* The bulk string hiredis' reader waits on declares more than max_body
+ * (hiredis has read its '$' and keeps the length line until the whole
+ * string is there), with that length in *n. */
+static bool
+pending_too_big(const redisReader *r, size_t max_body, long long *n)
+{
+	*n = 0;
+	return r->ridx >= 0 && r->ridx < 9 &&
+	       r->rstack[r->ridx].type == REDIS_REPLY_STRING && r->buf &&
+	       r->pos <= r->len &&
+	       vd_redis_pending_check(r->buf + r->pos, r->len - r->pos,
+				      max_body, n) < 0;
+}
+
+/* After a read: a declared string past max_body fails now rather than
+ * at the deadline. */
+static void
+check_pending(struct redis_run *run)
+{
+	long long n;
+
+	if (run->ac == NULL || run->att->finished)
+		return;
+	if (pending_too_big(run->ac->c.reader, run->limits.max_body, &n))
+		refuse(&run->limits, false, n);
+}
+
+void
+vd_redis_fuzz_replies(const char *data, size_t len, size_t max_body)
+{
+	struct redis_limits l = {NULL, max_body, false};
+	redisReader *r = redisReaderCreate();
+	void *reply = NULL;
+	long long n;
+
+	limit_reader(r, &l);
+	/* in pieces, as reads would deliver it */
+	while (len > 0) {
+		size_t piece = len > 7 ? 7 : len;
+		if (redisReaderFeed(r, data, piece) != REDIS_OK)
+			break;
+		data += piece;
+		len -= piece;
+		if (pending_too_big(r, max_body, &n))
+			break;
+		while (redisReaderGetReply(r, &reply) == REDIS_OK && reply) {
+			struct vd_buf b;
+			char *shown = reply_show(reply);
+			vd_buf_init(&b, max_body);
+			reply_text(reply, &b);
+			vd_buf_free(&b);
+			free(shown);
+			freeReplyObject(reply);
+			reply = NULL;
+		}
+		if (r->err)
+			break;
+	}
+	redisReaderFree(r);
+}
+
 /*
  * Wraps the adapter's read handler: counts what arrives against max_body
  * (hiredis 0.14 would buffer a reply of any size) before hiredis reads.
@@ -743,7 +877,8 @@ read_cb(struct ev_loop *loop, ev_io *w, int revents)
 				  run->att->check->max_body);
 		return;
 	}
-	redisAsyncHandleRead(ac); /* may free ac */
+	redisAsyncHandleRead(ac); /* may free ac (run->ac is then NULL) */
+	check_pending(run);
 }
 
 /* Connects to run->cur (a numeric address), or to the unix socket. */
@@ -787,6 +922,9 @@ connect_next(struct redis_run *run)
 	}
 	e = ac->ev.data;
 	ev_set_cb(&e->rev, read_cb);
+	run->limits.att = att;
+	run->limits.max_body = att->check->max_body;
+	limit_reader(ac->c.reader, &run->limits);
 	redisAsyncSetDisconnectCallback(ac, disconnect_cb);
 	redisAsyncSetConnectCallback(ac, connect_cb);
 }

@@ -34,6 +34,7 @@ struct sh_conf {
 	size_t nhdrs;
 	bool follow_redirects;
 	long max_redirects;
+	bool allow_link_local;
 	long hsts_min_max_age; /* seconds */
 	struct override *ov;
 	size_t nov;
@@ -185,14 +186,17 @@ sh_parse(struct vd_check *chk, struct vd_cfg *c)
 					 "header %s: names must not hold "
 					 "spaces or colons, values no newlines",
 					 sc->hdr_names[i]);
-		else if (vd_header_is_secret(sc->hdr_names[i]))
-			vd_secret_add(sc->hdr_values[i]);
+		else
+			vd_secret_add_header(sc->hdr_names[i],
+					     sc->hdr_values[i]);
 	}
 	if (!r)
 		r = vd_cfg_bool(c, "follow_redirects", &sc->follow_redirects);
 	if (!r)
 		r = vd_cfg_int(c, "max_redirects", 0, 100, &maxr);
 	sc->max_redirects = maxr;
+	if (!r)
+		r = vd_cfg_bool(c, "allow_link_local", &sc->allow_link_local);
 	if (!r)
 		r = parse_expect(c, sc);
 	if (!r) {
@@ -628,6 +632,7 @@ sh_start(struct vd_attempt *att)
 	o.nhdrs = sc->nhdrs;
 	o.follow_redirects = sc->follow_redirects;
 	o.max_redirects = sc->max_redirects;
+	o.allow_link_local = sc->allow_link_local;
 	o.tls = &chk->tls;
 	o.max_body = chk->max_body;
 	att->data = run;
@@ -644,11 +649,20 @@ sh_cancel(struct vd_attempt *att)
 	free(run);
 }
 
+static void
+sh_timeout_detail(struct vd_attempt *att, char *buf, size_t len)
+{
+	struct sh_run *run = att->data;
+	if (run)
+		vd_http_req_progress(run->req, buf, len);
+}
+
 const struct vd_check_type vd_check_security_headers = {
 	.name = "security_headers",
 	.parse = sh_parse,
 	.start = sh_start,
 	.cancel = sh_cancel,
 	.free = sh_free,
+	.timeout_detail = sh_timeout_detail,
 	.flags = VD_TYPE_TLS,
 };

@@ -1,41 +1,20 @@
 /*
- * escape.c - escaping for the XML and Markdown report writers (and the
- * deployer's Markdown report). Depends on stdio only.
+ * escape.c - masking then escaping for the XML and Markdown report
+ * writers (and the deployer's Markdown report). Depends on stdio and
+ * util.h's masking only.
  */
+#include <stdlib.h>
+
 #include "../report.h"
-
-/* Length of the valid UTF-8 sequence at s (1-4), or 0 if it is not one
- * (overlong forms, surrogates and code points past U+10FFFF included). */
-static int
-utf8_len(const unsigned char *s)
-{
-	int n, i;
-	unsigned cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2, cp = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		n = 3, cp = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		n = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return n;
-}
+#include "../util.h"
 
 void
-vd_xml_escape(FILE *f, const char *s)
+vd_xml_escape(FILE *f, const char *str)
 {
+	/* mask first: an escaped secret would no longer match */
+	char *m = vd_mask(str);
+	const char *s = m;
+
 	for (; s && *s; s++) {
 		unsigned char c = (unsigned char)*s;
 		int n;
@@ -43,7 +22,7 @@ vd_xml_escape(FILE *f, const char *s)
 		if (c >= 0x80) {
 			/* an XML file must be well-formed UTF-8: a byte that
 			 * starts no valid sequence becomes U+FFFD */
-			n = utf8_len((const unsigned char *)s);
+			n = vd_utf8_seq(s);
 			if (n == 0) {
 				fputs("\xef\xbf\xbd", f);
 			} else {
@@ -75,11 +54,15 @@ vd_xml_escape(FILE *f, const char *s)
 			fputc(c, f);
 		}
 	}
+	free(m);
 }
 
 void
-vd_md_escape(FILE *f, const char *s)
+vd_md_escape(FILE *f, const char *str)
 {
+	char *m = vd_mask(str);
+	const char *s = m;
+
 	for (; s && *s; s++) {
 		unsigned char c = (unsigned char)*s;
 		switch (c) {
@@ -107,4 +90,5 @@ vd_md_escape(FILE *f, const char *s)
 				fputc(c, f);
 		}
 	}
+	free(m);
 }

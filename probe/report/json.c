@@ -9,6 +9,18 @@
 #include <cjson/cJSON.h>
 
 #include "../report.h"
+#include "../util.h"
+
+/* Names, stages, targets and tags may hold an interpolated secret:
+ * masked here, before cJSON escapes them. */
+static cJSON *
+add_str(cJSON *o, const char *k, const char *v)
+{
+	char *m = vd_mask(v ? v : "");
+	cJSON *it = cJSON_AddStringToObject(o, k, m);
+	free(m);
+	return it;
+}
 
 static void
 add_num(cJSON *o, const char *k, double v)
@@ -24,10 +36,10 @@ check_json(const struct vd_check *chk, const struct vd_result *res)
 	size_t i;
 	int ph;
 
-	cJSON_AddStringToObject(o, "name", chk->name);
+	add_str(o, "name", chk->name);
 	cJSON_AddStringToObject(o, "type", chk->type->name);
-	cJSON_AddStringToObject(o, "target", chk->target ? chk->target : "");
-	cJSON_AddStringToObject(o, "stage", chk->stage);
+	add_str(o, "target", chk->target);
+	add_str(o, "stage", chk->stage);
 	cJSON_AddStringToObject(o, "status", vd_status_name(res->status));
 	cJSON_AddBoolToObject(o, "critical", chk->critical);
 	cJSON_AddStringToObject(o, "reason", res->reason ? res->reason : "");
@@ -42,8 +54,11 @@ check_json(const struct vd_check *chk, const struct vd_result *res)
 			add_num(t, vd_phase_name((enum vd_phase)ph),
 				res->timings[ph]);
 	tags = cJSON_AddArrayToObject(o, "tags");
-	for (i = 0; i < chk->ntags; i++)
-		cJSON_AddItemToArray(tags, cJSON_CreateString(chk->tags[i]));
+	for (i = 0; i < chk->ntags; i++) {
+		char *m = vd_mask(chk->tags[i]);
+		cJSON_AddItemToArray(tags, cJSON_CreateString(m));
+		free(m);
+	}
 	f = cJSON_AddObjectToObject(o, "facts");
 	for (i = 0; i < res->nfacts; i++) {
 		const struct vd_fact *fa = &res->facts[i];
@@ -69,7 +84,7 @@ vd_report_json_tree(const struct vd_report_in *in)
 	cJSON *root = cJSON_CreateObject(), *checks, *counts;
 	size_t i, n[4] = {0, 0, 0, 0};
 
-	cJSON_AddStringToObject(root, "suite", in->suite);
+	add_str(root, "suite", in->suite);
 	cJSON_AddStringToObject(root, "verdict", sum->passed ? "pass" : "fail");
 	cJSON_AddStringToObject(root, "version", VD_VERSION);
 	add_num(root, "started", sum->started);

@@ -3,14 +3,19 @@
  * a SKIP directive, non-critical failures a TODO directive (they do not
  * fail the run); a YAML block tells the reason.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "../report.h"
+#include "../util.h"
 
 /* TAP descriptions end at '#' and at a newline. */
 static void
-tap_text(FILE *f, const char *s)
+tap_text(FILE *f, const char *str)
 {
+	char *m = vd_mask(str); /* before escaping */
+	const char *s = m;
+
 	for (; s && *s; s++) {
 		if (*s == '#')
 			fputs("\\#", f);
@@ -19,12 +24,16 @@ tap_text(FILE *f, const char *s)
 		else
 			fputc(*s, f);
 	}
+	free(m);
 }
 
 /* A YAML double-quoted scalar. */
 static void
-yaml_str(FILE *f, const char *s)
+yaml_str(FILE *f, const char *str)
 {
+	char *m = vd_mask(str);
+	const char *s = m;
+
 	fputc('"', f);
 	for (; s && *s; s++) {
 		unsigned char c = (unsigned char)*s;
@@ -36,6 +45,7 @@ yaml_str(FILE *f, const char *s)
 			fputc(c, f);
 	}
 	fputc('"', f);
+	free(m);
 }
 
 static int

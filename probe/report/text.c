@@ -3,6 +3,7 @@
  * of every check that did not pass, a summary line. Colour only when the
  * caller says so (a TTY without NO_COLOR).
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "../report.h"
@@ -65,12 +66,16 @@ text_write(FILE *f, const struct vd_report_in *in)
 		if (i && strcmp(sum->checks[i]->stage, sum->checks[0]->stage))
 			many_stages = true;
 	}
-	if (in->verbosity >= 0)
-		fprintf(f, "%s%s%s\n", in->color ? BOLD : "", in->suite,
+	if (in->verbosity >= 0) {
+		char *m = vd_mask(in->suite);
+		fprintf(f, "%s%s%s\n", in->color ? BOLD : "", m,
 			in->color ? RESET : "");
+		free(m);
+	}
 	for (i = 0; i < sum->n; i++) {
 		const struct vd_check *chk = sum->checks[i];
 		const struct vd_result *res = &sum->results[i];
+		char *name;
 		bool show;
 
 		if (!chk->critical && (res->status == VD_STATUS_FAIL ||
@@ -83,25 +88,32 @@ text_write(FILE *f, const struct vd_report_in *in)
 			continue;
 		if (many_stages && in->verbosity >= 0 &&
 		    (stage == NULL || strcmp(stage, chk->stage) != 0)) {
+			char *m = vd_mask(chk->stage);
 			stage = chk->stage;
-			fprintf(f, "%s[%s]%s\n", in->color ? DIM : "", stage,
+			fprintf(f, "%s[%s]%s\n", in->color ? DIM : "", m,
 				in->color ? RESET : "");
+			free(m);
 		}
 		vd_format_duration(res->duration, d, sizeof(d));
+		/* a name may hold an interpolated secret: mask, then cut */
+		name = vd_mask(chk->name);
 		fprintf(f, "  %s%-5s%s  %-*.*s  %7s",
 			in->color ? status_color(chk, res->status) : "",
 			label(chk, res->status), in->color ? RESET : "",
-			(int)width, (int)width, chk->name,
+			(int)width, (int)width, name,
 			res->status == VD_STATUS_SKIPPED ? "-" : d);
+		free(name);
 		if (res->attempts > 1)
 			fprintf(f, "  (%d attempts)", res->attempts);
 		if (res->reason && *res->reason &&
 		    (res->status != VD_STATUS_PASS || in->verbosity > 0))
 			fprintf(f, "  %s", res->reason);
 		fputc('\n', f);
-		if (in->verbosity > 0 && chk->target && *chk->target)
-			fprintf(f, "         %-*s  %s\n", (int)width, "",
-				chk->target);
+		if (in->verbosity > 0 && chk->target && *chk->target) {
+			char *t = vd_mask(chk->target);
+			fprintf(f, "         %-*s  %s\n", (int)width, "", t);
+			free(t);
+		}
 	}
 	vd_format_duration(sum->duration, d, sizeof(d));
 	fprintf(f,

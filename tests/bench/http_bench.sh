@@ -4,8 +4,9 @@
 #     /delay?ms=100): one `verdict run` next to the bash way, a loop of 14
 #     curl calls, both as a ratio to the slowest single check.
 #  2. 1,000 checks of a static file on a local nginx, a new connection each
-#     (nginx keepalive_timeout 0): verdict (--concurrency 1000 and 300),
-#     curl once per check, one `curl -Z` process (libcurl multi) and
+#     (nginx keepalive_timeout 0): verdict (--concurrency 1000 and 300;
+#     by address and by name), curl once per check, one `curl -Z` process
+#     (libcurl multi, by address and by name) and
 #     prometheus-blackbox-exporter driven through /probe; then HTTPS with a
 #     test CA (RSA 2048 and ECDSA P-256 leaves) for verdict (--concurrency
 #     300, curl -Z's own limit) and curl -Z (--no-sessionid: full
@@ -95,6 +96,14 @@ vs_curl() {
 vs_curl http $((REPEAT + 4)) "$N" "$T/http.json" -K "$T/http.curl"
 vh_wall=$V_WALL vh_cpu=$V_CPU vh_rss=$V_RSS
 ch_wall=$C_WALL ch_cpu=$C_CPU ch_rss=$C_RSS
+# by name: every check's lookup goes through verdict's resolver pool and
+# CURLOPT_RESOLVE (an address literal skips both), curl -Z resolves itself
+name_url="http://localhost:$hp/health.json"
+write_suite "$T/name.json" "$N" "$name_url"
+write_curl_config "$T/name.curl" "$N" "$name_url"
+vs_curl http-name $((REPEAT + 2)) "$N" "$T/name.json" -K "$T/name.curl"
+vn_wall=$V_WALL vn_cpu=$V_CPU vn_rss=$V_RSS
+cn_wall=$C_WALL cn_cpu=$C_CPU cn_rss=$C_RSS
 # verdict at curl -Z's concurrency: the like-for-like CPU comparison
 measure_median $((REPEAT + 2)) "$VERDICT" run --concurrency 300 -q "$T/http.json"
 grep -q "$N passed" "$T/m.out" || complain "http -c 300: $(tail -n 1 "$T/m.out")"
@@ -159,6 +168,10 @@ bench_row "$B" "verdict run -c 300" "$N" "$v3_wall" "$v3_cpu" "$v3_rss" \
 	"CPU $(calc "$v3_cpu / $ch_cpu" 2)x curl -Z, at curl -Z's concurrency"
 bench_row "$B" "curl -Z (libcurl multi)" "$N" "$ch_wall" "$ch_cpu" "$ch_rss" \
 	"one process; curl caps --parallel-max at 300"
+bench_row "$B" "verdict run -c $N, by name (localhost)" "$N" "$vn_wall" "$vn_cpu" "$vn_rss" \
+	"CPU $(calc "$vn_cpu / $cn_cpu" 2)x curl -Z by name; resolver pool + CURLOPT_RESOLVE"
+bench_row "$B" "curl -Z, by name (localhost)" "$N" "$cn_wall" "$cn_cpu" "$cn_rss" \
+	"libcurl's own resolver"
 bench_row "$B" "curl once per check (xargs -P 4)" "$N" "$cp_wall" "$cp_cpu" "$cp_rss" \
 	"$N processes; RSS is the largest one"
 if [ -n "$bb_row" ]; then

@@ -4,7 +4,8 @@
 # unix socket, an ACL user, SELECT, replies as strings, integers and
 # regexes; each failure kind told apart: NOAUTH, WRONGPASS, a wrong
 # reply, an error reply, a server that is down, LOADING (a dataset loaded
-# slowly at start-up); the deadline (DEBUG SLEEP), max_body, rediss://
+# slowly at start-up); the deadline (DEBUG SLEEP), max_body (also a
+# reply that only declares a size past it), rediss://
 # refused as a config error, and the password in no output format.
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
@@ -88,7 +89,7 @@ expect acl-wrongpass error auth '^authentication failed: WRONGPASS'
 expect select-fail error connect '^SELECT 99 failed: ERR DB index is out of range'
 expect down error refused "^server down: Connection refused \\(127\\.0\\.0\\.1:$DOWN_PORT\\)"
 expect down-socket error refused '^server down: No such file or directory'
-expect too-big error protocol '^reply larger than max_body \(65536 bytes\)$'
+expect too-big error protocol '^reply declares a string of 200000 bytes, more than max_body \(65536 bytes\) allows$'
 
 # every report format
 for f in text json junit tap markdown; do
@@ -138,6 +139,35 @@ if [ "$(check_field loading .reason)" = 'PING: "PONG"' ]; then
 else
 	expect loading error unavailable '^dataset loading: LOADING Redis is loading the dataset in memory'
 fi
+
+# --- a reply that declares more than max_body fails at once -----------
+# (issue 8) a peer that answers any command with the header of a 1 GB
+# string, or of an array of 2e9 elements, then stays silent: an error as
+# soon as the header arrives, long before the 30 s deadline; a peer that
+# says nothing keeps its 3 s deadline and ends after both.
+read -r HUGE_STR HUGE_ARR MUTE <<< "$(ports 3)"
+"$TOOLS/silent" "$HUGE_STR" --banner $'$1000000000\r\n' > "$T/huge-str.out" 2>&1 &
+PIDS="$PIDS $!"
+"$TOOLS/silent" "$HUGE_ARR" --banner $'*2000000000\r\n' > "$T/huge-arr.out" 2>&1 &
+PIDS="$PIDS $!"
+"$TOOLS/silent" "$MUTE" > "$T/mute.out" 2>&1 &
+PIDS="$PIDS $!"
+wait_port "$HUGE_STR"
+wait_port "$HUGE_ARR"
+wait_port "$MUTE"
+cat > "$T/declared.json" <<EOF
+{ "name": "declared", "checks": [
+  { "name": "huge-string", "type": "redis", "url": "redis://127.0.0.1:$HUGE_STR", "timeout": "30s" },
+  { "name": "huge-array", "type": "redis", "url": "redis://127.0.0.1:$HUGE_ARR", "timeout": "30s",
+    "max_body": "64KiB" },
+  { "name": "mute", "type": "redis", "url": "redis://127.0.0.1:$MUTE", "timeout": "3s" } ] }
+EOF
+run_suite "$T/declared.json" 25
+expect huge-string error protocol '^reply declares a string of 1000000000 bytes, more than max_body \(1048576 bytes\) allows$'
+expect huge-array error protocol '^reply declares an array of 2000000000 elements, more than max_body \(65536 bytes\) can hold$'
+expect mute error timeout '^timeout after 3s'
+ended_before huge-string mute
+ended_before huge-array mute
 
 # --- configuration errors name their place, never the password ---------
 bad() { # LABEL CHECK-JSON REGEX

@@ -3,7 +3,8 @@
  * integration tests, the demo and the benchmark: `faultd PORT` listens on
  * 127.0.0.1:PORT, prints "ready", serves until SIGTERM/SIGINT. One thread,
  * libev, non-blocking sockets, one response per connection (then close).
- * `faultd 0` takes a free port and prints "ready PORT" instead.
+ * `faultd 0` takes a free port and prints "ready PORT" instead;
+ * `faultd PORT ADDR` listens on ADDR (IPv4 or IPv6) instead of 127.0.0.1.
  * Depends on libev and libc only; nothing of verdict.
  *
  * Paths (query parameters URL-decoded; every response closes the connection):
@@ -17,6 +18,10 @@
  *   /malformed                a garbage status line
  *   /redirect-loop            302 to itself
  *   /redirect?to=PATH         302 to PATH
+ *   /redirect-chain?n=N&pad=B 302 to n=N-1 with a B-byte X-Pad header
+ *                             (B <= 4000), until n=0 answers 200 "ok"
+ *   /length-conflict          200 with Content-Length: 2 and 5, body "ok"
+ *   /big-headers?kb=N         200 after N KiB (<= 1024) of header lines
  *   /flaky?key=K&fail=N       the first N requests for K get 503, then 200
  *   /status?code=N            status N
  *   /json[?body=TEXT]         TEXT, or a fixed health document, as JSON
@@ -25,6 +30,7 @@
  *                             the method in an X-Method header
  *   /close                    closes without answering
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -368,6 +374,48 @@ route(struct conn *c, const char *method, char *target, const char *hdrs,
 			snprintf(extra, sizeof(extra), "Location: %s\r\n", to);
 			respond(c, head, 302, "text/plain", extra, 0, "", 0);
 		}
+	} else if (strcmp(target, "/redirect-chain") == 0) {
+		long left = param_num(p, n, "n", 0, 1000);
+		long pad = param_num(p, n, "pad", 0, 4000);
+		char padv[4001];
+		memset(padv, 'p', (size_t)pad);
+		padv[pad] = '\0';
+		if (left == 0) {
+			snprintf(extra, sizeof(extra), "X-Pad: %s\r\n", padv);
+			respond(c, head, 200, "text/plain", extra, 2, "ok", 2);
+		} else {
+			snprintf(extra, sizeof(extra),
+				 "Location: /redirect-chain?n=%ld&pad=%ld\r\n"
+				 "X-Pad: %s\r\n",
+				 left - 1, pad, padv);
+			respond(c, head, 302, "text/plain", extra, 0, "", 0);
+		}
+	} else if (strcmp(target, "/length-conflict") == 0) {
+		static const char both[] =
+			"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n"
+			"Content-Length: 5\r\nConnection: close\r\n\r\nok";
+		raw(c, both, sizeof(both) - 1);
+	} else if (strcmp(target, "/big-headers") == 0) {
+		long kb = param_num(p, n, "kb", 80, 1024);
+		size_t cap = (size_t)kb * 1024 + 256, bo = 0;
+		char *b = malloc(cap);
+		long line;
+		if (b == NULL)
+			abort();
+		bo += (size_t)snprintf(b, cap, "HTTP/1.1 200 OK\r\n");
+		for (line = 0; line < kb; line++) {
+			/* 1024 bytes a line: "X-Big-NNNN: " + value + CRLF */
+			int w = snprintf(b + bo, cap - bo,
+					 "X-Big-%04ld: ", line);
+			memset(b + bo + (size_t)w, 'b', 1024 - (size_t)w - 2);
+			memcpy(b + bo + 1022, "\r\n", 2);
+			bo += 1024;
+		}
+		bo += (size_t)snprintf(b + bo, cap - bo,
+				       "Content-Length: 2\r\nConnection: "
+				       "close\r\n\r\nok");
+		raw(c, b, bo);
+		free(b);
 	} else if (strcmp(target, "/flaky") == 0) {
 		const char *key = param(p, n, "key");
 		long fail = param_num(p, n, "fail", 1, 1000000);
@@ -649,17 +697,34 @@ stop_cb(struct ev_loop *l, ev_signal *w, int revents)
 int
 main(int argc, char **argv)
 {
-	struct sockaddr_in sa;
+	struct sockaddr_storage ss;
+	struct sockaddr_in *sa = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *sa6 = (struct sockaddr_in6 *)&ss;
+	socklen_t slen;
 	struct rlimit rl;
 	ev_signal sterm, sint;
+	const char *addr = argc > 2 ? argv[2] : "127.0.0.1";
 	char *end;
 	long port;
 	int fd, one = 1;
 
-	if (argc != 2 || (port = strtol(argv[1], &end, 10), *end) || port < 0 ||
-	    port > 65535) {
-		fprintf(stderr,
-			"usage: faultd PORT (listens on 127.0.0.1:PORT)\n");
+	memset(&ss, 0, sizeof(ss));
+	if (argc < 2 || argc > 3 || (port = strtol(argv[1], &end, 10), *end) ||
+	    port < 0 || port > 65535) {
+		fprintf(stderr, "usage: faultd PORT [ADDR] (listens on "
+				"127.0.0.1:PORT, or ADDR)\n");
+		return 2;
+	}
+	if (inet_pton(AF_INET, addr, &sa->sin_addr) == 1) {
+		sa->sin_family = AF_INET;
+		sa->sin_port = htons((unsigned short)port);
+		slen = sizeof(*sa);
+	} else if (inet_pton(AF_INET6, addr, &sa6->sin6_addr) == 1) {
+		sa6->sin6_family = AF_INET6;
+		sa6->sin6_port = htons((unsigned short)port);
+		slen = sizeof(*sa6);
+	} else {
+		fprintf(stderr, "faultd: %s: not an IP address\n", addr);
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
@@ -667,16 +732,13 @@ main(int argc, char **argv)
 		rl.rlim_cur = rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_port = htons((unsigned short)port);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		    0);
 	if (fd < 0 ||
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    bind(fd, (struct sockaddr *)&ss, slen) < 0 ||
 	    listen(fd, SOMAXCONN) < 0) {
-		fprintf(stderr, "faultd: 127.0.0.1:%ld: %s\n", port,
+		fprintf(stderr, "faultd: %s:%ld: %s\n", addr, port,
 			strerror(errno));
 		return 1;
 	}
@@ -689,9 +751,11 @@ main(int argc, char **argv)
 	ev_signal_init(&sint, stop_cb, SIGINT);
 	ev_signal_start(loop, &sint);
 	if (port == 0) {
-		socklen_t len = sizeof(sa);
-		getsockname(fd, (struct sockaddr *)&sa, &len);
-		printf("ready %d\n", ntohs(sa.sin_port));
+		slen = sizeof(ss);
+		getsockname(fd, (struct sockaddr *)&ss, &slen);
+		printf("ready %d\n",
+		       ntohs(ss.ss_family == AF_INET6 ? sa6->sin6_port
+						      : sa->sin_port));
 	} else {
 		printf("ready\n");
 	}

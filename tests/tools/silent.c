@@ -9,6 +9,10 @@
  *                              connect never completes (SYNs are dropped)
  *   silent PORT --banner TEXT  accepts, says TEXT, then echoes what it
  *                              reads, until the peer closes
+ *   silent PORT --udp          a UDP socket that never answers: a DNS
+ *                              server that is down but not refusing (no
+ *                              ICMP port unreachable); prints "query N"
+ *                              for each datagram of N bytes it reads
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -38,6 +42,26 @@ listener(int port, int backlog)
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
 	    listen(fd, backlog) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* A bound UDP socket on 127.0.0.1:port, never answering. */
+static int
+udp_sink(int port)
+{
+	struct sockaddr_in sa;
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+	if (fd < 0)
+		return -1;
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((unsigned short)port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		close(fd);
 		return -1;
 	}
@@ -120,8 +144,8 @@ main(int argc, char **argv)
 	int port, fd;
 
 	if (argc < 2 || (port = atoi(argv[1])) <= 0 || port > 65535) {
-		fprintf(stderr,
-			"usage: silent PORT [--full | --banner TEXT]\n");
+		fprintf(stderr, "usage: silent PORT [--full | --banner TEXT | "
+				"--udp]\n");
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
@@ -132,6 +156,25 @@ main(int argc, char **argv)
 			return 1;
 		}
 		fill_queue(port);
+	} else if (argc > 2 && strcmp(argv[2], "--udp") == 0) {
+		char buf[4096];
+		ssize_t n;
+		fd = udp_sink(port);
+		if (fd < 0) {
+			perror("silent: bind");
+			return 1;
+		}
+		printf("ready\n");
+		fflush(stdout);
+		for (;;) {
+			n = recv(fd, buf, sizeof(buf), 0);
+			if (n < 0 && errno != EINTR)
+				return 1;
+			if (n >= 0) {
+				printf("query %zd\n", n);
+				fflush(stdout);
+			}
+		}
 	} else if (argc > 3 && strcmp(argv[2], "--banner") == 0) {
 		fd = listener(port, 128);
 		if (fd < 0) {

@@ -14,6 +14,7 @@
 
 #include "../../probe/probe.h"
 #include "../../probe/report.h"
+#include "../../probe/util.h"
 #include "unit.h"
 
 static const struct vd_check_type fake_type = { .name = "http" };
@@ -612,6 +613,43 @@ START_TEST(test_empty_run)
 }
 END_TEST
 
+/* A secret in a check's name, stage, target or tags, or the suite's
+ * name (a ${VAR} put it there), with characters every format escapes:
+ * each writer masks it before escaping, so no form of it is printed. */
+#define SECRET "se\"cr\\et<&>'-value-0123"
+
+START_TEST(test_masked)
+{
+	static const char *const forms[] = {
+		SECRET,
+		"se\\\"cr\\\\et<&>'-value-0123",		/* JSON, YAML */
+		"se&quot;cr\\et&lt;&amp;&gt;&apos;-value-0123", /* XML */
+		"se\"cr\\et<&>'-v",				/* cut short */
+	};
+	char *out, *tags[1] = { (char *)"tag-" SECRET };
+	size_t i;
+
+	vd_secret_clear();
+	vd_secret_add(SECRET);
+	fx.checks[1].name = (char *)"api " SECRET;
+	fx.checks[1].stage = (char *)"stage-" SECRET;
+	fx.checks[1].target = (char *)"http://h/?x=" SECRET;
+	fx.checks[1].tags = tags;
+	fx.checks[1].ntags = 1;
+	fx.in.suite = "suite " SECRET;
+	fx.in.verbosity = 1;
+	out = render(vd_report_writers[_i]->name, NULL);
+	for (i = 0; i < sizeof(forms) / sizeof(forms[0]); i++)
+		ck_assert_msg(strstr(out, forms[i]) == NULL,
+			      "%s shows \"%s\":\n%s", vd_report_writers[_i]->name,
+			      forms[i], out);
+	ck_assert_msg(strstr(out, "***") != NULL, "%s: nothing masked",
+		      vd_report_writers[_i]->name);
+	free(out);
+	vd_secret_clear();
+}
+END_TEST
+
 static size_t
 nwriters(void)
 {
@@ -638,6 +676,7 @@ report_suite(void)
 	tcase_add_test(tc, test_text);
 	tcase_add_loop_test(tc, test_write_error, 0, (int)nwriters());
 	tcase_add_test(tc, test_empty_run);
+	tcase_add_loop_test(tc, test_masked, 0, (int)nwriters());
 	suite_add_tcase(s, tc);
 	return s;
 }

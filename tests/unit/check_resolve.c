@@ -228,6 +228,59 @@ START_TEST(test_free_while_running)
 }
 END_TEST
 
+/* Address classes for the address policies: a table of literals. */
+START_TEST(test_addr_classify)
+{
+	static const struct {
+		const char *addr;
+		enum vd_addr_class cls;
+	} cases[] = {
+		{"93.184.216.34", VD_ADDR_PUBLIC},
+		{"2606:2800:220:1::1", VD_ADDR_PUBLIC},
+		{"127.0.0.1", VD_ADDR_LOOPBACK},
+		{"127.255.0.9", VD_ADDR_LOOPBACK},
+		{"::1", VD_ADDR_LOOPBACK},
+		{"::ffff:127.0.0.1", VD_ADDR_LOOPBACK},
+		{"10.1.2.3", VD_ADDR_PRIVATE},
+		{"172.31.255.1", VD_ADDR_PRIVATE},
+		{"172.32.0.1", VD_ADDR_PUBLIC},
+		{"192.168.0.1", VD_ADDR_PRIVATE},
+		{"100.64.0.1", VD_ADDR_PRIVATE},
+		{"fd12::1", VD_ADDR_PRIVATE},
+		{"169.254.1.1", VD_ADDR_LINK_LOCAL},
+		{"fe80::1", VD_ADDR_LINK_LOCAL},
+		{"febf::1", VD_ADDR_LINK_LOCAL},
+		{"169.254.169.254", VD_ADDR_METADATA},
+		{"::ffff:169.254.169.254", VD_ADDR_METADATA},
+		{"fd00:ec2::254", VD_ADDR_METADATA},
+		{"100.100.100.200", VD_ADDR_METADATA},
+		{"0.0.0.0", VD_ADDR_SPECIAL},
+		{"::", VD_ADDR_SPECIAL},
+		{"224.0.0.1", VD_ADDR_SPECIAL},
+		{"255.255.255.255", VD_ADDR_SPECIAL},
+		{"ff02::1", VD_ADDR_SPECIAL},
+		{"192.0.2.1", VD_ADDR_SPECIAL},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct addrinfo hints, *ai = NULL;
+		char back[64];
+		memset(&hints, 0, sizeof(hints));
+		hints.ai_flags = AI_NUMERICHOST;
+		ck_assert_int_eq(getaddrinfo(cases[i].addr, NULL, &hints, &ai),
+				 0);
+		ck_assert_msg(vd_addr_classify(ai->ai_addr) == cases[i].cls,
+			      "%s: %s, expected %s", cases[i].addr,
+			      vd_addr_class_name(vd_addr_classify(ai->ai_addr)),
+			      vd_addr_class_name(cases[i].cls));
+		vd_addr_format(ai->ai_addr, back, sizeof(back));
+		ck_assert_str_eq(back, cases[i].addr);
+		freeaddrinfo(ai);
+	}
+}
+END_TEST
+
 Suite *
 resolve_suite(void)
 {
@@ -240,6 +293,7 @@ resolve_suite(void)
 	tcase_add_test(tc, test_cancel_done);
 	tcase_add_test(tc, test_cancel_from_callback);
 	tcase_add_test(tc, test_free_while_running);
+	tcase_add_test(tc, test_addr_classify);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../../probe/util.h"
@@ -730,6 +731,109 @@ START_TEST(test_hostile)
 }
 END_TEST
 
+/*
+ * Strings a suite may not hold (issue 8): invalid UTF-8 and control
+ * characters other than tab and newline, wherever they are (keys, values,
+ * interpolated variables), refused with the place named; durations whose
+ * units repeat or go backwards. msg NULL: loads.
+ */
+static const struct {
+	const char *json;
+	const char *msg;
+} strict[] = {
+	{ SUITE(CHK("a\xff", "")),
+	  "f.json: checks[0].name: invalid UTF-8 at byte 2" },
+	{ SUITE(CHK("a\xc0\xaf", "")), /* overlong "/" */
+	  "f.json: checks[0].name: invalid UTF-8 at byte 2" },
+	{ SUITE(CHK("caf\xc3\xa9 \xe2\x9c\x93", "")), NULL },
+	{ SUITE(CHK("a", ", \"headers\": {\"X-A\": \"v\\u001b[31m\"}")),
+	  "f.json: checks[0].headers.X-A: control character U+001B at byte 2" },
+	{ SUITE(CHK("a", ", \"headers\": {\"X-A\": \"v\\u0001\"}")),
+	  "f.json: checks[0].headers.X-A: control character U+0001 at byte 2" },
+	{ SUITE(CHK("a", ", \"headers\": {\"X-A\": \"v\x7f\"}")),
+	  "f.json: checks[0].headers.X-A: control character U+007F at byte 2" },
+	{ SUITE(CHK("a", ", \"headers\": {\"X-A\": \"a\\tb\"}")), NULL },
+	{ SUITE(CHK("a", ", \"headers\": {\"X-A\": \"\xe9t\xe9\"}")),
+	  "f.json: checks[0].headers.X-A: invalid UTF-8 at byte 1" },
+	{ SUITE(CHK("a", ", \"headers\": {\"X-\xff\": \"v\"}")),
+	  "f.json: checks[0].headers.X-\xef\xbf\xbd: key: invalid UTF-8 at "
+	  "byte 3" },
+	{ SUITE(CHK("a", ", \"stage\": \"s\\u0000\"")),
+	  "f.json: line 1, column " },
+	{ SUITE(CHK("a", ", \"tags\": [\"ok\", \"b\\u0007d\"]")),
+	  "f.json: checks[0].tags[1]: control character U+0007 at byte 2" },
+	{ SUITE(CHK("a", ", \"body\": \"line 1\\nline 2\\r\\n\"")), NULL },
+	{ SUITE(CHK("a", ", \"headers\": {\"X-A\": \"${VD_T_CTRL}\"}")),
+	  "f.json: checks[0].headers.X-A: control character U+001B at byte 1" },
+	{ SUITE(CHK("a", ", \"headers\": {\"X-A\": \"${VD_T_LATIN1}\"}")),
+	  "f.json: checks[0].headers.X-A: invalid UTF-8 at byte 2" },
+	{ "{\"name\": \"s\xfe\", \"checks\": [" CHK("a", "") "]}",
+	  "f.json: name: invalid UTF-8 at byte 2" },
+	/* durations */
+	{ SUITE(CHK("a", ", \"timeout\": \"1h1h\"")),
+	  "f.json: checks[0].timeout: invalid duration \"1h1h\": each unit at "
+	  "most once, largest first (e.g. \"1m30s\")" },
+	{ SUITE(CHK("a", ", \"timeout\": \"5s5s\"")),
+	  "f.json: checks[0].timeout: invalid duration \"5s5s\": each unit" },
+	{ SUITE(CHK("a", ", \"interval\": \"30s1m\"")),
+	  "f.json: checks[0].interval: invalid duration \"30s1m\": each unit" },
+	{ SUITE(CHK("a", ", \"interval\": \"500ms1s\"")),
+	  "f.json: checks[0].interval: invalid duration \"500ms1s\": each" },
+	{ SUITE(CHK("a", ", \"timeout\": \"1m30s\"")), NULL },
+	{ SUITE(CHK("a", ", \"timeout\": \"1s500ms\"")), NULL },
+};
+
+START_TEST(test_strict)
+{
+	struct vd_suite *s = NULL;
+	int r;
+
+	setenv("VD_T_CTRL", "\033]0;pwned\007", 1);
+	setenv("VD_T_LATIN1", "d\xe9j\xe0", 1);
+	r = parse(strict[_i].json, &s);
+	unsetenv("VD_T_CTRL");
+	unsetenv("VD_T_LATIN1");
+	if (strict[_i].msg == NULL) {
+		ck_assert_msg(r == 0, "refused: %s", err);
+		vd_suite_free(s);
+		return;
+	}
+	vd_suite_free(s);
+	ck_assert_msg(r == VD_ERR_CONFIG, "accepted: %s", strict[_i].json);
+	ck_assert_msg(strncmp(err, strict[_i].msg, strlen(strict[_i].msg)) == 0,
+		      "got: %s\nwant: %s", err, strict[_i].msg);
+}
+END_TEST
+
+/* A suite path that is not a regular file is refused at once: a FIFO
+ * with no writer must not block the loader. */
+START_TEST(test_not_regular)
+{
+	char dir[] = "/tmp/vd-suite-XXXXXX", fifo[300], want[400];
+	struct vd_suite *s = (void *)1;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(fifo, sizeof(fifo), "%s/suite.json", dir);
+	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+	ck_assert_int_eq(vd_suite_load(fifo, NULL, &s, err, sizeof(err)),
+			 VD_ERR_CONFIG);
+	ck_assert_ptr_null(s);
+	snprintf(want, sizeof(want), "%s: not a regular file (a FIFO)", fifo);
+	ck_assert_str_eq(err, want);
+	ck_assert_int_eq(vd_suite_load(dir, NULL, &s, err, sizeof(err)),
+			 VD_ERR_CONFIG);
+	snprintf(want, sizeof(want), "%s: not a regular file (a directory)",
+		 dir);
+	ck_assert_str_eq(err, want);
+	ck_assert_int_eq(vd_suite_load("/dev/null", NULL, &s, err, sizeof(err)),
+			 VD_ERR_CONFIG);
+	ck_assert_str_eq(err,
+			 "/dev/null: not a regular file (a character device)");
+	unlink(fifo);
+	rmdir(dir);
+}
+END_TEST
+
 /* Deep nesting: cJSON stops at 1000 levels; below that, interpolation,
  * the duplicate-key walk and the defaults merge recurse safely. */
 static char *
@@ -820,6 +924,9 @@ suite_suite(void)
 	tcase_add_test(tc, test_load_opts);
 	tcase_add_test(tc, test_load_file);
 	tcase_add_test(tc, test_secrets);
+	tcase_add_loop_test(tc, test_strict, 0,
+			    (int)(sizeof(strict) / sizeof(strict[0])));
+	tcase_add_test(tc, test_not_regular);
 	tcase_add_loop_test(tc, test_hostile, 0,
 			    (int)(sizeof(hostile) / sizeof(hostile[0])));
 	tcase_add_test(tc, test_deep_nesting);

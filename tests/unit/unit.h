@@ -16,5 +16,6 @@ Suite *metrics_suite(void);
 Suite *resolve_suite(void);
 Suite *deployer_suite(void);
 Suite *match_suite(void);
+Suite *peer_suite(void);
 
 #endif

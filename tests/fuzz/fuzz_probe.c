@@ -1,7 +1,7 @@
 /*
  * fuzz_probe.c - libFuzzer target: the exporter's HTTP front door on a
  * request a client wrote. The input is sent raw to `verdict serve`'s own
- * HTTP server (libmicrohttpd and exporter/http_server.c, on a loopback
+ * HTTP server (exporter/http_server.c, on a loopback
  * port of its own) configured with basic-auth users and /probe modules
  * whose allowlist holds 127.0.0.1 only: the request line, the /probe query
  * (module, target, debug), the Authorization header and the scrape-timeout
@@ -160,8 +160,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	ex->http = vd_exp_http_start(ex, fd);
 	if (ex->http == NULL)
 		abort();
-	ex->sched =
-		vd_exp_sched_new(ex->loop, ex->prober, ex->cfg, NULL, &ex->lag);
+	ex->sched = vd_exp_sched_new(ex->loop, ex->prober, ex->cfg, NULL, NULL,
+				     &ex->lag);
 	return 0;
 }
 

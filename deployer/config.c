@@ -305,7 +305,6 @@ parse_suite_ref(struct vd_cfg *top, const char *key, const char *cfgdir,
 	if (!r) {
 		src->file = beside(cfgdir, p);
 		src->name = vd_xstrdup(src->file);
-		vd_buf_init(&b, 0);
 		r = vd_read_file(src->file, MAX_SUITE_BYTES, &b, msg,
 				 sizeof(msg));
 		if (r == 0 && memchr(b.data, '\0', b.len) != NULL) {
@@ -371,7 +370,6 @@ parse_suite(struct vd_cfg *top, const char *key, const char *file,
 		src->file = beside(cfgdir, p);
 		src->name = vd_xstrdup(src->file);
 		free(p);
-		vd_buf_init(&b, 0);
 		r = vd_read_file(src->file, MAX_SUITE_BYTES, &b, msg,
 				 sizeof(msg));
 		if (r == 0 && memchr(b.data, '\0', b.len) != NULL) {

@@ -561,6 +561,7 @@ vd_cmd_status(int argc, char **argv)
 	struct ro ro;
 	cJSON *out, *ip = NULL, *kg = NULL, *cur = NULL, *last = NULL;
 	const char *ipstate = NULL, *why = NULL;
+	int nout;
 	pid_t pid = 0;
 	bool held = false;
 	int r, code = 0;
@@ -620,6 +621,13 @@ vd_cmd_status(int argc, char **argv)
 	} else {
 		vd_dep_jset(out, "in_progress", cJSON_CreateNull());
 	}
+	{
+		cJSON *ob = ro.exists ? cJSON_GetObjectItemCaseSensitive(
+						ro.st.state, "outbox")
+				      : NULL;
+		nout = cJSON_IsArray(ob) ? cJSON_GetArraySize(ob) : 0;
+		vd_dep_jset_num(out, "outbox", nout);
+	}
 	code = status_code(ip, held, cur, kg, &why);
 	vd_dep_jset_num(out, "exit_code", code);
 	vd_dep_jset_str(out, "verdict", why);
@@ -678,6 +686,10 @@ vd_cmd_status(int argc, char **argv)
 						  : "none");
 		else if (held)
 			printf("locked:      by pid %ld\n", (long)pid);
+		if (nout)
+			printf("outbox:      %d notification%s waiting (sent "
+			       "again by the next deploy or rollback)\n",
+			       nout, nout == 1 ? "" : "s");
 		printf("verdict:     %s (exit %d)\n", why, code);
 	}
 	cJSON_Delete(out);

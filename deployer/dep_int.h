@@ -420,11 +420,21 @@ struct vd_dep_ctx;
  * Delivers event what of the current deployment to every notifier, at
  * least once and never twice: each request is recorded "sending" before
  * and "sent"/"failed" after; requests already recorded sent (by this or
- * an interrupted earlier run) are skipped. Failures are reported, never
- * fatal. Returns how many requests failed.
+ * an interrupted earlier run) are skipped. A request that failed (after
+ * its retries) goes to the outbox with the rest of its event, and later
+ * events of that deployment and notifier wait behind it there. Failures
+ * are reported, never fatal. Returns how many requests failed.
  */
 int vd_notify_event_send(struct vd_dep_ctx *ctx, const char *what,
 			 const char *reason, int exit_code);
+
+/*
+ * Sends again what the outbox of the state keeps: notifications that
+ * failed in an earlier run (their event_id unchanged), oldest first;
+ * a notifier that fails again keeps its entries, in order, for the next
+ * run. Returns how many requests failed.
+ */
+int vd_notify_outbox_flush(struct vd_dep_ctx *ctx);
 
 /* --- one deployment: the flow (deploy.c) ------------------------------ */
 

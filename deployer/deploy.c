@@ -1027,6 +1027,8 @@ run_deployment(const struct run_opts *o)
 	    close_orphans(&ctx, cJSON_GetObjectItemCaseSensitive(
 					ctx.report, "recovered")) < 0)
 		goto fail;
+	/* what earlier runs could not deliver goes out first */
+	(void)vd_notify_outbox_flush(&ctx);
 	cJSON_Delete(ctx.notify_log);
 	ctx.notify_log = cJSON_CreateArray();
 

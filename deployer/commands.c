@@ -334,11 +334,10 @@ hist_cb(const cJSON *line, void *udata)
 static void
 close_unfinished(struct ro *ro, struct hist *h)
 {
-	cJSON *ip = cJSON_GetObjectItemCaseSensitive(ro->st.state,
-						     "in_progress");
-	const char *ipid = cJSON_IsObject(ip)
-				   ? vd_dep_jstr(ip, "deployment_id")
-				   : NULL;
+	cJSON *ip =
+		cJSON_GetObjectItemCaseSensitive(ro->st.state, "in_progress");
+	const char *ipid =
+		cJSON_IsObject(ip) ? vd_dep_jstr(ip, "deployment_id") : NULL;
 	pid_t pid = 0;
 	bool held = vd_dep_lock_held(&ro->st, &pid);
 	cJSON *d;
@@ -522,8 +521,8 @@ static int
 status_code(const cJSON *ip, bool held, const cJSON *cur, const cJSON *kg,
 	    const char **why)
 {
-	const char *st = cJSON_IsObject(cur) ? vd_dep_jstr(cur, "status")
-					     : NULL;
+	const char *st =
+		cJSON_IsObject(cur) ? vd_dep_jstr(cur, "status") : NULL;
 	if (cJSON_IsObject(ip) && !held) {
 		*why = "a deployment was interrupted: the next deploy or "
 		       "rollback records it";

@@ -355,8 +355,7 @@ parse_suite(struct vd_cfg *top, const char *key, const char *file,
 
 	if (it == NULL)
 		return 0;
-	if (cJSON_IsObject(it) &&
-	    cJSON_GetObjectItemCaseSensitive(it, "suite"))
+	if (cJSON_IsObject(it) && cJSON_GetObjectItemCaseSensitive(it, "suite"))
 		return parse_suite_ref(top, key, cfgdir, cfg, srcp, out);
 	src = vd_xcalloc(1, sizeof(*src));
 	if (cJSON_IsString(it)) {

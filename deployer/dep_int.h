@@ -51,9 +51,9 @@ struct vd_dep_registry_conf {
 /* Where a gate suite comes from: kept so that the suite can be loaded
  * again per deployment phase with ${VERSION} & co filled in. */
 struct vd_dep_suite_src {
-	char *name; /* in messages: the file, or "deploy.json: health" */
-	char *file; /* the suite file, or NULL (inline) */
-	char *text; /* the suite document as read */
+	char *name;  /* in messages: the file, or "deploy.json: health" */
+	char *file;  /* the suite file, or NULL (inline) */
+	char *text;  /* the suite document as read */
 	char **only; /* names, tags or stages to keep (none: all) */
 	size_t nonly;
 };
@@ -180,9 +180,9 @@ struct vd_dep_state {
 	char *dir;
 	char *env;
 	int dir_fd;
-	int lock_fd;  /* -1: not held */
-	int hist_fd;  /* -1: not open */
-	cJSON *state; /* the state document, never NULL once loaded */
+	int lock_fd;	   /* -1: not held */
+	int hist_fd;	   /* -1: not open */
+	cJSON *state;	   /* the state document, never NULL once loaded */
 	unsigned dir_mode; /* the directory's mode bits, as found */
 	bool dir_owned;	   /* owned by our effective user */
 };

@@ -368,8 +368,7 @@ close_orphans(struct vd_dep_ctx *ctx, cJSON *recovered)
 	o.open = cJSON_CreateObject();
 	if (vd_dep_history_each(&ctx->st, orphans_cb, &o) < 0) {
 		cJSON_Delete(o.open);
-		snprintf(ctx->err, sizeof(ctx->err),
-			 "cannot read the history");
+		snprintf(ctx->err, sizeof(ctx->err), "cannot read the history");
 		return VD_ERR_IO;
 	}
 	cJSON_ArrayForEach(it, o.open) {
@@ -1142,17 +1141,15 @@ run_deployment(const struct run_opts *o)
 	    code == VD_DEP_EXIT_PROMOTED)
 		code = VD_DEP_EXIT_ERROR;
 	goto out;
-fail:
-	{
-		char *e = vd_dep_escape(ctx.err[0] ? ctx.err : "failed", 0,
-					 false);
-		fprintf(stderr, "verdict: %s: %s%s\n", cmd, e,
-			ctx.dep ? "; the deployment stays in progress: the "
-				  "next deploy or rollback records it "
-				  "interrupted"
-				: "");
-		free(e);
-	}
+fail : {
+	char *e = vd_dep_escape(ctx.err[0] ? ctx.err : "failed", 0, false);
+	fprintf(stderr, "verdict: %s: %s%s\n", cmd, e,
+		ctx.dep ? "; the deployment stays in progress: the "
+			  "next deploy or rollback records it "
+			  "interrupted"
+			: "");
+	free(e);
+}
 	code = VD_DEP_EXIT_ERROR;
 out:
 	free(reason);

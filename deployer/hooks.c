@@ -102,8 +102,8 @@ struct hook_run {
 	ev_timer deadline;
 	ev_timer grace;
 	struct vd_mask_stream mask; /* stdout+stderr as one masked stream */
-	struct vd_buf out;  /* what is kept, masked (capped) */
-	struct vd_buf line; /* the partial line being echoed, masked */
+	struct vd_buf out;	    /* what is kept, masked (capped) */
+	struct vd_buf line;	    /* the partial line being echoed, masked */
 	bool exited;
 	int wstatus;
 	bool term_sent;

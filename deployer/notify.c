@@ -240,11 +240,17 @@ static void
 outbox_add(struct vd_dep_ctx *ctx, const char *nkey, const char *what,
 	   const char *reason, int exit_code, unsigned step, const char *why)
 {
-	static const char *const keys[] = {
-		"deployment_id", "kind",       "environment",
-		"version",	 "previous_version", "started_at",
-		"actor",	 "ci",	       "notify_data",
-		"replaced_notify_data", NULL};
+	static const char *const keys[] = {"deployment_id",
+					   "kind",
+					   "environment",
+					   "version",
+					   "previous_version",
+					   "started_at",
+					   "actor",
+					   "ci",
+					   "notify_data",
+					   "replaced_notify_data",
+					   NULL};
 	cJSON *ob = outbox(ctx), *e = cJSON_CreateObject(), *dep;
 	char ts[40];
 	size_t i;
@@ -267,8 +273,8 @@ outbox_add(struct vd_dep_ctx *ctx, const char *nkey, const char *what,
 	}
 	dep = cJSON_CreateObject();
 	for (i = 0; keys[i]; i++) {
-		const cJSON *v = cJSON_GetObjectItemCaseSensitive(ctx->dep,
-								  keys[i]);
+		const cJSON *v =
+			cJSON_GetObjectItemCaseSensitive(ctx->dep, keys[i]);
 		if (v)
 			vd_dep_jset(dep, keys[i], cJSON_Duplicate(v, 1));
 	}
@@ -433,15 +439,15 @@ vd_notify_event_send(struct vd_dep_ctx *ctx, const char *what,
 		const char *id = vd_dep_jstr(ctx->dep, "deployment_id");
 		unsigned step;
 		if (outbox_find(ctx, id, n->key, what))
-			continue; /* kept by an earlier run: the outbox sends it */
+			continue; /* kept by an earlier run: the outbox sends it
+				   */
 		if (outbox_find(ctx, id, n->key, NULL)) {
 			/* an earlier event of this deployment failed: keep the
 			 * order, this one waits behind it */
 			cJSON *rep = cJSON_CreateObject();
 			outbox_add(ctx, n->key, what, reason, exit_code, 0,
 				   NULL);
-			(void)log_notify(ctx, n->key, what, 0, "queued",
-					 NULL);
+			(void)log_notify(ctx, n->key, what, 0, "queued", NULL);
 			vd_dep_jset_str(rep, "deployment_id", id);
 			vd_dep_jset_str(rep, "notifier", n->key);
 			vd_dep_jset_str(rep, "event", what);
@@ -506,8 +512,8 @@ vd_notify_event_send(struct vd_dep_ctx *ctx, const char *what,
 				vd_dep_jset_num(rep, "http_status",
 						(double)status);
 			} else {
-				outbox_add(ctx, n->key, what, reason,
-					   exit_code, step, why);
+				outbox_add(ctx, n->key, what, reason, exit_code,
+					   step, why);
 				vd_dep_jset_num(line, "http_status",
 						(double)status);
 				vd_dep_jset_str(line, "error", why);
@@ -593,11 +599,12 @@ vd_notify_outbox_flush(struct vd_dep_ctx *ctx)
 				n = &ctx->cfg->notifiers[i];
 		if (n == NULL || id == NULL || !cJSON_IsObject(dep)) {
 			cJSON *line = cJSON_CreateObject();
-			vd_dep_say(&ctx->rt,
-				   "  notify: dropped %s of %s from the outbox: "
-				   "notifier %s is no longer configured",
-				   vd_dep_jstr_or(e, "what", "?"),
-				   id ? id : "?", nkey ? nkey : "?");
+			vd_dep_say(
+				&ctx->rt,
+				"  notify: dropped %s of %s from the outbox: "
+				"notifier %s is no longer configured",
+				vd_dep_jstr_or(e, "what", "?"), id ? id : "?",
+				nkey ? nkey : "?");
 			vd_dep_jset_str(line, "notifier", nkey);
 			vd_dep_jset_str(line, "what", vd_dep_jstr(e, "what"));
 			vd_dep_jset_str(line, "state", "dropped");
@@ -610,7 +617,8 @@ vd_notify_outbox_flush(struct vd_dep_ctx *ctx)
 			continue;
 		}
 		if (cJSON_GetObjectItemCaseSensitive(failed_keys, nkey)) {
-			idx++; /* its endpoint failed just now: keep the order */
+			idx++; /* its endpoint failed just now: keep the order
+				*/
 			continue;
 		}
 		for (step = (unsigned)vd_dep_jnum(e, "step", 0); step < 16;

@@ -544,8 +544,8 @@ vd_dep_history_repair(struct vd_dep_state *st, char *err, size_t errlen)
 	end = sb.st_size;
 	/* back to the last newline: what follows it was never finished */
 	for (pos = end; pos > 0;) {
-		off_t from = pos > (off_t)sizeof(buf) ? pos - (off_t)sizeof(buf)
-						      : 0;
+		off_t from =
+			pos > (off_t)sizeof(buf) ? pos - (off_t)sizeof(buf) : 0;
 		ssize_t n = pread(fd, buf, (size_t)(pos - from), from), i;
 		if (n != pos - from)
 			goto fail;

@@ -415,10 +415,12 @@ mask_stream_run(struct vd_mask_stream *ms, struct vd_buf *out, bool end)
 		for (k = 0; k < nsecrets; k++) {
 			size_t l = strlen(secrets[k]);
 			if (l <= left) {
-				if (l > best && memcmp(p + i, secrets[k], l) == 0)
+				if (l > best &&
+				    memcmp(p + i, secrets[k], l) == 0)
 					best = l;
-			} else if (!end && memcmp(p + i, secrets[k], left) == 0) {
-				/* a longer secret may follow in the next piece */
+			} else if (!end &&
+				   memcmp(p + i, secrets[k], left) == 0) {
+				/* a longer secret may go on */
 				maybe = true;
 			}
 		}

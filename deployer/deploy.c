@@ -1,11 +1,12 @@
 /*
  * deploy.c - one deployment, step by step: lock, record, pre-flight,
  * deploy hook, health then smoke, promote or roll back (and verify),
- * record the result, notify. Each step is written to the state and the
- * history before its side effect, so that after a crash the next command
- * finds the interrupted deployment, never loses the known-good version
- * and never promotes by itself. Also `verdict rollback` and the recovery
- * of an interrupted deployment.
+ * record the result, notify. Each step is committed (the state, then its
+ * history line) before its side effect, so that after a crash the next
+ * command finds the interrupted deployment, never loses the known-good
+ * version, never promotes by itself, and finds state and history telling
+ * one story. Also `verdict rollback` and the recovery of interrupted
+ * deployments.
  */
 #include <errno.h>
 #include <signal.h>

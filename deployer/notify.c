@@ -4,7 +4,8 @@
  * twice per event: every request is recorded in the history as
  * "sending" before it goes out and "sent"/"failed" after, so a run after
  * a crash resends only what was not known to have arrived. Retries with
- * backoff on the loop. A failed notification never changes the verdict.
+ * backoff on the loop; what still fails waits in the state's outbox for
+ * the next run. A failed notification never changes the verdict.
  */
 #include <stdlib.h>
 #include <string.h>

@@ -325,7 +325,8 @@ vd_dep_lock_held(struct vd_dep_state *st, pid_t *pid)
 }
 
 /* Rebuilds what the history knows when the state file is gone: the
- * known-good version of the last deployment that finished. */
+ * known-good version, the current one and the last result, from the last
+ * result line. */
 static void
 rebuild_cb(const cJSON *line, void *udata)
 {

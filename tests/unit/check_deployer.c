@@ -2,8 +2,10 @@
  * check_deployer.c - unit tests of the deployer's pieces that need no
  * servers: name rules, placeholder filling, config errors naming their
  * place, the state directory (atomic state file, torn history lines, the
- * lock and its owner's details), GitHub's status mapping through the
- * notifier vtable.
+ * lock and its owner's details, a torn line cut, a read-only directory
+ * refused), GitHub's status mapping through the notifier vtable, gate
+ * suites loaded with the phase's ${VERSION}, hook programs looked up,
+ * refused input escaped, and the stream masker fed in every piece size.
  */
 #include <fcntl.h>
 #include <stdio.h>

@@ -299,6 +299,32 @@ crash_walk good
 crash_walk bad
 echo "kill points walked: $WALKED"
 
+# --- a kill -9 after every write of the recovery itself -----------------------
+# A deployment killed in its deploy step (after write 6: its step line);
+# the next deploy is killed after its Nth write, inside the recovery of
+# the first, until a run gets through the recovery. Each time: one story,
+# and the interrupted one is recorded once.
+n=0
+while [ "$n" -lt 30 ]; do
+	n=$((n + 1))
+	VERDICT_TEST_CRASH_AFTER_WRITE=6 "$VERDICT" deploy --config "$WCFG" \
+		--version "r${n}good" > /dev/null 2>&1 || true
+	id=$(jq -r .in_progress.deployment_id "$STATEF")
+	assert_eq "recovery write $n: an interrupted deployment to recover" "$(jq -r .in_progress.step "$STATEF")" deploy
+	rc=0
+	VERDICT_TEST_CRASH_AFTER_WRITE=$n "$VERDICT" deploy --config "$WCFG" \
+		--version "r${n}next" > "$T/walk.out" 2> "$T/walk.err" || rc=$?
+	assert_eq "recovery write $n: killed" "$rc" 137
+	one_story "recovery write $n"
+	past=$(jq -r --arg id "$id" '.in_progress.deployment_id // "" | . != $id' "$STATEF")
+	good "recovery write $n" "$WCFG"
+	assert_eq "recovery write $n: recorded interrupted, once" \
+		"$(jq -r --arg id "$id" 'select(.deployment_id == $id and .event == "result") | .result' "$HIST")" interrupted
+	[ "$past" = true ] && break
+done
+assert_le "recovery: killed at 4 or more of its writes" 4 "$n"
+assert_le "recovery: got through before 30" "$n" 29
+
 # --- the whole history is still readable, and every event went out once --------
 run_verdict history --config "$CFG" --format json
 assert_eq "history: every deployment finished" "$(jq_out '[.[] | select(.result == null)] | length')" 0

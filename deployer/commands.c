@@ -12,6 +12,25 @@
 
 #include "dep_int.h"
 
+/* "verdict: CMD: msg" on one line: control bytes in msg (from a refused
+ * argument or a config value) are escaped. */
+static void
+say_error(const char *cmd, const char *msg)
+{
+	char *e = vd_dep_escape(msg, 0, false);
+	fprintf(stderr, "verdict: %s: %s\n", cmd, e);
+	free(e);
+}
+
+/* An argument echoed in a message: masked, escaped, cut. */
+static char *
+quote_arg(const char *arg)
+{
+	char *m = vd_mask(arg), *e = vd_dep_escape(m, 200, true);
+	free(m);
+	return e;
+}
+
 static const char exit_table[] =
 	"exit codes: 0 promoted (rollback: done and verified), 1 verdict could "
 	"not work\n"
@@ -94,6 +113,7 @@ deploy_or_rollback(int argc, char **argv, bool rollback)
 	int ch;
 
 	optind = 1;
+	opterr = 0; /* getopt would echo a bad option raw */
 	while ((ch = getopt_long(argc, argv, "c:V:f:o:qh", longopts, NULL)) !=
 	       -1) {
 		switch (ch) {
@@ -131,22 +151,33 @@ deploy_or_rollback(int argc, char **argv, bool rollback)
 		case 'h':
 			usage(stdout);
 			return 0;
-		default:
+		default: {
+			char *q = quote_arg(argv[optind - 1]);
+			fprintf(stderr,
+				"verdict: %s: unknown option or missing "
+				"value: \"%s\"\n",
+				cmd, q);
+			free(q);
 			usage(stderr);
 			return VD_DEP_EXIT_CONFIG;
 		}
+		}
 	}
 	if (optind != argc) {
+		char *q = quote_arg(argv[optind]);
 		fprintf(stderr, "verdict: %s: unexpected argument \"%s\"\n",
-			cmd, argv[optind]);
+			cmd, q);
+		free(q);
 		usage(stderr);
 		return VD_DEP_EXIT_CONFIG;
 	}
 	if (check && config) {
 		struct vd_dep_config *cfg = NULL;
 		char err[1200];
-		if (vd_dep_config_load(config, &cfg, err, sizeof(err)) < 0) {
-			fprintf(stderr, "verdict: %s: %s\n", cmd, err);
+		if (vd_dep_config_load(config, &cfg, err, sizeof(err)) < 0 ||
+		    vd_dep_config_check_hooks(cfg, err, sizeof(err)) < 0) {
+			say_error(cmd, err);
+			vd_dep_config_free(cfg);
 			return VD_DEP_EXIT_CONFIG;
 		}
 		printf("%s: ok (environment %s, %zu health and %zu smoke "
@@ -165,9 +196,11 @@ deploy_or_rollback(int argc, char **argv, bool rollback)
 		return VD_DEP_EXIT_CONFIG;
 	}
 	if (strcmp(format, "text") != 0 && strcmp(format, "json") != 0) {
+		char *q = quote_arg(format);
 		fprintf(stderr,
 			"verdict: %s: unknown format \"%s\" (text, json)\n",
-			cmd, format);
+			cmd, q);
+		free(q);
 		return VD_DEP_EXIT_CONFIG;
 	}
 	return vd_dep_run_deploy(config, version, format, report, quiet,
@@ -205,7 +238,7 @@ ro_open(struct ro *ro, const char *config, const char *cmd)
 	ro->st.dir_fd = ro->st.lock_fd = ro->st.hist_fd = -1;
 	if (vd_dep_config_peek(config, &ro->env, &ro->dir, err, sizeof(err)) <
 	    0) {
-		fprintf(stderr, "verdict: %s: %s\n", cmd, err);
+		say_error(cmd, err);
 		return VD_DEP_EXIT_CONFIG;
 	}
 	if (stat(ro->dir, &sb) < 0)
@@ -214,7 +247,7 @@ ro_open(struct ro *ro, const char *config, const char *cmd)
 	if (vd_dep_state_open(&ro->st, ro->dir, ro->env, err, sizeof(err)) <
 		    0 ||
 	    vd_dep_state_load(&ro->st, err, sizeof(err)) < 0) {
-		fprintf(stderr, "verdict: %s: %s\n", cmd, err);
+		say_error(cmd, err);
 		return VD_DEP_EXIT_ERROR;
 	}
 	return 0;
@@ -291,6 +324,68 @@ hist_cb(const cJSON *line, void *udata)
 	}
 }
 
+/*
+ * One story with the state: the line the state committed last and the
+ * history may lack (a kill between the two writes) counts as written; a
+ * deployment without a result is "running" while its verdict holds the
+ * lock, else it is shown "interrupted" (exit 8) - the next deploy or
+ * rollback records it so ("recorded": false until then).
+ */
+static void
+close_unfinished(struct ro *ro, struct hist *h)
+{
+	cJSON *ip =
+		cJSON_GetObjectItemCaseSensitive(ro->st.state, "in_progress");
+	const char *ipid =
+		cJSON_IsObject(ip) ? vd_dep_jstr(ip, "deployment_id") : NULL;
+	pid_t pid = 0;
+	bool held = vd_dep_lock_held(&ro->st, &pid);
+	cJSON *d;
+
+	if (ipid) {
+		const cJSON *pending =
+			cJSON_GetObjectItemCaseSensitive(ip, "pending");
+		bool have = false;
+		cJSON_ArrayForEach(d, h->list)
+			have = have ||
+			       vd_streq(vd_dep_jstr(d, "deployment_id"), ipid);
+		if (!have) {
+			/* its deployment line did not reach the history */
+			cJSON *line = cJSON_Duplicate(ip, 1);
+			vd_dep_jset_str(line, "event", "deployment");
+			h->last = NULL;
+			hist_cb(line, h);
+			cJSON_Delete(line);
+		}
+		if (cJSON_IsObject(pending) &&
+		    vd_streq(vd_dep_jstr(pending, "event"), "result")) {
+			h->last = NULL;
+			hist_cb(pending, h);
+		}
+	}
+	cJSON_ArrayForEach(d, h->list) {
+		const char *id = vd_dep_jstr(d, "deployment_id");
+		char *reason;
+		if (vd_dep_jstr(d, "result"))
+			continue;
+		if (held && vd_streq(id, ipid)) {
+			vd_dep_jset_str(d, "state", "running");
+			continue;
+		}
+		reason = vd_xasprintf(
+			"verdict stopped during step %s (killed or crashed); "
+			"the next deploy or rollback records it",
+			vd_streq(id, ipid)
+				? vd_dep_jstr_or(ip, "step", "record")
+				: vd_dep_jstr_or(d, "last_step", "record"));
+		vd_dep_jset_str(d, "result", "interrupted");
+		vd_dep_jset_num(d, "exit_code", VD_DEP_EXIT_INTERRUPTED);
+		vd_dep_jset_str(d, "reason", reason);
+		vd_dep_jset(d, "recorded", cJSON_CreateFalse());
+		free(reason);
+	}
+}
+
 /* The options history and status share (history also takes --limit).
  * Returns -1 to go on, else the exit code (0 after --help). */
 static int
@@ -311,6 +406,7 @@ ro_args(int argc, char **argv, const char *cmd, const char *usage,
 	*config = NULL;
 	*format = "text";
 	optind = 1;
+	opterr = 0;
 	while ((ch = getopt_long(argc, argv, limit ? "c:f:n:h" : "c:f:h",
 				 limit ? longopts : longopts + 1, NULL)) !=
 	       -1) {
@@ -377,6 +473,8 @@ vd_cmd_history(int argc, char **argv)
 		ro_close(&ro);
 		return VD_DEP_EXIT_ERROR;
 	}
+	if (ro.exists)
+		close_unfinished(&ro, &h);
 	n = cJSON_GetArraySize(h.list);
 	while (limit && n > limit) {
 		cJSON_DeleteItemFromArray(h.list, 0);
@@ -405,7 +503,7 @@ vd_cmd_history(int argc, char **argv)
 			       vd_dep_jstr_or(d, "kind", "-"),
 			       vd_dep_jstr_or(d, "version", "-"),
 			       vd_dep_jstr_or(d, "previous_version", "-"),
-			       res ? res : "(unfinished)", code,
+			       res ? res : "(running)", code,
 			       vd_dep_jstr_or(d, "actor", "-"));
 		}
 	}
@@ -414,13 +512,55 @@ vd_cmd_history(int argc, char **argv)
 	return fflush(stdout) == 0 ? 0 : VD_DEP_EXIT_ERROR;
 }
 
+/*
+ * The exit code of status (docs/deploy.md): 0 only when the environment
+ * runs its known-good version, verified healthy, with nothing running or
+ * interrupted. why gets a few words for people.
+ */
+static int
+status_code(const cJSON *ip, bool held, const cJSON *cur, const cJSON *kg,
+	    const char **why)
+{
+	const char *st =
+		cJSON_IsObject(cur) ? vd_dep_jstr(cur, "status") : NULL;
+	if (cJSON_IsObject(ip) && !held) {
+		*why = "a deployment was interrupted: the next deploy or "
+		       "rollback records it";
+		return VD_DEP_EXIT_INTERRUPTED;
+	}
+	if (held) {
+		*why = "a deployment is running";
+		return VD_DEP_EXIT_LOCKED;
+	}
+	if (st == NULL) {
+		*why = cJSON_IsObject(kg) ? "known-good"
+					  : "nothing known-good yet";
+		return cJSON_IsObject(kg) ? 0 : VD_DEP_STATUS_NONE;
+	}
+	if (strcmp(st, "known_good") == 0) {
+		*why = "known-good and healthy";
+		return 0;
+	}
+	if (strcmp(st, "unverified") == 0) {
+		*why = "running a version the gate could not judge";
+		return VD_DEP_EXIT_INCONCLUSIVE;
+	}
+	if (strcmp(st, "failed") == 0 || strcmp(st, "unhealthy") == 0) {
+		*why = "not healthy: a human is needed";
+		return VD_DEP_EXIT_ROLLBACK_FAILED;
+	}
+	*why = "what runs is unknown (a deployment was interrupted)";
+	return VD_DEP_EXIT_INTERRUPTED;
+}
+
 int
 vd_cmd_status(int argc, char **argv)
 {
 	const char *config, *format;
 	struct ro ro;
 	cJSON *out, *ip = NULL, *kg = NULL, *cur = NULL, *last = NULL;
-	const char *ipstate = NULL;
+	const char *ipstate = NULL, *why = NULL;
+	int nout;
 	pid_t pid = 0;
 	bool held = false;
 	int r, code = 0;
@@ -430,10 +570,13 @@ vd_cmd_status(int argc, char **argv)
 		    "[--format text|json]\n",
 		    "Shows the known-good and current versions, the last "
 		    "deployment and any\n"
-		    "deployment running or interrupted. Exit 0, or 8 when an "
-		    "interrupted\n"
-		    "deployment waits to be recorded by the next deploy or "
-		    "rollback.\n",
+		    "deployment running or interrupted. Exit 0 only when the "
+		    "known-good version\n"
+		    "runs, verified healthy; 4 failed or unhealthy, 5 "
+		    "unverified (inconclusive),\n"
+		    "6 a deployment is running, 8 interrupted (or what runs "
+		    "is unknown), 9 nothing\n"
+		    "known-good yet, 1 the state cannot be read, 2 usage.\n",
 		    &config, &format, NULL);
 	if (r >= 0)
 		return r;
@@ -470,14 +613,23 @@ vd_cmd_status(int argc, char **argv)
 		cJSON_DeleteItemFromObjectCaseSensitive(c, "notify_data");
 		cJSON_DeleteItemFromObjectCaseSensitive(c,
 							"replaced_notify_data");
+		cJSON_DeleteItemFromObjectCaseSensitive(c, "pending");
 		ipstate = held ? "running" : "interrupted";
 		vd_dep_jset_str(c, "state", ipstate);
 		vd_dep_jset(out, "in_progress", c);
-		if (!held)
-			code = VD_DEP_EXIT_INTERRUPTED;
 	} else {
 		vd_dep_jset(out, "in_progress", cJSON_CreateNull());
 	}
+	{
+		cJSON *ob = ro.exists ? cJSON_GetObjectItemCaseSensitive(
+						ro.st.state, "outbox")
+				      : NULL;
+		nout = cJSON_IsArray(ob) ? cJSON_GetArraySize(ob) : 0;
+		vd_dep_jset_num(out, "outbox", nout);
+	}
+	code = status_code(ip, held, cur, kg, &why);
+	vd_dep_jset_num(out, "exit_code", code);
+	vd_dep_jset_str(out, "verdict", why);
 	if (strcmp(format, "json") == 0) {
 		char *t = cJSON_Print(out);
 		printf("%s\n", t);
@@ -533,6 +685,11 @@ vd_cmd_status(int argc, char **argv)
 						  : "none");
 		else if (held)
 			printf("locked:      by pid %ld\n", (long)pid);
+		if (nout)
+			printf("outbox:      %d notification%s waiting (sent "
+			       "again by the next deploy or rollback)\n",
+			       nout, nout == 1 ? "" : "s");
+		printf("verdict:     %s (exit %d)\n", why, code);
 	}
 	cJSON_Delete(out);
 	ro_close(&ro);

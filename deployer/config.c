@@ -10,10 +10,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "dep_int.h"
 
 #define MAX_CONFIG_BYTES (1024 * 1024)
+#define MAX_SUITE_BYTES	 (16 * 1024 * 1024)
 
 /* Placeholders filled in when a hook runs, never from the environment. */
 static const char *const placeholders[] = {
@@ -34,6 +37,34 @@ vd_dep_name_ok(const char *s)
 		      *s == '-' || *s == '+'))
 			return false;
 	return true;
+}
+
+char *
+vd_dep_escape(const char *s, size_t max, bool quoted)
+{
+	struct vd_buf b;
+	size_t n = 0;
+	vd_buf_init(&b, 0);
+	for (; s && *s; s++, n++) {
+		unsigned char c = (unsigned char)*s;
+		if (max && n >= max) {
+			vd_buf_puts(&b, "...");
+			break;
+		}
+		if (c == '\n')
+			vd_buf_puts(&b, "\\n");
+		else if (c == '\r')
+			vd_buf_puts(&b, "\\r");
+		else if (c == '\t')
+			vd_buf_puts(&b, "\\t");
+		else if (quoted && (c == '\\' || c == '"'))
+			vd_buf_printf(&b, "\\%c", c);
+		else if (c < 0x20 || c == 0x7f)
+			vd_buf_printf(&b, "\\x%02x", c);
+		else
+			vd_buf_append(&b, s, 1);
+	}
+	return vd_buf_steal(&b);
 }
 
 /* ${VAR}, ${VAR:-default} and $$, like suite files, but the hook
@@ -162,114 +193,213 @@ selected(const struct vd_check *chk, char **only, size_t nonly)
 	return false;
 }
 
+void
+vd_dep_suite_src_free(struct vd_dep_suite_src *src)
+{
+	if (src == NULL)
+		return;
+	free(src->name);
+	free(src->text);
+	free(src->file);
+	vd_strlist_free(src->only, src->nonly);
+	free(src);
+}
+
+int
+vd_dep_suite_load(const struct vd_dep_suite_src *src,
+		  const struct vd_dep_hook_vars *v, struct vd_suite **out,
+		  char *err, size_t errlen)
+{
+	struct vd_suite_load_opts opts;
+	struct vd_suite *s = NULL;
+	char *vars[5];
+	size_t i, n = 0;
+	int r;
+
+	*out = NULL;
+	vars[0] = vd_xasprintf("VERSION=%s", v->version ? v->version : "");
+	vars[1] = vd_xasprintf("PREVIOUS_VERSION=%s",
+			       v->previous_version ? v->previous_version : "");
+	vars[2] = vd_xasprintf("DEPLOYMENT_ID=%s",
+			       v->deployment_id ? v->deployment_id : "");
+	vars[3] = vd_xasprintf("ENVIRONMENT=%s",
+			       v->environment ? v->environment : "");
+	vars[4] = NULL;
+	memset(&opts, 0, sizeof(opts));
+	opts.vars = (const char *const *)vars;
+	r = vd_suite_parse(src->text, strlen(src->text), src->name, &opts, &s,
+			   err, errlen);
+	for (i = 0; i < 4; i++)
+		free(vars[i]);
+	if (r < 0)
+		return r;
+	for (i = 0; i < s->nchecks; i++) {
+		if (selected(s->checks[i], src->only, src->nonly))
+			s->checks[n++] = s->checks[i];
+		else
+			vd_check_free(s->checks[i]);
+	}
+	s->nchecks = n;
+	if (n == 0) {
+		snprintf(err, errlen,
+			 "%s: no check has one of the names, tags or stages "
+			 "of \"only\"",
+			 src->name);
+		vd_suite_free(s);
+		return VD_ERR_CONFIG;
+	}
+	if (src->file)
+		s->path = vd_xstrdup(src->file);
+	*out = s;
+	return 0;
+}
+
+/* Values the suites are checked with when the config loads: a version
+ * like any other; the real ones are filled in per deployment phase. */
+static int
+load_sample(struct vd_dep_config *cfg, const struct vd_dep_suite_src *src,
+	    struct vd_suite **out, char *err, size_t errlen)
+{
+	struct vd_dep_hook_vars v;
+	v.version = "0.0.0";
+	v.previous_version = "";
+	v.deployment_id = "20000101T000000Z-000000";
+	v.environment = cfg->environment;
+	return vd_dep_suite_load(src, &v, out, err, errlen);
+}
+
 /* { "suite": "staging.json", "only": ["health"] }: the checks of a suite
  * file whose name, tag or stage is listed. */
 static int
 parse_suite_ref(struct vd_cfg *top, const char *key, const char *cfgdir,
+		struct vd_dep_config *cfg, struct vd_dep_suite_src **srcp,
 		struct vd_suite **out)
 {
 	struct vd_cfg c;
-	struct vd_suite *s = NULL;
-	char *path = NULL, *p = NULL, *full, **only = NULL, msg[1200], why[200];
-	size_t nonly = 0, i, n = 0;
+	struct vd_dep_suite_src *src;
+	struct vd_buf b;
+	char *path = NULL, *p = NULL, msg[1200], why[200];
+	size_t i;
 	int r;
 
 	r = vd_cfg_child(top, key, &c);
 	if (r <= 0)
 		return r;
+	src = vd_xcalloc(1, sizeof(*src));
 	r = vd_cfg_str(&c, "suite", true, &path);
 	if (!r)
-		r = vd_cfg_strlist(&c, "only", &only, &nonly);
+		r = vd_cfg_strlist(&c, "only", &src->only, &src->nonly);
 	if (!r)
 		r = vd_cfg_finish(&c);
 	if (!r && (p = interpolate(path, why, sizeof(why))) == NULL)
 		r = vd_cfg_error(&c, "suite", "%s", why);
-	for (i = 0; !r && i < nonly; i++) {
-		char *v = interpolate(only[i], why, sizeof(why));
+	for (i = 0; !r && i < src->nonly; i++) {
+		char *v = interpolate(src->only[i], why, sizeof(why));
 		if (v == NULL) {
 			r = vd_cfg_error(&c, "only", "%s", why);
 			break;
 		}
-		free(only[i]);
-		only[i] = v;
+		free(src->only[i]);
+		src->only[i] = v;
 	}
 	if (!r) {
-		full = beside(cfgdir, p);
-		r = vd_suite_load(full, NULL, &s, msg, sizeof(msg));
-		free(full);
-		if (r < 0)
-			vd_cfg_error_at(top->err, "", "", "%s", msg);
-	}
-	if (!r) {
-		for (i = 0; i < s->nchecks; i++) {
-			if (selected(s->checks[i], only, nonly))
-				s->checks[n++] = s->checks[i];
-			else
-				vd_check_free(s->checks[i]);
+		src->file = beside(cfgdir, p);
+		src->name = vd_xstrdup(src->file);
+		r = vd_read_file(src->file, MAX_SUITE_BYTES, &b, msg,
+				 sizeof(msg));
+		if (r == 0 && memchr(b.data, '\0', b.len) != NULL) {
+			snprintf(msg, sizeof(msg),
+				 "%s: file contains a NUL byte", src->file);
+			r = VD_ERR_CONFIG;
 		}
-		s->nchecks = n;
-		if (n == 0)
+		if (r == 0)
+			src->text = vd_buf_steal(&b);
+		else
+			vd_cfg_error_at(top->err, "", "", "%s", msg);
+		vd_buf_free(&b);
+	}
+	if (!r) {
+		r = load_sample(cfg, src, out, msg, sizeof(msg));
+		if (r < 0 && *out == NULL && strstr(msg, "no check has") &&
+		    src->nonly)
 			r = vd_cfg_error(&c, "only",
 					 "no check of %s has one of these "
 					 "names, tags or stages",
 					 p);
+		else if (r < 0)
+			vd_cfg_error_at(top->err, "", "", "%s", msg);
 	}
 	vd_cfg_release(&c);
 	free(path);
 	free(p);
-	vd_strlist_free(only, nonly);
 	if (r) {
-		vd_suite_free(s);
+		vd_dep_suite_src_free(src);
 		return VD_ERR_CONFIG;
 	}
-	*out = s;
+	*srcp = src;
 	return 0;
 }
 
 /* "health": a suite file (relative to the config), an inline suite, or
- * { "suite": FILE, "only": [names, tags or stages] }. */
+ * { "suite": FILE, "only": [names, tags or stages] }. The text is kept:
+ * the suite is loaded again per deployment phase with ${VERSION} & co. */
 static int
 parse_suite(struct vd_cfg *top, const char *key, const char *file,
-	    const char *cfgdir, const cJSON *raw, struct vd_suite **out)
+	    const char *cfgdir, const cJSON *raw, struct vd_dep_config *cfg,
+	    struct vd_dep_suite_src **srcp, struct vd_suite **out)
 {
 	const cJSON *it = vd_cfg_take(top, key);
+	struct vd_dep_suite_src *src;
 	char msg[1200];
-	int r;
+	int r = 0;
 
 	if (it == NULL)
 		return 0;
+	if (cJSON_IsObject(it) && cJSON_GetObjectItemCaseSensitive(it, "suite"))
+		return parse_suite_ref(top, key, cfgdir, cfg, srcp, out);
+	src = vd_xcalloc(1, sizeof(*src));
 	if (cJSON_IsString(it)) {
-		char why[200], *p, *full;
+		char why[200], *p;
+		struct vd_buf b;
 		p = interpolate(it->valuestring, why, sizeof(why));
-		if (p == NULL)
+		if (p == NULL) {
+			vd_dep_suite_src_free(src);
 			return vd_cfg_error(top, key, "%s", why);
-		full = beside(cfgdir, p);
+		}
+		src->file = beside(cfgdir, p);
+		src->name = vd_xstrdup(src->file);
 		free(p);
-		r = vd_suite_load(full, NULL, out, msg, sizeof(msg));
-		free(full);
-	} else if (cJSON_IsObject(it) &&
-		   cJSON_GetObjectItemCaseSensitive(it, "suite")) {
-		return parse_suite_ref(top, key, cfgdir, out);
+		r = vd_read_file(src->file, MAX_SUITE_BYTES, &b, msg,
+				 sizeof(msg));
+		if (r == 0 && memchr(b.data, '\0', b.len) != NULL) {
+			snprintf(msg, sizeof(msg),
+				 "%s: file contains a NUL byte", src->file);
+			r = VD_ERR_CONFIG;
+		}
+		if (r == 0)
+			src->text = vd_buf_steal(&b);
+		vd_buf_free(&b);
 	} else if (cJSON_IsObject(it)) {
 		/* the raw object: interpolated once, by the suite loader */
-		const cJSON *src = cJSON_GetObjectItemCaseSensitive(raw, key);
-		char *text = cJSON_PrintUnformatted(src);
-		char name[400];
-		if (text == NULL)
+		const cJSON *s = cJSON_GetObjectItemCaseSensitive(raw, key);
+		src->text = cJSON_PrintUnformatted(s);
+		if (src->text == NULL)
 			abort();
-		snprintf(name, sizeof(name), "%s: %s", file, key);
-		r = vd_suite_parse(text, strlen(text), name, NULL, out, msg,
-				   sizeof(msg));
-		free(text);
+		src->name = vd_xasprintf("%s: %s", file, key);
 	} else {
+		vd_dep_suite_src_free(src);
 		return vd_cfg_error(top, key,
 				    "expected a suite file name or an inline "
 				    "suite object");
 	}
+	if (r == 0)
+		r = load_sample(cfg, src, out, msg, sizeof(msg));
 	if (r < 0) {
 		vd_cfg_error_at(top->err, "", "", "%s", msg);
+		vd_dep_suite_src_free(src);
 		return VD_ERR_CONFIG;
 	}
+	*srcp = src;
 	return 0;
 }
 
@@ -469,6 +599,8 @@ vd_dep_config_free(struct vd_dep_config *c)
 	hook_free(c->rollback);
 	vd_suite_free(c->health);
 	vd_suite_free(c->smoke);
+	vd_dep_suite_src_free(c->health_src);
+	vd_dep_suite_src_free(c->smoke_src);
 	for (i = 0; i < c->nnotifiers; i++) {
 		c->notifiers[i].type->free(c->notifiers[i].conf);
 		free(c->notifiers[i].key);
@@ -606,13 +738,15 @@ vd_dep_config_load(const char *path, struct vd_dep_config **out, char *errbuf,
 	if (!r)
 		r = vd_cfg_finish(&hooks);
 	if (!r)
-		r = parse_suite(&c, "health", path, cfgdir, raw, &cfg->health);
+		r = parse_suite(&c, "health", path, cfgdir, raw, cfg,
+				&cfg->health_src, &cfg->health);
 	if (!r && cfg->health == NULL)
 		r = vd_cfg_error(&c, "health",
 				 "required: a suite file or an inline suite "
 				 "(checks that say the deployment is healthy)");
 	if (!r)
-		r = parse_suite(&c, "smoke", path, cfgdir, raw, &cfg->smoke);
+		r = parse_suite(&c, "smoke", path, cfgdir, raw, cfg,
+				&cfg->smoke_src, &cfg->smoke);
 	if (!r)
 		r = vd_cfg_str(&c, "on_inconclusive", false, &inconc);
 	if (!r && inconc) {
@@ -647,6 +781,87 @@ vd_dep_config_load(const char *path, struct vd_dep_config **out, char *errbuf,
 		return VD_ERR_CONFIG;
 	}
 	*out = cfg;
+	return 0;
+}
+
+/* True when path names a file this user may execute. */
+static bool
+runnable(const char *path)
+{
+	struct stat sb;
+	return stat(path, &sb) == 0 && S_ISREG(sb.st_mode) &&
+	       access(path, X_OK) == 0;
+}
+
+/* What execvpe would find for prog, run from cwd with PATH path; NULL. */
+static char *
+find_program(const char *prog, const char *cwd, const char *path)
+{
+	char *full;
+	if (strchr(prog, '/')) {
+		full = prog[0] == '/' ? vd_xstrdup(prog)
+				      : vd_xasprintf("%s/%s", cwd, prog);
+		if (runnable(full))
+			return full;
+		free(full);
+		return NULL;
+	}
+	while (path) {
+		const char *colon = strchr(path, ':');
+		size_t n = colon ? (size_t)(colon - path) : strlen(path);
+		char *dir = n ? vd_xstrndup(path, n) : vd_xstrdup(cwd);
+		if (dir[0] != '/') {
+			char *abs = vd_xasprintf("%s/%s", cwd, dir);
+			free(dir);
+			dir = abs;
+		}
+		full = vd_xasprintf("%s/%s", dir, prog);
+		free(dir);
+		if (runnable(full))
+			return full;
+		free(full);
+		path = colon ? colon + 1 : NULL;
+	}
+	return NULL;
+}
+
+int
+vd_dep_config_check_hooks(const struct vd_dep_config *cfg, char *err,
+			  size_t errlen)
+{
+	const struct vd_dep_hook_conf *hooks[3];
+	size_t i, k;
+
+	hooks[0] = cfg->deploy;
+	hooks[1] = cfg->promote;
+	hooks[2] = cfg->rollback;
+	for (i = 0; i < 3; i++) {
+		const struct vd_dep_hook_conf *h = hooks[i];
+		const char *path = getenv("PATH"), *prog;
+		char *found;
+		if (h == NULL || h->argc == 0)
+			continue;
+		prog = h->argv[0];
+		if (strstr(prog, "${") != NULL)
+			continue; /* known only when it runs */
+		for (k = 0; k < h->nenv; k++)
+			if (strcmp(h->env_names[k], "PATH") == 0)
+				path = h->env_values[k];
+		if (path == NULL)
+			path = "/bin:/usr/bin"; /* execvpe's default */
+		found = find_program(prog, h->cwd ? h->cwd : ".", path);
+		if (found == NULL) {
+			snprintf(err, errlen,
+				 "%s: hooks.%s.argv[0]: program \"%s\" not "
+				 "found %s%s (or not executable)",
+				 cfg->path, h->name, prog,
+				 strchr(prog, '/') ? "from " : "in PATH ",
+				 strchr(prog, '/') ? (h->cwd ? h->cwd : ".")
+						   : path);
+			return VD_ERR_CONFIG;
+		}
+		free(found);
+	}
 	return 0;
 }
 

@@ -48,6 +48,16 @@ struct vd_dep_registry_conf {
 	struct vd_tls_opts tls;
 };
 
+/* Where a gate suite comes from: kept so that the suite can be loaded
+ * again per deployment phase with ${VERSION} & co filled in. */
+struct vd_dep_suite_src {
+	char *name;  /* in messages: the file, or "deploy.json: health" */
+	char *file;  /* the suite file, or NULL (inline) */
+	char *text;  /* the suite document as read */
+	char **only; /* names, tags or stages to keep (none: all) */
+	size_t nonly;
+};
+
 struct vd_notifier_type;
 
 struct vd_dep_notifier {
@@ -64,8 +74,10 @@ struct vd_dep_config {
 	struct vd_dep_hook_conf *deploy;       /* required */
 	struct vd_dep_hook_conf *promote;      /* NULL: none */
 	struct vd_dep_hook_conf *rollback;     /* NULL: the deploy hook */
-	struct vd_suite *health;	       /* required */
-	struct vd_suite *smoke;		       /* NULL: none */
+	struct vd_suite *health; /* required; loaded with sample values */
+	struct vd_suite *smoke;	 /* NULL: none */
+	struct vd_dep_suite_src *health_src; /* what a phase loads */
+	struct vd_dep_suite_src *smoke_src;
 	bool rollback_on_inconclusive;
 	struct vd_dep_notifier *notifiers;
 	size_t nnotifiers;
@@ -85,10 +97,21 @@ struct vd_dep_config {
 int vd_dep_config_load(const char *path, struct vd_dep_config **out, char *err,
 		       size_t errlen);
 void vd_dep_config_free(struct vd_dep_config *c);
+/* deploy --check: every hook program must be found as execvpe would
+ * (PATH lookup, or relative to the hook's cwd). Returns 0, or
+ * VD_ERR_CONFIG with the config place ("hooks.deploy.argv[0]") in err. */
+int vd_dep_config_check_hooks(const struct vd_dep_config *cfg, char *err,
+			      size_t errlen);
 /* Reads only the environment and the state directory (for status and
  * history, which need no tokens). Returns 0 or VD_ERR_* with err. */
 int vd_dep_config_peek(const char *path, char **env, char **state_dir,
 		       char *err, size_t errlen);
+
+/* s with newlines, tabs and other control bytes escaped (\n, \x1b),
+ * and \ and " too when quoted (s goes between quotes), cut after max
+ * bytes when max > 0: refused input echoed on one line, so that it
+ * cannot start a line of its own in a CI log ("::error::"). */
+char *vd_dep_escape(const char *s, size_t max, bool quoted);
 
 /* --- run-time: the loop, signals, curl multi (runtime.c, http.c) ----- */
 
@@ -157,15 +180,23 @@ struct vd_dep_state {
 	char *dir;
 	char *env;
 	int dir_fd;
-	int lock_fd;  /* -1: not held */
-	int hist_fd;  /* -1: not open */
-	cJSON *state; /* the state document, never NULL once loaded */
+	int lock_fd;	   /* -1: not held */
+	int hist_fd;	   /* -1: not open */
+	cJSON *state;	   /* the state document, never NULL once loaded */
+	unsigned dir_mode; /* the directory's mode bits, as found */
+	bool dir_owned;	   /* owned by our effective user */
 };
 
-/* Opens (creating 0700) the state directory. Returns 0 or VD_ERR_IO with
- * a message in err. */
+/* Opens (creating 0700) the state directory; an existing one keeps its
+ * mode. Returns 0 or VD_ERR_IO with a message in err. */
 int vd_dep_state_open(struct vd_dep_state *st, const char *dir, const char *env,
 		      char *err, size_t errlen);
+/* 0 when the directory's mode lets verdict write there, else VD_ERR_IO
+ * with why in err (it is never chmodded). */
+int vd_dep_state_writable(struct vd_dep_state *st, char *err, size_t errlen);
+/* Cuts a torn last history line (a crash mid-write); call with the lock
+ * held. Returns the bytes dropped (0: none), or VD_ERR_IO with err. */
+long vd_dep_history_repair(struct vd_dep_state *st, char *err, size_t errlen);
 void vd_dep_state_close(struct vd_dep_state *st);
 /*
  * Takes the environment's exclusive lock without waiting. Returns 0, 1
@@ -181,7 +212,9 @@ bool vd_dep_lock_held(struct vd_dep_state *st, pid_t *pid);
 int vd_dep_state_load(struct vd_dep_state *st, char *err, size_t errlen);
 /* Writes st->state: temp file, fsync, rename, fsync of the directory. */
 int vd_dep_state_save(struct vd_dep_state *st, char *err, size_t errlen);
-/* Appends one JSON line to the history and fsyncs it; "ts" is added. */
+/* Appends one JSON line to the history and fsyncs it; "ts" is added
+ * unless present. On failure (a full disk, a file size limit) the file
+ * is cut back to where it was: nothing half-written stays. */
 int vd_dep_history_append(struct vd_dep_state *st, cJSON *line, char *err,
 			  size_t errlen);
 /* Calls fn for every parseable history line, oldest first. Returns 0,
@@ -261,6 +294,17 @@ struct vd_gate_suite_result {
 	struct vd_run_summary sum; /* results copied; owned */
 	bool ran;
 };
+
+/*
+ * Loads a gate suite from its source with ${VERSION},
+ * ${PREVIOUS_VERSION}, ${DEPLOYMENT_ID} and ${ENVIRONMENT} taken from v
+ * (before the environment), keeping the checks "only" selects. Returns
+ * 0 and *out (free with vd_suite_free), or VD_ERR_CONFIG with err.
+ */
+int vd_dep_suite_load(const struct vd_dep_suite_src *src,
+		      const struct vd_dep_hook_vars *v, struct vd_suite **out,
+		      char *err, size_t errlen);
+void vd_dep_suite_src_free(struct vd_dep_suite_src *src);
 
 /* Runs a whole suite on the prober; fills out (owned, clear it). */
 enum vd_gate_verdict vd_gate_run_suite(struct vd_dep_rt *rt,
@@ -376,11 +420,21 @@ struct vd_dep_ctx;
  * Delivers event what of the current deployment to every notifier, at
  * least once and never twice: each request is recorded "sending" before
  * and "sent"/"failed" after; requests already recorded sent (by this or
- * an interrupted earlier run) are skipped. Failures are reported, never
- * fatal. Returns how many requests failed.
+ * an interrupted earlier run) are skipped. A request that failed (after
+ * its retries) goes to the outbox with the rest of its event, and later
+ * events of that deployment and notifier wait behind it there. Failures
+ * are reported, never fatal. Returns how many requests failed.
  */
 int vd_notify_event_send(struct vd_dep_ctx *ctx, const char *what,
 			 const char *reason, int exit_code);
+
+/*
+ * Sends again what the outbox of the state keeps: notifications that
+ * failed in an earlier run (their event_id unchanged), oldest first;
+ * a notifier that fails again keeps its entries, in order, for the next
+ * run. Returns how many requests failed.
+ */
+int vd_notify_outbox_flush(struct vd_dep_ctx *ctx);
 
 /* --- one deployment: the flow (deploy.c) ------------------------------ */
 

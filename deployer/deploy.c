@@ -1,11 +1,12 @@
 /*
  * deploy.c - one deployment, step by step: lock, record, pre-flight,
  * deploy hook, health then smoke, promote or roll back (and verify),
- * record the result, notify. Each step is written to the state and the
- * history before its side effect, so that after a crash the next command
- * finds the interrupted deployment, never loses the known-good version
- * and never promotes by itself. Also `verdict rollback` and the recovery
- * of an interrupted deployment.
+ * record the result, notify. Each step is committed (the state, then its
+ * history line) before its side effect, so that after a crash the next
+ * command finds the interrupted deployment, never loses the known-good
+ * version, never promotes by itself, and finds state and history telling
+ * one story. Also `verdict rollback` and the recovery of interrupted
+ * deployments.
  */
 #include <errno.h>
 #include <signal.h>
@@ -38,6 +39,43 @@ vd_dep_record(struct vd_dep_ctx *ctx, const char *event, cJSON *line)
 	return r;
 }
 
+/*
+ * Commits a record that tells the story (the deployment, a step, the
+ * result). The state is written first, holding the line as
+ * in_progress.pending, then the line goes to the history. A kill between
+ * the two leaves the state one line ahead: the next lock holder appends
+ * the pending line the history lacks (replay_pending), so that state and
+ * history never contradict each other. Takes line.
+ */
+static int
+commit(struct vd_dep_ctx *ctx, const char *event, cJSON *line)
+{
+	cJSON *out = cJSON_CreateObject(), *it;
+	double seq = vd_dep_jnum(ctx->dep, "seq", 0) + 1;
+	char ts[40];
+	int r;
+
+	vd_dep_utc(vd_now_unix(), ts, sizeof(ts));
+	vd_dep_jset_str(out, "ts", ts);
+	vd_dep_jset_str(out, "deployment_id",
+			vd_dep_jstr(ctx->dep, "deployment_id"));
+	vd_dep_jset_str(out, "event", event);
+	vd_dep_jset_num(out, "seq", seq);
+	while (line && line->child) {
+		it = cJSON_DetachItemViaPointer(line, line->child);
+		vd_dep_jset(out, it->string, it);
+	}
+	cJSON_Delete(line);
+	vd_dep_jset_num(ctx->dep, "seq", seq);
+	vd_dep_jset(ctx->dep, "pending", cJSON_Duplicate(out, 1));
+	r = vd_dep_state_save(&ctx->st, ctx->err, sizeof(ctx->err));
+	if (r == 0)
+		r = vd_dep_history_append(&ctx->st, out, ctx->err,
+					  sizeof(ctx->err));
+	cJSON_Delete(out);
+	return r;
+}
+
 int
 vd_dep_step(struct vd_dep_ctx *ctx, const char *step, cJSON *extra)
 {
@@ -49,11 +87,7 @@ vd_dep_step(struct vd_dep_ctx *ctx, const char *step, cJSON *extra)
 	vd_dep_jset_str(s, "at", ts);
 	cJSON_AddItemToArray(steps, s);
 	vd_dep_jset_str(ctx->dep, "step", step);
-	if (vd_dep_record(ctx, "step", extra ? extra : cJSON_CreateObject()) <
-	    0)
-		return VD_ERR_IO;
-	/* the history line carries the step name through "step" below */
-	return vd_dep_state_save(&ctx->st, ctx->err, sizeof(ctx->err));
+	return commit(ctx, "step", extra ? extra : cJSON_CreateObject());
 }
 
 static int
@@ -203,9 +237,10 @@ result_event(const char *result)
 }
 
 /*
- * Records the result (history first, then the state, keeping the
- * deployment "in progress" at step "notify" until its notifications are
- * out), notifies, and closes the deployment.
+ * Records the result: the state (result, known-good, current, last) and
+ * then the history line, in one commit; the deployment stays "in
+ * progress" at step "notify" until its notifications are out, then it is
+ * closed.
  */
 static int
 finish(struct vd_dep_ctx *ctx, const char *result, const char *reason)
@@ -216,21 +251,6 @@ finish(struct vd_dep_ctx *ctx, const char *result, const char *reason)
 	int r;
 
 	vd_dep_utc(vd_now_unix(), ts, sizeof(ts));
-	vd_dep_jset_str(line, "result", result);
-	vd_dep_jset_num(line, "exit_code", code);
-	vd_dep_jset_str(line, "reason", reason);
-	vd_dep_jset_str(line, "version", vd_dep_jstr(ctx->dep, "version"));
-	vd_dep_jset_str(line, "kind", vd_dep_jstr(ctx->dep, "kind"));
-	kg = state_obj(ctx->st.state, "known_good");
-	vd_dep_jset(line, "known_good",
-		    kg ? cJSON_Duplicate(kg, 1) : cJSON_CreateNull());
-	if (state_obj(ctx->st.state, "current"))
-		vd_dep_jset(line, "current",
-			    cJSON_Duplicate(state_obj(ctx->st.state, "current"),
-					    1));
-	r = vd_dep_record(ctx, "result", line);
-	if (r < 0)
-		return r;
 	vd_dep_jset_str(ctx->dep, "result", result);
 	vd_dep_jset_num(ctx->dep, "exit_code", code);
 	vd_dep_jset_str(ctx->dep, "reason", reason);
@@ -246,7 +266,20 @@ finish(struct vd_dep_ctx *ctx, const char *result, const char *reason)
 	vd_dep_jset_str(last, "reason", reason);
 	vd_dep_jset_str(last, "finished_at", ts);
 	vd_dep_jset(ctx->st.state, "last", last);
-	r = vd_dep_state_save(&ctx->st, ctx->err, sizeof(ctx->err));
+
+	vd_dep_jset_str(line, "result", result);
+	vd_dep_jset_num(line, "exit_code", code);
+	vd_dep_jset_str(line, "reason", reason);
+	vd_dep_jset_str(line, "version", vd_dep_jstr(ctx->dep, "version"));
+	vd_dep_jset_str(line, "kind", vd_dep_jstr(ctx->dep, "kind"));
+	kg = state_obj(ctx->st.state, "known_good");
+	vd_dep_jset(line, "known_good",
+		    kg ? cJSON_Duplicate(kg, 1) : cJSON_CreateNull());
+	if (state_obj(ctx->st.state, "current"))
+		vd_dep_jset(line, "current",
+			    cJSON_Duplicate(state_obj(ctx->st.state, "current"),
+					    1));
+	r = commit(ctx, "result", line);
 	if (r < 0)
 		return r;
 	vd_dep_say(&ctx->rt, "result: %s%s%s", result, reason ? ": " : "",
@@ -267,6 +300,8 @@ struct scan {
 	const char *id;
 	cJSON *notify_log;
 	cJSON *dep;
+	const cJSON *pending; /* the state's last committed line, or NULL */
+	bool pending_found;
 };
 
 static void
@@ -274,8 +309,14 @@ scan_cb(const cJSON *line, void *udata)
 {
 	struct scan *s = udata;
 	const char *data;
-	if (!vd_streq(vd_dep_jstr(line, "deployment_id"), s->id) ||
-	    !vd_streq(vd_dep_jstr(line, "event"), "notify"))
+	if (!vd_streq(vd_dep_jstr(line, "deployment_id"), s->id))
+		return;
+	if (s->pending &&
+	    vd_streq(vd_dep_jstr(line, "event"),
+		     vd_dep_jstr(s->pending, "event")) &&
+	    vd_dep_jnum(line, "seq", -1) == vd_dep_jnum(s->pending, "seq", -2))
+		s->pending_found = true;
+	if (!vd_streq(vd_dep_jstr(line, "event"), "notify"))
 		return;
 	cJSON_AddItemToArray(s->notify_log, cJSON_Duplicate(line, 1));
 	data = vd_dep_jstr(line, "data");
@@ -288,6 +329,83 @@ scan_cb(const cJSON *line, void *udata)
 		}
 		vd_dep_jset_str(nd, vd_dep_jstr(line, "notifier"), data);
 	}
+}
+
+/* Deployments the history opened and never closed (no result line) that
+ * the state does not hold in progress: their verdict died before the
+ * state knew them (older versions wrote the history first). */
+struct orphans {
+	cJSON *open; /* id -> the deployment line */
+};
+
+static void
+orphans_cb(const cJSON *line, void *udata)
+{
+	struct orphans *o = udata;
+	const char *id = vd_dep_jstr(line, "deployment_id");
+	const char *ev = vd_dep_jstr(line, "event");
+	if (id == NULL || ev == NULL)
+		return;
+	if (strcmp(ev, "deployment") == 0 &&
+	    !cJSON_GetObjectItemCaseSensitive(o->open, id))
+		cJSON_AddItemToObject(o->open, id, cJSON_Duplicate(line, 1));
+	else if (strcmp(ev, "step") == 0 &&
+		 cJSON_GetObjectItemCaseSensitive(o->open, id))
+		vd_dep_jset_str(cJSON_GetObjectItemCaseSensitive(o->open, id),
+				"step", vd_dep_jstr(line, "step"));
+	else if (strcmp(ev, "result") == 0)
+		cJSON_DeleteItemFromObjectCaseSensitive(o->open, id);
+}
+
+/* Closes every orphan as interrupted (one result line each). Returns 0
+ * or VD_ERR_IO. */
+static int
+close_orphans(struct vd_dep_ctx *ctx, cJSON *recovered)
+{
+	struct orphans o;
+	cJSON *it, *kg = state_obj(ctx->st.state, "known_good");
+	int r = 0;
+
+	o.open = cJSON_CreateObject();
+	if (vd_dep_history_each(&ctx->st, orphans_cb, &o) < 0) {
+		cJSON_Delete(o.open);
+		snprintf(ctx->err, sizeof(ctx->err), "cannot read the history");
+		return VD_ERR_IO;
+	}
+	cJSON_ArrayForEach(it, o.open) {
+		cJSON *line = cJSON_CreateObject(), *info;
+		char *reason = vd_xasprintf(
+			"verdict stopped during step %s before its state was "
+			"saved; found unfinished in the history",
+			vd_dep_jstr_or(it, "step", "record"));
+		vd_dep_jset_str(line, "deployment_id", it->string);
+		vd_dep_jset_str(line, "event", "result");
+		vd_dep_jset_str(line, "result", "interrupted");
+		vd_dep_jset_num(line, "exit_code", VD_DEP_EXIT_INTERRUPTED);
+		vd_dep_jset_str(line, "reason", reason);
+		vd_dep_jset_str(line, "version", vd_dep_jstr(it, "version"));
+		vd_dep_jset_str(line, "kind", vd_dep_jstr(it, "kind"));
+		vd_dep_jset(line, "known_good",
+			    kg ? cJSON_Duplicate(kg, 1) : cJSON_CreateNull());
+		vd_dep_say(&ctx->rt, "deployment %s of %s: %s; recording it",
+			   it->string, vd_dep_jstr_or(it, "version", "?"),
+			   reason);
+		free(reason);
+		r = vd_dep_history_append(&ctx->st, line, ctx->err,
+					  sizeof(ctx->err));
+		cJSON_Delete(line);
+		if (r < 0)
+			break;
+		info = cJSON_CreateObject();
+		vd_dep_jset_str(info, "deployment_id", it->string);
+		vd_dep_jset_str(info, "version", vd_dep_jstr(it, "version"));
+		vd_dep_jset_str(info, "step",
+				vd_dep_jstr_or(it, "step", "record"));
+		vd_dep_jset_str(info, "result", "interrupted");
+		cJSON_AddItemToArray(recovered, info);
+	}
+	cJSON_Delete(o.open);
+	return r;
 }
 
 static bool
@@ -320,11 +438,26 @@ recover(struct vd_dep_ctx *ctx, cJSON *recovered)
 	sc.id = vd_dep_jstr(ip, "deployment_id");
 	sc.notify_log = ctx->notify_log;
 	sc.dep = ip;
+	sc.pending = cJSON_GetObjectItemCaseSensitive(ip, "pending");
+	if (!cJSON_IsObject(sc.pending))
+		sc.pending = NULL;
+	sc.pending_found = false;
 	if (sc.id == NULL || vd_dep_history_each(&ctx->st, scan_cb, &sc) < 0) {
 		snprintf(ctx->err, sizeof(ctx->err),
 			 "cannot read the history of the interrupted "
 			 "deployment");
 		return VD_ERR_IO;
+	}
+	if (sc.pending && !sc.pending_found) {
+		/* the state was saved, the history line was not: append it,
+		 * so that both tell the same story */
+		cJSON *line = cJSON_Duplicate(sc.pending, 1);
+		vd_dep_jset(line, "replayed", cJSON_CreateTrue());
+		r = vd_dep_history_append(&ctx->st, line, ctx->err,
+					  sizeof(ctx->err));
+		cJSON_Delete(line);
+		if (r < 0)
+			return r;
 	}
 	stepname = vd_dep_jstr(ip, "step");
 	info = cJSON_CreateObject();
@@ -467,19 +600,40 @@ run_hook(struct vd_dep_ctx *ctx, const struct vd_dep_hook_conf *h,
 	return ok;
 }
 
-/* Runs a suite as a gate step and records it. */
+/*
+ * Runs a gate suite as a step and records it. The suite is loaded for
+ * this phase: ${VERSION} is what must be served now (the new version
+ * while gating, the known-good one while verifying a rollback), whatever
+ * the environment says.
+ */
 static enum vd_gate_verdict
-run_gate(struct vd_dep_ctx *ctx, const struct vd_suite *suite,
-	 const char *label, char **why)
+run_gate(struct vd_dep_ctx *ctx, const struct vd_dep_suite_src *src,
+	 const char *label, const char *version, const char *previous,
+	 char **why)
 {
 	struct vd_gate_suite_result res;
+	struct vd_dep_hook_vars vars;
+	struct vd_suite *suite = NULL;
 	enum vd_gate_verdict v;
 	cJSON *line = cJSON_CreateObject(), *checks = cJSON_CreateArray();
 	cJSON *gates = cJSON_GetObjectItemCaseSensitive(ctx->report, "gates");
+	char msg[1200];
 	size_t i;
 
-	v = vd_gate_run_suite(&ctx->rt, suite, label, &res);
-	*why = vd_gate_why(&res);
+	vars.version = version;
+	vars.previous_version = previous ? previous : "";
+	vars.deployment_id = vd_dep_jstr(ctx->dep, "deployment_id");
+	vars.environment = ctx->cfg->environment;
+	memset(&res, 0, sizeof(res));
+	if (vd_dep_suite_load(src, &vars, &suite, msg, sizeof(msg)) < 0) {
+		/* checked when the config loaded: only a value of this phase
+		 * can make it fail now; the gate cannot judge */
+		v = VD_GATE_INCONCLUSIVE;
+		*why = vd_mask(msg);
+	} else {
+		v = vd_gate_run_suite(&ctx->rt, suite, label, &res);
+		*why = vd_gate_why(&res);
+	}
 	if (*why == NULL && v != VD_GATE_PASS)
 		*why = vd_xstrdup(v == VD_GATE_INTERRUPTED
 					  ? "stopped: verdict was asked to stop"
@@ -487,7 +641,8 @@ run_gate(struct vd_dep_ctx *ctx, const struct vd_suite *suite,
 	vd_dep_say(&ctx->rt, "  %s: %s%s%s", label, vd_gate_verdict_name(v),
 		   *why ? ": " : "", *why ? *why : "");
 	vd_dep_jset_str(line, "gate", label);
-	vd_dep_jset_str(line, "suite", suite->name);
+	vd_dep_jset_str(line, "suite", suite ? suite->name : src->name);
+	vd_dep_jset_str(line, "expected_version", version);
 	vd_dep_jset_str(line, "verdict", vd_gate_verdict_name(v));
 	if (*why)
 		vd_dep_jset_str(line, "reason", *why);
@@ -501,9 +656,13 @@ run_gate(struct vd_dep_ctx *ctx, const struct vd_suite *suite,
 	}
 	vd_dep_jset(line, "checks", checks);
 	(void)vd_dep_record(ctx, "gate", line);
-	if (res.ran)
-		vd_dep_jset(gates, label, vd_gate_json(&res));
+	if (res.ran) {
+		cJSON *g = vd_gate_json(&res);
+		vd_dep_jset_str(g, "expected_version", version);
+		vd_dep_jset(gates, label, g);
+	}
 	vd_gate_suite_result_clear(&res);
+	vd_suite_free(suite);
 	return v;
 }
 
@@ -547,7 +706,8 @@ roll_back(struct vd_dep_ctx *ctx, const char *failed_version, char **reason)
 	}
 	if (step(ctx, "verify") < 0)
 		return NULL;
-	v = run_gate(ctx, ctx->cfg->health, "verify", &why);
+	v = run_gate(ctx, ctx->cfg->health_src, "verify", prev, failed_version,
+		     &why);
 	if (v == VD_GATE_PASS) {
 		set_current(ctx, prev, "known_good");
 		free(why);
@@ -616,14 +776,15 @@ deploy_flow(struct vd_dep_ctx *ctx, char **reason)
 	set_current(ctx, ver, "unverified");
 	if (step(ctx, "health") < 0)
 		return NULL;
-	v = run_gate(ctx, ctx->cfg->health, "health", &why);
+	v = run_gate(ctx, ctx->cfg->health_src, "health", ver, prev, &why);
 	if (v == VD_GATE_PASS && ctx->cfg->smoke) {
 		free(why);
 		why = NULL;
 		if (step(ctx, "smoke") < 0)
 			return NULL;
 		gate = "smoke";
-		v = run_gate(ctx, ctx->cfg->smoke, "smoke", &why);
+		v = run_gate(ctx, ctx->cfg->smoke_src, "smoke", ver, prev,
+			     &why);
 	}
 	if (v == VD_GATE_INTERRUPTED) {
 		*reason = why;
@@ -691,7 +852,7 @@ rollback_flow(struct vd_dep_ctx *ctx, char **reason)
 	}
 	if (step(ctx, "verify") < 0)
 		return NULL;
-	v = run_gate(ctx, ctx->cfg->health, "verify", &why);
+	v = run_gate(ctx, ctx->cfg->health_src, "verify", ver, prev, &why);
 	if (v != VD_GATE_PASS) {
 		*reason = vd_xasprintf(
 			"%s is not healthy after the rollback: %s", ver, why);
@@ -791,17 +952,25 @@ run_deployment(const struct run_opts *o)
 	cmd = o->rollback ? "rollback" : "deploy";
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.st.dir_fd = ctx.st.lock_fd = ctx.st.hist_fd = -1;
+	/* a file size limit (ulimit -f) gives EFBIG, a message and exit 1,
+	 * not a silent death by SIGXFSZ with half a line written */
+	signal(SIGXFSZ, SIG_IGN);
 	if (ver && !vd_dep_name_ok(ver)) {
-		char *m = vd_mask(ver);
+		char *m = vd_mask(ver), *e = vd_dep_escape(m, 200, true);
+		/* escaped: a newline in it must not start a line of its own
+		 * (a forged "::error::" in a CI log) */
 		fprintf(stderr,
 			"verdict: %s: invalid version \"%s\" (1-128 of A-Z a-z "
 			"0-9 . _ + -, not starting with '-' or '.', no '..')\n",
-			cmd, m);
+			cmd, e);
+		free(e);
 		free(m);
 		return VD_DEP_EXIT_CONFIG;
 	}
 	if (vd_dep_config_load(o->config, &cfg, ctx.err, sizeof(ctx.err)) < 0) {
-		fprintf(stderr, "verdict: %s: %s\n", cmd, ctx.err);
+		char *e = vd_dep_escape(ctx.err, 0, false);
+		fprintf(stderr, "verdict: %s: %s\n", cmd, e);
+		free(e);
 		return VD_DEP_EXIT_CONFIG;
 	}
 	ctx.cfg = cfg;
@@ -811,7 +980,8 @@ run_deployment(const struct run_opts *o)
 	ctx.notify_log = cJSON_CreateArray();
 	code = VD_DEP_EXIT_ERROR;
 	if (vd_dep_state_open(&ctx.st, cfg->state_dir, cfg->environment,
-			      ctx.err, sizeof(ctx.err)) < 0)
+			      ctx.err, sizeof(ctx.err)) < 0 ||
+	    vd_dep_state_writable(&ctx.st, ctx.err, sizeof(ctx.err)) < 0)
 		goto fail;
 
 	make_id(id, sizeof(id));
@@ -835,11 +1005,30 @@ run_deployment(const struct run_opts *o)
 		code = VD_DEP_EXIT_LOCKED;
 		goto out;
 	}
-	if (r < 0 || vd_dep_state_load(&ctx.st, ctx.err, sizeof(ctx.err)) < 0)
+	if (r < 0)
+		goto fail;
+	/* under the lock: a line torn by a crash is cut before anything is
+	 * read or appended */
+	{
+		long torn = vd_dep_history_repair(&ctx.st, ctx.err,
+						  sizeof(ctx.err));
+		if (torn < 0)
+			goto fail;
+		if (torn > 0)
+			vd_dep_say(&ctx.rt,
+				   "history: cut a torn last line (%ld bytes "
+				   "a crash left unfinished)",
+				   torn);
+	}
+	if (vd_dep_state_load(&ctx.st, ctx.err, sizeof(ctx.err)) < 0)
 		goto fail;
 	if (recover(&ctx, cJSON_GetObjectItemCaseSensitive(ctx.report,
-							   "recovered")) < 0)
+							   "recovered")) < 0 ||
+	    close_orphans(&ctx, cJSON_GetObjectItemCaseSensitive(
+					ctx.report, "recovered")) < 0)
 		goto fail;
+	/* what earlier runs could not deliver goes out first */
+	(void)vd_notify_outbox_flush(&ctx);
 	cJSON_Delete(ctx.notify_log);
 	ctx.notify_log = cJSON_CreateArray();
 
@@ -905,11 +1094,20 @@ run_deployment(const struct run_opts *o)
 		cJSON_DeleteItemFromObjectCaseSensitive(line, "step");
 		cJSON_DeleteItemFromObjectCaseSensitive(line,
 							"replaced_notify_data");
-		if (vd_dep_record(&ctx, "deployment", line) < 0)
+		if (commit(&ctx, "deployment", line) < 0) {
+			/* nothing was done: take the record back (should
+			 * this fail too, the next command replays it) */
+			char keep[sizeof(ctx.err)];
+			memcpy(keep, ctx.err, sizeof(keep));
+			vd_dep_jset(ctx.st.state, "in_progress",
+				    cJSON_CreateNull());
+			ctx.dep = NULL;
+			(void)vd_dep_state_save(&ctx.st, ctx.err,
+						sizeof(ctx.err));
+			memcpy(ctx.err, keep, sizeof(keep));
 			goto fail;
+		}
 	}
-	if (vd_dep_state_save(&ctx.st, ctx.err, sizeof(ctx.err)) < 0)
-		goto fail;
 	vd_dep_say(&ctx.rt, "%s %s of %s to %s (known-good %s)", cmd, id, ver,
 		   cfg->environment,
 		   vd_dep_jstr_or(dep, "previous_version", "none"));
@@ -944,9 +1142,15 @@ run_deployment(const struct run_opts *o)
 	    code == VD_DEP_EXIT_PROMOTED)
 		code = VD_DEP_EXIT_ERROR;
 	goto out;
-fail:
-	fprintf(stderr, "verdict: %s: %s\n", cmd,
-		ctx.err[0] ? ctx.err : "failed");
+fail : {
+	char *e = vd_dep_escape(ctx.err[0] ? ctx.err : "failed", 0, false);
+	fprintf(stderr, "verdict: %s: %s%s\n", cmd, e,
+		ctx.dep ? "; the deployment stays in progress: the "
+			  "next deploy or rollback records it "
+			  "interrupted"
+			: "");
+	free(e);
+}
 	code = VD_DEP_EXIT_ERROR;
 out:
 	free(reason);

@@ -20,7 +20,8 @@ enum {
 	VD_DEP_EXIT_LOCKED = 6,		 /* another deployment holds the lock */
 	VD_DEP_EXIT_REFUSED = 7, /* pre-flight refused: nothing changed */
 	VD_DEP_EXIT_INTERRUPTED =
-		8, /* stopped by a signal / found interrupted */
+		8,		/* stopped by a signal / found interrupted */
+	VD_DEP_STATUS_NONE = 9, /* status: nothing known-good yet */
 };
 
 /* The commands; argv[0] is the command name. Return an exit code. */

@@ -2,7 +2,7 @@
  * hooks.c - deploy, promote and rollback hooks as child processes: argv
  * with ${VERSION} & co filled in (no shell unless the user writes one),
  * an own process group, a deadline that kills the whole group, output
- * captured (capped) through ev_io. The child is watched with ev_child on
+ * captured (capped, masked as one stream) through ev_io. The child is watched with ev_child on
  * the default loop (whose SIGCHLD handler reaps every child), through a
  * pidfd on ev_io elsewhere. Knows nothing of state files or gates.
  */
@@ -101,8 +101,9 @@ struct hook_run {
 	ev_child child; /* when pidfd_open is not available */
 	ev_timer deadline;
 	ev_timer grace;
-	struct vd_buf out;  /* what is kept (capped) */
-	struct vd_buf line; /* the partial line being echoed */
+	struct vd_mask_stream mask; /* stdout+stderr as one masked stream */
+	struct vd_buf out;	    /* what is kept, masked (capped) */
+	struct vd_buf line;	    /* the partial line being echoed, masked */
 	bool exited;
 	int wstatus;
 	bool term_sent;
@@ -113,19 +114,16 @@ struct hook_run {
 static void
 echo_line(struct hook_run *hr)
 {
-	char *m;
 	if (hr->line.len == 0)
 		return;
-	if (!hr->rt->quiet) {
-		m = vd_mask(hr->line.data);
-		fprintf(stderr, "  [%s] %s\n", hr->h->name, m);
-		free(m);
-	}
+	if (!hr->rt->quiet)
+		fprintf(stderr, "  [%s] %s\n", hr->h->name, hr->line.data);
 	vd_buf_reset(&hr->line);
 }
 
+/* Masked output: kept (capped) and echoed line by line. */
 static void
-take_output(struct hook_run *hr, const char *p, size_t n)
+take_masked(struct hook_run *hr, const char *p, size_t n)
 {
 	size_t i;
 	vd_buf_append(&hr->out, p, n);
@@ -141,6 +139,21 @@ take_output(struct hook_run *hr, const char *p, size_t n)
 	}
 }
 
+/* Raw output from the pipe: masked as one stream, whatever the pieces
+ * (a secret across two reads, or across the echo's line cut). */
+static void
+take_output(struct hook_run *hr, const char *p, size_t n, bool end)
+{
+	struct vd_buf m;
+	vd_buf_init(&m, 0);
+	if (n)
+		vd_mask_stream_feed(&hr->mask, p, n, &m);
+	if (end)
+		vd_mask_stream_end(&hr->mask, &m);
+	take_masked(hr, m.data ? m.data : "", m.len);
+	vd_buf_free(&m);
+}
+
 /* Reads what is there without waiting; returns false at EOF/error. */
 static bool
 drain(struct hook_run *hr)
@@ -149,7 +162,7 @@ drain(struct hook_run *hr)
 	for (;;) {
 		ssize_t n = read(hr->out_fd, buf, sizeof(buf));
 		if (n > 0) {
-			take_output(hr, buf, (size_t)n);
+			take_output(hr, buf, (size_t)n, false);
 			continue;
 		}
 		if (n < 0 && errno == EINTR)
@@ -307,8 +320,9 @@ static int
 spawn(struct hook_run *hr, char **argv, char **envp, int out_w,
       void (*on_start)(pid_t pid, void *udata), void *udata)
 {
-	static const int dfl[] = {SIGPIPE, SIGINT,  SIGTERM, SIGHUP,  SIGQUIT,
-				  SIGCHLD, SIGUSR1, SIGUSR2, SIGALRM, 0};
+	static const int dfl[] = {SIGPIPE, SIGINT,  SIGTERM, SIGHUP,
+				  SIGQUIT, SIGCHLD, SIGUSR1, SIGUSR2,
+				  SIGALRM, SIGXFSZ, 0};
 	int go[2], ep[2], e = 0, i, devnull;
 	ssize_t n;
 	pid_t pid;
@@ -406,6 +420,7 @@ vd_dep_hook_run(struct vd_dep_rt *rt, const struct vd_dep_hook_conf *h,
 	hr.out_fd = hr.pid_fd = -1;
 	vd_buf_init(&hr.out, h->max_output ? h->max_output : 1);
 	vd_buf_init(&hr.line, LINE_MAX_ECHO + 1);
+	vd_mask_stream_init(&hr.mask);
 
 	argv = vd_xcalloc(h->argc + 1, sizeof(*argv));
 	for (i = 0; i < h->argc; i++)
@@ -465,6 +480,7 @@ vd_dep_hook_run(struct vd_dep_rt *rt, const struct vd_dep_hook_conf *h,
 	}
 	/* the group is dead by now: take what is left in the pipe */
 	(void)drain(&hr);
+	take_output(&hr, "", 0, true);
 	echo_line(&hr);
 	ev_io_stop(rt->loop, &hr.out_io);
 	ev_io_stop(rt->loop, &hr.pid_io);
@@ -482,10 +498,11 @@ vd_dep_hook_run(struct vd_dep_rt *rt, const struct vd_dep_hook_conf *h,
 out:
 	ev_now_update(rt->loop);
 	res->duration = ev_now(rt->loop) - hr.started;
-	res->output = vd_mask(hr.out.data);
+	res->output = hr.out.data ? vd_xstrdup(hr.out.data) : NULL;
 	res->output_truncated = hr.out.truncated;
 	vd_buf_free(&hr.out);
 	vd_buf_free(&hr.line);
+	vd_mask_stream_free(&hr.mask);
 	free_list(argv);
 	free_list(envp);
 }

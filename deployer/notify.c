@@ -4,7 +4,8 @@
  * twice per event: every request is recorded in the history as
  * "sending" before it goes out and "sent"/"failed" after, so a run after
  * a crash resends only what was not known to have arrived. Retries with
- * backoff on the loop. A failed notification never changes the verdict.
+ * backoff on the loop; what still fails waits in the state's outbox for
+ * the next run. A failed notification never changes the verdict.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -182,6 +183,118 @@ recorded(const struct vd_dep_ctx *ctx, const char *nkey, const char *what,
 	return last;
 }
 
+/* --- the outbox: notifications that failed, resent by the next run --- */
+
+#define OUTBOX_MAX 100 /* entries kept; the oldest goes first */
+
+static cJSON *
+outbox(struct vd_dep_ctx *ctx)
+{
+	cJSON *ob = cJSON_GetObjectItemCaseSensitive(ctx->st.state, "outbox");
+	if (!cJSON_IsArray(ob)) {
+		ob = cJSON_CreateArray();
+		vd_dep_jset(ctx->st.state, "outbox", ob);
+	}
+	return ob;
+}
+
+/* The outbox entry of (deployment, notifier[, what]), or NULL. */
+static cJSON *
+outbox_find(struct vd_dep_ctx *ctx, const char *id, const char *nkey,
+	    const char *what)
+{
+	cJSON *it;
+	cJSON_ArrayForEach(it, outbox(ctx)) {
+		if (vd_streq(vd_dep_jstr(it, "deployment_id"), id) &&
+		    vd_streq(vd_dep_jstr(it, "notifier"), nkey) &&
+		    (what == NULL || vd_streq(vd_dep_jstr(it, "what"), what)))
+			return it;
+	}
+	return NULL;
+}
+
+/* A history line about a notification of deployment id (not
+ * necessarily the one in progress). */
+static int
+log_line(struct vd_dep_ctx *ctx, const char *id, cJSON *line)
+{
+	cJSON *out = cJSON_CreateObject(), *it;
+	int r;
+	vd_dep_jset_str(out, "deployment_id", id);
+	vd_dep_jset_str(out, "event", "notify");
+	while (line->child) {
+		it = cJSON_DetachItemViaPointer(line, line->child);
+		vd_dep_jset(out, it->string, it);
+	}
+	cJSON_Delete(line);
+	r = vd_dep_history_append(&ctx->st, out, ctx->err, sizeof(ctx->err));
+	cJSON_Delete(out);
+	return r;
+}
+
+/*
+ * Keeps event what of the current deployment for notifier nkey in the
+ * outbox, from request number step on (saved with the state before the
+ * history says "failed", so that a kill between the two loses nothing).
+ */
+static void
+outbox_add(struct vd_dep_ctx *ctx, const char *nkey, const char *what,
+	   const char *reason, int exit_code, unsigned step, const char *why)
+{
+	static const char *const keys[] = {"deployment_id",
+					   "kind",
+					   "environment",
+					   "version",
+					   "previous_version",
+					   "started_at",
+					   "actor",
+					   "ci",
+					   "notify_data",
+					   "replaced_notify_data",
+					   NULL};
+	cJSON *ob = outbox(ctx), *e = cJSON_CreateObject(), *dep;
+	char ts[40];
+	size_t i;
+
+	while (cJSON_GetArraySize(ob) >= OUTBOX_MAX) {
+		cJSON *old = cJSON_DetachItemFromArray(ob, 0), *line;
+		vd_dep_say(&ctx->rt,
+			   "  notify: outbox full (%d): dropped %s of %s (%s)",
+			   OUTBOX_MAX, vd_dep_jstr_or(old, "what", "?"),
+			   vd_dep_jstr_or(old, "deployment_id", "?"),
+			   vd_dep_jstr_or(old, "notifier", "?"));
+		line = cJSON_CreateObject();
+		vd_dep_jset_str(line, "notifier", vd_dep_jstr(old, "notifier"));
+		vd_dep_jset_str(line, "what", vd_dep_jstr(old, "what"));
+		vd_dep_jset_str(line, "state", "dropped");
+		vd_dep_jset_str(line, "error", "the outbox is full");
+		(void)log_line(ctx, vd_dep_jstr_or(old, "deployment_id", "?"),
+			       line);
+		cJSON_Delete(old);
+	}
+	dep = cJSON_CreateObject();
+	for (i = 0; keys[i]; i++) {
+		const cJSON *v =
+			cJSON_GetObjectItemCaseSensitive(ctx->dep, keys[i]);
+		if (v)
+			vd_dep_jset(dep, keys[i], cJSON_Duplicate(v, 1));
+	}
+	vd_dep_utc(vd_now_unix(), ts, sizeof(ts));
+	vd_dep_jset_str(e, "deployment_id",
+			vd_dep_jstr(ctx->dep, "deployment_id"));
+	vd_dep_jset_str(e, "notifier", nkey);
+	vd_dep_jset_str(e, "what", what);
+	vd_dep_jset_str(e, "reason", reason);
+	vd_dep_jset_num(e, "exit_code", exit_code);
+	vd_dep_jset_num(e, "step", step);
+	vd_dep_jset_str(e, "queued_at", ts);
+	vd_dep_jset_num(e, "attempts", why ? 1 : 0);
+	vd_dep_jset_str(e, "error", why);
+	vd_dep_jset(e, "dep", dep);
+	cJSON_AddItemToArray(ob, e);
+	(void)vd_dep_state_save(&ctx->st, ctx->err, sizeof(ctx->err));
+}
+
 static int
 log_notify(struct vd_dep_ctx *ctx, const char *nkey, const char *what,
 	   unsigned step, const char *state, cJSON *extra)
@@ -324,7 +437,29 @@ vd_notify_event_send(struct vd_dep_ctx *ctx, const char *what,
 
 	for (i = 0; i < ctx->cfg->nnotifiers; i++) {
 		const struct vd_dep_notifier *n = &ctx->cfg->notifiers[i];
+		const char *id = vd_dep_jstr(ctx->dep, "deployment_id");
 		unsigned step;
+		if (outbox_find(ctx, id, n->key, what))
+			continue; /* kept by an earlier run: the outbox sends it
+				   */
+		if (outbox_find(ctx, id, n->key, NULL)) {
+			/* an earlier event of this deployment failed: keep the
+			 * order, this one waits behind it */
+			cJSON *rep = cJSON_CreateObject();
+			outbox_add(ctx, n->key, what, reason, exit_code, 0,
+				   NULL);
+			(void)log_notify(ctx, n->key, what, 0, "queued", NULL);
+			vd_dep_jset_str(rep, "deployment_id", id);
+			vd_dep_jset_str(rep, "notifier", n->key);
+			vd_dep_jset_str(rep, "event", what);
+			vd_dep_jset_str(rep, "state", "queued");
+			vd_dep_jset(rep, "outbox", cJSON_CreateTrue());
+			if (report_list)
+				cJSON_AddItemToArray(report_list, rep);
+			else
+				cJSON_Delete(rep);
+			continue;
+		}
 		for (step = 0; step < 16; step++) {
 			struct vd_notify_event ev;
 			struct vd_notify_req nr;
@@ -378,15 +513,21 @@ vd_notify_event_send(struct vd_dep_ctx *ctx, const char *what,
 				vd_dep_jset_num(rep, "http_status",
 						(double)status);
 			} else {
+				outbox_add(ctx, n->key, what, reason, exit_code,
+					   step, why);
 				vd_dep_jset_num(line, "http_status",
 						(double)status);
 				vd_dep_jset_str(line, "error", why);
+				vd_dep_jset(line, "outbox", cJSON_CreateTrue());
 				log_notify(ctx, n->key, what, step, "failed",
 					   line);
 				vd_dep_jset_str(rep, "state", "failed");
 				vd_dep_jset_str(rep, "error", why);
+				vd_dep_jset(rep, "outbox", cJSON_CreateTrue());
 				vd_dep_say(&ctx->rt,
-					   "  notify %s (%s): failed: %s",
+					   "  notify %s (%s): failed: %s (kept "
+					   "in the outbox: the next deploy or "
+					   "rollback sends it again)",
 					   n->key, what, why);
 				failed++;
 			}
@@ -398,7 +539,188 @@ vd_notify_event_send(struct vd_dep_ctx *ctx, const char *what,
 			free(body);
 			free(data);
 			vd_notify_req_clear(&nr);
+			if (outbox_find(ctx, id, n->key, what))
+				break; /* the rest of this event waits there */
 		}
 	}
+	return failed;
+}
+
+/* The data a notifier kept for deployment id (GitHub: its deployment)
+ * goes to every later entry of it, and to the known-good version when
+ * that is the deployment. */
+static void
+outbox_keep_data(struct vd_dep_ctx *ctx, const char *id, const char *nkey,
+		 const char *data)
+{
+	cJSON *it, *kg, *nd;
+	cJSON_ArrayForEach(it, outbox(ctx)) {
+		cJSON *dep = cJSON_GetObjectItemCaseSensitive(it, "dep");
+		if (!vd_streq(vd_dep_jstr(it, "deployment_id"), id) ||
+		    !cJSON_IsObject(dep))
+			continue;
+		nd = cJSON_GetObjectItemCaseSensitive(dep, "notify_data");
+		if (!cJSON_IsObject(nd)) {
+			nd = cJSON_CreateObject();
+			vd_dep_jset(dep, "notify_data", nd);
+		}
+		vd_dep_jset_str(nd, nkey, data);
+	}
+	kg = cJSON_GetObjectItemCaseSensitive(ctx->st.state, "known_good");
+	if (cJSON_IsObject(kg) &&
+	    vd_streq(vd_dep_jstr(kg, "deployment_id"), id)) {
+		nd = cJSON_GetObjectItemCaseSensitive(kg, "notify_data");
+		if (!cJSON_IsObject(nd)) {
+			nd = cJSON_CreateObject();
+			vd_dep_jset(kg, "notify_data", nd);
+		}
+		vd_dep_jset_str(nd, nkey, data);
+	}
+}
+
+int
+vd_notify_outbox_flush(struct vd_dep_ctx *ctx)
+{
+	cJSON *report_list =
+		cJSON_GetObjectItemCaseSensitive(ctx->report, "notifications");
+	cJSON *failed_keys = cJSON_CreateObject(), *e;
+	int idx = 0, failed = 0;
+
+	while ((e = cJSON_GetArrayItem(outbox(ctx), idx)) != NULL) {
+		const char *nkey = vd_dep_jstr(e, "notifier");
+		const char *id = vd_dep_jstr(e, "deployment_id");
+		const struct vd_dep_notifier *n = NULL;
+		const cJSON *dep = cJSON_GetObjectItemCaseSensitive(e, "dep");
+		bool done = true;
+		unsigned step;
+		size_t i;
+
+		for (i = 0; nkey && i < ctx->cfg->nnotifiers; i++)
+			if (strcmp(ctx->cfg->notifiers[i].key, nkey) == 0)
+				n = &ctx->cfg->notifiers[i];
+		if (n == NULL || id == NULL || !cJSON_IsObject(dep)) {
+			cJSON *line = cJSON_CreateObject();
+			vd_dep_say(
+				&ctx->rt,
+				"  notify: dropped %s of %s from the outbox: "
+				"notifier %s is no longer configured",
+				vd_dep_jstr_or(e, "what", "?"), id ? id : "?",
+				nkey ? nkey : "?");
+			vd_dep_jset_str(line, "notifier", nkey);
+			vd_dep_jset_str(line, "what", vd_dep_jstr(e, "what"));
+			vd_dep_jset_str(line, "state", "dropped");
+			vd_dep_jset_str(line, "error",
+					"notifier no longer configured");
+			(void)log_line(ctx, id ? id : "?", line);
+			cJSON_DeleteItemFromArray(outbox(ctx), idx);
+			(void)vd_dep_state_save(&ctx->st, ctx->err,
+						sizeof(ctx->err));
+			continue;
+		}
+		if (cJSON_GetObjectItemCaseSensitive(failed_keys, nkey)) {
+			idx++; /* its endpoint failed just now: keep the order
+				*/
+			continue;
+		}
+		for (step = (unsigned)vd_dep_jnum(e, "step", 0); step < 16;
+		     step++) {
+			struct vd_notify_event ev;
+			struct vd_notify_req nr;
+			char *why = NULL, *body = NULL, *data = NULL;
+			long status = 0;
+			cJSON *line, *rep;
+
+			memset(&ev, 0, sizeof(ev));
+			ev.what = vd_dep_jstr(e, "what");
+			ev.dep = dep;
+			ev.reason = vd_dep_jstr(e, "reason");
+			ev.exit_code = (int)vd_dep_jnum(e, "exit_code", -1);
+			ev.data = ndata(dep, "notify_data", nkey);
+			ev.replaced_data =
+				ndata(dep, "replaced_notify_data", nkey);
+			ev.environment_url = ctx->cfg->environment_url;
+			ev.log_url = ctx->cfg->log_url;
+			memset(&nr, 0, sizeof(nr));
+			if (ev.what == NULL ||
+			    n->type->build(n->conf, &ev, step, &nr) <= 0) {
+				vd_notify_req_clear(&nr);
+				break;
+			}
+			line = cJSON_CreateObject();
+			vd_dep_jset_str(line, "notifier", nkey);
+			vd_dep_jset_str(line, "what", ev.what);
+			vd_dep_jset_num(line, "step", step);
+			vd_dep_jset_str(line, "state", "sending");
+			vd_dep_jset(line, "from_outbox", cJSON_CreateTrue());
+			(void)log_line(ctx, id, line);
+			rep = cJSON_CreateObject();
+			vd_dep_jset_str(rep, "deployment_id", id);
+			vd_dep_jset_str(rep, "notifier", nkey);
+			vd_dep_jset_str(rep, "event", ev.what);
+			vd_dep_jset_num(rep, "step", step);
+			vd_dep_jset(rep, "from_outbox", cJSON_CreateTrue());
+			line = cJSON_CreateObject();
+			vd_dep_jset_str(line, "notifier", nkey);
+			vd_dep_jset_str(line, "what", ev.what);
+			vd_dep_jset_num(line, "step", step);
+			vd_dep_jset(line, "from_outbox", cJSON_CreateTrue());
+			if (deliver(ctx, &nr, &status, &body, &why) == 0) {
+				if (n->type->answer)
+					data = n->type->answer(n->conf, &ev,
+							       step, status,
+							       body);
+				if (data) {
+					vd_dep_jset_str(line, "data", data);
+					outbox_keep_data(ctx, id, nkey, data);
+				}
+				vd_dep_jset_str(line, "state", "sent");
+				vd_dep_jset_num(line, "http_status",
+						(double)status);
+				vd_dep_jset_str(rep, "state", "sent");
+				vd_dep_jset_num(rep, "http_status",
+						(double)status);
+				vd_dep_say(&ctx->rt,
+					   "  notify %s (%s of %s): sent from "
+					   "the outbox",
+					   nkey, ev.what, id);
+			} else {
+				vd_dep_jset_num(e, "step", step);
+				vd_dep_jset_num(e, "attempts",
+						vd_dep_jnum(e, "attempts", 0) +
+							1);
+				vd_dep_jset_str(e, "error", why);
+				cJSON_AddTrueToObject(failed_keys, nkey);
+				vd_dep_jset_str(line, "state", "failed");
+				vd_dep_jset_num(line, "http_status",
+						(double)status);
+				vd_dep_jset_str(line, "error", why);
+				vd_dep_jset_str(rep, "state", "failed");
+				vd_dep_jset_str(rep, "error", why);
+				vd_dep_say(&ctx->rt,
+					   "  notify %s (%s of %s): failed "
+					   "again: %s (kept in the outbox)",
+					   nkey, ev.what, id, why);
+				done = false;
+				failed++;
+			}
+			(void)log_line(ctx, id, line);
+			if (report_list)
+				cJSON_AddItemToArray(report_list, rep);
+			else
+				cJSON_Delete(rep);
+			free(why);
+			free(body);
+			free(data);
+			vd_notify_req_clear(&nr);
+			if (!done)
+				break;
+		}
+		if (done)
+			cJSON_DeleteItemFromArray(outbox(ctx), idx);
+		else
+			idx++;
+		(void)vd_dep_state_save(&ctx->st, ctx->err, sizeof(ctx->err));
+	}
+	cJSON_Delete(failed_keys);
 	return failed;
 }

@@ -6,6 +6,7 @@
  * Knows nothing of hooks, gates or notifiers.
  */
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,6 +80,25 @@ vd_dep_jset_num(cJSON *obj, const char *key, double val)
 	vd_dep_jset(obj, key, cJSON_CreateNumber(val));
 }
 
+/*
+ * Tests only (tests/integration/test_deploy_crash.sh): with
+ * VERDICT_TEST_CRASH_AFTER_WRITE=N in the environment, verdict kills
+ * itself with SIGKILL right after its Nth durable write (a state save or
+ * a history line), so that a kill -9 can be placed between any two
+ * writes. Unset (always, outside tests): nothing happens.
+ */
+static void
+crash_point(void)
+{
+	static long n, at = -1;
+	if (at < 0) {
+		const char *e = getenv("VERDICT_TEST_CRASH_AFTER_WRITE");
+		at = e ? strtol(e, NULL, 10) : 0;
+	}
+	if (at > 0 && ++n == at)
+		raise(SIGKILL);
+}
+
 static char *
 file_path(const struct vd_dep_state *st, const char *suffix)
 {
@@ -125,10 +145,33 @@ vd_dep_state_open(struct vd_dep_state *st, const char *dir, const char *env,
 			 strerror(errno));
 		return VD_ERR_IO;
 	}
-	/* our own directory: nobody else reads the records */
-	if (sb.st_uid == geteuid() && (sb.st_mode & 0077) != 0)
-		(void)fchmod(st->dir_fd, 0700);
+	if (!S_ISDIR(sb.st_mode)) {
+		snprintf(err, errlen, "state directory %s: not a directory",
+			 dir);
+		return VD_ERR_IO;
+	}
+	st->dir_mode = sb.st_mode & 07777;
+	st->dir_owned = sb.st_uid == geteuid();
 	return 0;
+}
+
+int
+vd_dep_state_writable(struct vd_dep_state *st, char *err, size_t errlen)
+{
+	/* the mode says; root could write anyway, but a directory made
+	 * read-only on purpose is not ours to change (never chmodded) */
+	bool ok = st->dir_owned ? (st->dir_mode & (S_IWUSR | S_IXUSR)) ==
+					  (S_IWUSR | S_IXUSR)
+				: faccessat(st->dir_fd, ".", W_OK | X_OK,
+					    AT_EACCESS) == 0;
+	if (ok)
+		return 0;
+	snprintf(err, errlen,
+		 "state directory %s is not writable (mode %04o); verdict "
+		 "does not change it: make it writable for the user verdict "
+		 "runs as, or set another state_dir",
+		 st->dir, (unsigned)st->dir_mode);
+	return VD_ERR_IO;
 }
 
 void
@@ -282,18 +325,35 @@ vd_dep_lock_held(struct vd_dep_state *st, pid_t *pid)
 }
 
 /* Rebuilds what the history knows when the state file is gone: the
- * known-good version of the last deployment that finished. */
+ * known-good version, the current one and the last result, from the last
+ * result line. */
 static void
 rebuild_cb(const cJSON *line, void *udata)
 {
 	cJSON *state = udata;
 	const char *ev = vd_dep_jstr(line, "event");
-	const cJSON *kg;
+	const cJSON *kg, *cur;
+	cJSON *last;
 	if (ev == NULL || strcmp(ev, "result") != 0)
 		return;
 	kg = cJSON_GetObjectItemCaseSensitive(line, "known_good");
 	if (cJSON_IsObject(kg))
 		vd_dep_jset(state, "known_good", cJSON_Duplicate(kg, 1));
+	else
+		cJSON_DeleteItemFromObjectCaseSensitive(state, "known_good");
+	cur = cJSON_GetObjectItemCaseSensitive(line, "current");
+	if (cJSON_IsObject(cur))
+		vd_dep_jset(state, "current", cJSON_Duplicate(cur, 1));
+	last = cJSON_CreateObject();
+	vd_dep_jset_str(last, "deployment_id",
+			vd_dep_jstr(line, "deployment_id"));
+	vd_dep_jset_str(last, "kind", vd_dep_jstr(line, "kind"));
+	vd_dep_jset_str(last, "version", vd_dep_jstr(line, "version"));
+	vd_dep_jset_str(last, "result", vd_dep_jstr(line, "result"));
+	vd_dep_jset_num(last, "exit_code", vd_dep_jnum(line, "exit_code", -1));
+	vd_dep_jset_str(last, "reason", vd_dep_jstr(line, "reason"));
+	vd_dep_jset_str(last, "finished_at", vd_dep_jstr(line, "ts"));
+	vd_dep_jset(state, "last", last);
 }
 
 int
@@ -392,6 +452,8 @@ vd_dep_state_save(struct vd_dep_state *st, char *err, size_t errlen)
 	free(text);
 	free(tmp);
 	free(dst);
+	if (r == 0)
+		crash_point();
 	return r;
 }
 
@@ -402,11 +464,12 @@ vd_dep_history_append(struct vd_dep_state *st, cJSON *line, char *err,
 	char ts[40], *text, last = '\n';
 	struct vd_buf b;
 	struct stat sb;
+	off_t size = -1;
 	int r = 0;
 
 	if (st->hist_fd < 0) {
 		st->hist_fd = open_file(st, ".history.jsonl",
-					O_WRONLY | O_APPEND | O_CREAT);
+					O_RDWR | O_APPEND | O_CREAT);
 		if (st->hist_fd < 0 || fsync(st->dir_fd) < 0) {
 			snprintf(err, errlen, "%s/%s.history.jsonl: %s",
 				 st->dir, st->env, strerror(errno));
@@ -431,14 +494,13 @@ vd_dep_history_append(struct vd_dep_state *st, cJSON *line, char *err,
 	if (text == NULL)
 		abort();
 	vd_buf_init(&b, 0);
-	/* a line torn by a crash must not swallow the next one */
-	if (fstat(st->hist_fd, &sb) == 0 && sb.st_size > 0) {
-		int rfd = open_file(st, ".history.jsonl", O_RDONLY);
-		if (rfd >= 0) {
-			if (pread(rfd, &last, 1, sb.st_size - 1) != 1)
-				last = '\n';
-			close(rfd);
-		}
+	if (fstat(st->hist_fd, &sb) == 0) {
+		size = sb.st_size;
+		/* a line torn by a crash must not swallow the next one (the
+		 * lock holder repairs it first: vd_dep_history_repair) */
+		if (size > 0 &&
+		    pread(st->hist_fd, &last, 1, sb.st_size - 1) != 1)
+			last = '\n';
 	}
 	if (last != '\n')
 		vd_buf_puts(&b, "\n");
@@ -446,13 +508,68 @@ vd_dep_history_append(struct vd_dep_state *st, cJSON *line, char *err,
 	vd_buf_puts(&b, "\n");
 	if (write_all(st->hist_fd, b.data, b.len) < 0 ||
 	    fsync(st->hist_fd) < 0) {
+		int e = errno;
 		snprintf(err, errlen, "%s/%s.history.jsonl: %s", st->dir,
-			 st->env, strerror(errno));
+			 st->env, strerror(e));
+		/* nothing half-written: a full disk or a file size limit
+		 * (EFBIG, SIGXFSZ ignored) may have let a part through */
+		if (size >= 0 && ftruncate(st->hist_fd, size) == 0)
+			(void)fsync(st->hist_fd);
 		r = VD_ERR_IO;
 	}
 	vd_buf_free(&b);
 	free(text);
+	if (r == 0)
+		crash_point();
 	return r;
+}
+
+long
+vd_dep_history_repair(struct vd_dep_state *st, char *err, size_t errlen)
+{
+	int fd = open_file(st, ".history.jsonl", O_RDWR);
+	struct stat sb;
+	char buf[4096];
+	off_t end, pos;
+	long dropped = 0;
+
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		snprintf(err, errlen, "%s/%s.history.jsonl: %s", st->dir,
+			 st->env, strerror(errno));
+		return VD_ERR_IO;
+	}
+	if (fstat(fd, &sb) < 0)
+		goto fail;
+	end = sb.st_size;
+	/* back to the last newline: what follows it was never finished */
+	for (pos = end; pos > 0;) {
+		off_t from =
+			pos > (off_t)sizeof(buf) ? pos - (off_t)sizeof(buf) : 0;
+		ssize_t n = pread(fd, buf, (size_t)(pos - from), from), i;
+		if (n != pos - from)
+			goto fail;
+		for (i = n - 1; i >= 0 && buf[i] != '\n'; i--)
+			;
+		if (i >= 0) {
+			pos = from + i + 1;
+			break;
+		}
+		pos = from;
+	}
+	if (pos < end) {
+		if (ftruncate(fd, pos) < 0 || fsync(fd) < 0)
+			goto fail;
+		dropped = (long)(end - pos);
+	}
+	close(fd);
+	return dropped;
+fail:
+	snprintf(err, errlen, "%s/%s.history.jsonl: %s", st->dir, st->env,
+		 strerror(errno));
+	close(fd);
+	return VD_ERR_IO;
 }
 
 int

@@ -612,6 +612,75 @@ vd_mask(const char *s)
 	return vd_buf_steal(&b);
 }
 
+void
+vd_mask_stream_init(struct vd_mask_stream *ms)
+{
+	vd_buf_init(&ms->held, 0);
+}
+
+void
+vd_mask_stream_free(struct vd_mask_stream *ms)
+{
+	if (ms->held.data)
+		explicit_bzero(ms->held.data, ms->held.len);
+	vd_buf_free(&ms->held);
+}
+
+/* Masks held into out; unless at the end, stops where the bytes left
+ * could be the start of a secret, and keeps those. */
+static void
+mask_stream_run(struct vd_mask_stream *ms, struct vd_buf *out, bool end)
+{
+	const char *p = ms->held.data;
+	size_t len = ms->held.len, i = 0, k;
+
+	while (i < len) {
+		size_t best = 0, left = len - i;
+		bool maybe = false;
+		for (k = 0; k < nsecrets; k++) {
+			size_t l = strlen(secrets[k]);
+			if (l <= left) {
+				if (l > best &&
+				    memcmp(p + i, secrets[k], l) == 0)
+					best = l;
+			} else if (!end &&
+				   memcmp(p + i, secrets[k], left) == 0) {
+				/* a longer secret may go on */
+				maybe = true;
+			}
+		}
+		if (maybe)
+			break;
+		if (best) {
+			vd_buf_puts(out, "***");
+			i += best;
+		} else {
+			vd_buf_append(out, p + i, 1);
+			i++;
+		}
+	}
+	if (i > 0) {
+		explicit_bzero(ms->held.data, i);
+		memmove(ms->held.data, ms->held.data + i, len - i);
+		ms->held.len = len - i;
+		ms->held.data[ms->held.len] = '\0';
+	}
+}
+
+void
+vd_mask_stream_feed(struct vd_mask_stream *ms, const char *p, size_t n,
+		    struct vd_buf *out)
+{
+	vd_buf_append(&ms->held, p, n);
+	mask_stream_run(ms, out, false);
+}
+
+void
+vd_mask_stream_end(struct vd_mask_stream *ms, struct vd_buf *out)
+{
+	mask_stream_run(ms, out, true);
+}
+
 char *
 vd_mask_brief(const char *s, size_t max)
 {

@@ -99,6 +99,22 @@ char *vd_mask(const char *s);
  * "..." when longer: for quoting peer values in reasons, where cutting
  * first would leave the start of a secret unmasked. NULL reads as "". */
 char *vd_mask_brief(const char *s, size_t max);
+/*
+ * Masks a stream that arrives in pieces (a child's output): a secret
+ * split between two pieces is masked as if the stream had come whole.
+ * Bytes that may begin a secret are held back (fewer than the longest
+ * secret) until the next piece or the end. NUL bytes pass through.
+ */
+struct vd_mask_stream {
+	struct vd_buf held; /* unmasked bytes not yet told; wiped */
+};
+void vd_mask_stream_init(struct vd_mask_stream *ms);
+/* Appends to out the masked bytes that can be told now; holds the rest. */
+void vd_mask_stream_feed(struct vd_mask_stream *ms, const char *p, size_t n,
+			 struct vd_buf *out);
+/* The end of the stream: appends what was held, masked. */
+void vd_mask_stream_end(struct vd_mask_stream *ms, struct vd_buf *out);
+void vd_mask_stream_free(struct vd_mask_stream *ms);
 /* vd_xvasprintf, then vd_mask: a message that may quote a secret. */
 char *vd_xvasprintf_masked(const char *fmt, va_list ap)
 	__attribute__((format(printf, 1, 0)));

@@ -65,15 +65,33 @@ kept(const char *const *keep, const char *name, size_t n)
 	return false;
 }
 
+/* The value of NAME (n bytes) in vars ("NAME=value" strings), or NULL. */
+static const char *
+var_value(const char *const *vars, const char *name, size_t n)
+{
+	size_t i;
+	for (i = 0; vars && vars[i]; i++)
+		if (strncmp(vars[i], name, n) == 0 && vars[i][n] == '=')
+			return vars[i] + n + 1;
+	return NULL;
+}
+
 char *
 vd_interpolate(const char *s, char *missing, size_t missing_len)
 {
-	return vd_interpolate_keep(s, NULL, missing, missing_len);
+	return vd_interpolate_vars(s, NULL, NULL, missing, missing_len);
 }
 
 char *
 vd_interpolate_keep(const char *s, const char *const *keep, char *missing,
 		    size_t missing_len)
+{
+	return vd_interpolate_vars(s, keep, NULL, missing, missing_len);
+}
+
+char *
+vd_interpolate_vars(const char *s, const char *const *keep,
+		    const char *const *vars, char *missing, size_t missing_len)
 {
 	struct vd_buf b;
 	vd_buf_init(&b, 0);
@@ -128,7 +146,9 @@ vd_interpolate_keep(const char *s, const char *const *keep, char *missing,
 			vd_buf_free(&b);
 			return NULL;
 		}
-		val = getenv(name);
+		val = var_value(vars, name, nlen);
+		if (val == NULL)
+			val = getenv(name);
 		/* as in the shell, ":-" also replaces an empty value */
 		if (val != NULL && *val == '\0' && def != NULL)
 			val = NULL;
@@ -142,7 +162,8 @@ vd_interpolate_keep(const char *s, const char *const *keep, char *missing,
 		if (val == NULL) {
 			vd_buf_append(&b, def + 2, (size_t)(end - def - 2));
 		} else {
-			if (vd_env_name_is_secret(name))
+			if (vd_env_name_is_secret(name) &&
+			    var_value(vars, name, nlen) == NULL)
 				vd_secret_add(val);
 			vd_buf_puts(&b, val);
 		}
@@ -191,9 +212,21 @@ sub_path(char *sub, size_t len, const char *path, const char *key)
 	free(k);
 }
 
+static int json_interpolate(cJSON *node, const char *file, const char *path,
+			    const char *const *keep, const char *const *vars,
+			    struct vd_cfg_err *err);
+
 int
 vd_json_interpolate(cJSON *node, const char *file, const char *path,
 		    const char *const *keep, struct vd_cfg_err *err)
+{
+	return json_interpolate(node, file, path, keep, NULL, err);
+}
+
+static int
+json_interpolate(cJSON *node, const char *file, const char *path,
+		 const char *const *keep, const char *const *vars,
+		 struct vd_cfg_err *err)
 {
 	cJSON *it;
 	size_t i = 0;
@@ -201,8 +234,8 @@ vd_json_interpolate(cJSON *node, const char *file, const char *path,
 
 	if (cJSON_IsString(node)) {
 		char why[200];
-		char *v = vd_interpolate_keep(node->valuestring, keep, why,
-					      sizeof(why));
+		char *v = vd_interpolate_vars(node->valuestring, keep, vars,
+					      why, sizeof(why));
 		if (v == NULL)
 			return vd_cfg_error_at(err, file, path, "%s", why);
 		/* after interpolation: a variable's value counts too */
@@ -231,13 +264,15 @@ vd_json_interpolate(cJSON *node, const char *file, const char *path,
 				if (strcmp(o->string, it->string) == 0)
 					return vd_cfg_error_at(err, file, sub,
 							       "duplicate key");
-			if (vd_json_interpolate(it, file, sub, keep, err) < 0)
+			if (json_interpolate(it, file, sub, keep, vars, err) <
+			    0)
 				return VD_ERR_CONFIG;
 		}
 	} else if (cJSON_IsArray(node)) {
 		cJSON_ArrayForEach(it, node) {
 			snprintf(sub, sizeof(sub), "%s[%zu]", path, i++);
-			if (vd_json_interpolate(it, file, sub, keep, err) < 0)
+			if (json_interpolate(it, file, sub, keep, vars, err) <
+			    0)
 				return VD_ERR_CONFIG;
 		}
 	}
@@ -558,7 +593,8 @@ vd_suite_parse(const char *text, size_t len, const char *name,
 		r = VD_ERR_CONFIG;
 		goto out;
 	}
-	if (vd_json_interpolate(s->root, name, "", NULL, &err) < 0) {
+	if (json_interpolate(s->root, name, "", NULL, opts ? opts->vars : NULL,
+			     &err) < 0) {
 		r = VD_ERR_CONFIG;
 		goto out;
 	}

@@ -30,6 +30,10 @@ struct vd_suite_load_opts {
 	const char *const *extra_keys;
 	/* if true, "checks" may be absent or empty */
 	bool checks_optional;
+	/* "NAME=value" strings (NULL-terminated, or NULL) that ${NAME}
+	 * takes before the environment: values the caller knows better
+	 * than the environment does (the deploy gate's ${VERSION}) */
+	const char *const *vars;
 };
 
 /*
@@ -61,6 +65,11 @@ char *vd_interpolate(const char *s, char *missing, size_t missing_len);
 /* The same, leaving ${NAME} as it is for every NAME in keep (a
  * NULL-terminated list, or NULL): placeholders the caller fills later. */
 char *vd_interpolate_keep(const char *s, const char *const *keep, char *missing,
+			  size_t missing_len);
+/* The same, where ${NAME} takes its value from vars ("NAME=value",
+ * NULL-terminated, or NULL) before the environment. */
+char *vd_interpolate_vars(const char *s, const char *const *keep,
+			  const char *const *vars, char *missing,
 			  size_t missing_len);
 
 struct vd_cfg_err;

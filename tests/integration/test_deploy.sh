@@ -206,7 +206,7 @@ run_verdict status --config "$CFG" --format json
 assert_eq "status while running: locked" "$(jq_out .locked)" true
 assert_eq "status while running: state" "$(jq_out .in_progress.state)" running
 assert_eq "status while running: step" "$(jq_out .in_progress.step)" deploy
-assert_eq "status while running: exit 0" "$RC" 0
+assert_eq "status while running: exit 6 (a deployment is running)" "$RC" 6
 touch "$T/go"
 wait "$slow"; slow_rc=$?
 assert_eq "first deploy went on: exit 0" "$slow_rc" 0
@@ -249,7 +249,8 @@ assert_eq "SIGTERM: known-good kept" "$(state .known_good.version)" v2
 run_verdict status --config "$CFG" --format json
 assert_eq "SIGTERM: nothing left in progress" "$(jq_out .in_progress)" null
 assert_eq "SIGTERM: lock free" "$(jq_out .locked)" false
-assert_eq "SIGTERM: status exit 0" "$RC" 0
+assert_eq "SIGTERM: status exit 8 (what runs is unknown)" "$RC" 8
+assert_eq "SIGTERM: status says why" "$(jq_out .verdict)" "what runs is unknown (a deployment was interrupted)"
 
 # --- secrets and file modes ----------------------------------------------------
 assert_eq "secret: not in the history" "$(grep -c "$DEPLOY_SECRET" "$STATE/staging.history.jsonl" || true)" 0

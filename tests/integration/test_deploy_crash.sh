@@ -209,6 +209,122 @@ assert_eq "c7: webhook events once" "$(hook_events "$id")" "started promoted "
 assert_eq "c7: GitHub statuses once (inactive: replaced by good$N)" "$(gh_states "$id")" "in_progress success inactive "
 assert_eq "c7: the promoted result recorded once" "$(jq -r --arg id "$id" 'select(.deployment_id == $id and .event == "result") | .result' "$HIST")" promoted
 
+# --- a kill -9 after every durable write --------------------------------------
+# VERDICT_TEST_CRASH_AFTER_WRITE=N makes verdict SIGKILL itself right after
+# its Nth write (a state save or a history line): N = 1, 2, ... until a
+# deploy runs through. Each kill falls between two writes - the result's
+# state write and its history line included - and after each one
+# `status` and `history` must tell one story; the next deploy then
+# records it and the story still holds.
+
+# (one notifier, to keep the walk short: each write is a kill point)
+sed 's|"github": { "base_url": "http://127.0.0.1:[0-9]*" },||' "$CFG" > "$T/app/walk.json"
+WCFG="$T/app/walk.json"
+
+# one_story NAME: status and history agree; sets STORY to the crashed
+# record's final result to come ("-" when nothing is in progress)
+one_story() {
+	local name=$1 st
+	run_verdict status --config "$WCFG" --format json
+	cp "$T/out" "$T/status.json"
+	st=$RC
+	run_verdict history --config "$WCFG" --format json
+	cp "$T/out" "$T/history.json"
+	assert_eq "$name: history exit 0" "$RC" 0
+	assert_eq "$name: lock free" "$(jq -r .locked "$T/status.json")" false
+	assert_eq "$name: every deployment has a result" "$(jq '[.[] | select(.result == null)] | length' "$T/history.json")" 0
+	assert_eq "$name: no deployment has two results" \
+		"$(jq -r 'select(.event == "result") | .deployment_id' "$HIST" | sort | uniq -d | wc -l)" 0
+	assert_eq "$name: every line parses" "$(jq -c . "$HIST" 2>/dev/null | wc -l)" "$(wc -l < "$HIST")"
+	assert_eq "$name: known-good is the last promoted in the history" \
+		"$(jq -r '.known_good.version // "none"' "$T/status.json")" \
+		"$(jq -r '[.[] | select(.result == "promoted" or .result == "rollback_done")] | last | .version // "none"' "$T/history.json")"
+	if [ "$(jq -r '.in_progress != null' "$T/status.json")" = true ]; then
+		assert_eq "$name: status exit 8" "$st" 8
+		assert_eq "$name: history ends with the one in progress" \
+			"$(jq -r 'last | .deployment_id' "$T/history.json")" "$(jq -r .in_progress.deployment_id "$T/status.json")"
+		if [ "$(jq -r '.in_progress.result // ""' "$T/status.json")" != "" ]; then
+			assert_eq "$name: history has the result the state has" \
+				"$(jq -r 'last | .result + " " + (.recorded // true | tostring)' "$T/history.json")" \
+				"$(jq -r .in_progress.result "$T/status.json") true"
+			STORY=$(jq -r .in_progress.result "$T/status.json")
+		else
+			assert_eq "$name: history shows it interrupted, not yet recorded" \
+				"$(jq -r 'last | .result + " " + (.recorded | tostring)' "$T/history.json")" "interrupted false"
+			STORY=interrupted
+		fi
+	else
+		assert_eq "$name: history ends with the last result of the state" \
+			"$(jq -r 'last | .deployment_id + " " + .result' "$T/history.json")" \
+			"$(jq -r '.last.deployment_id + " " + .last.result' "$T/status.json")"
+		STORY=-
+	fi
+}
+
+crash_walk() { # KIND (good|bad): kill after every write of one deploy
+	local kind=$1 n=0 rc id story
+	while :; do
+		n=$((n + 1))
+		rc=0
+		VERDICT_TEST_CRASH_AFTER_WRITE=$n "$VERDICT" deploy --config "$WCFG" \
+			--version "w$n$kind" > "$T/walk.out" 2> "$T/walk.err" || rc=$?
+		[ "$rc" -eq 137 ] || break
+		id=$(jq -r .in_progress.deployment_id "$STATEF")
+		[ "$id" != null ] || id=$(jq -r .last.deployment_id "$STATEF")
+		one_story "$kind write $n"
+		story=$STORY
+		# killed between the result's state write and its history line
+		if [ "$(jq -r '.in_progress.result // ""' "$STATEF")" != "" ] &&
+			[ -z "$(jq -r --arg id "$id" 'select(.deployment_id == $id and .event == "result") | .result' "$HIST")" ]; then
+			BETWEEN=$((BETWEEN + 1))
+		fi
+		good "$kind write $n" "$WCFG"
+		if [ "$story" != - ]; then
+			assert_eq "$kind write $n: recorded as the story said, once" \
+				"$(jq -r --arg id "$id" 'select(.deployment_id == $id and .event == "result") | .result' "$HIST")" \
+				"$story"
+			assert_eq "$kind write $n: its deployment line is there" \
+				"$(jq -r --arg id "$id" 'select(.deployment_id == $id and .event == "deployment") | .event' "$HIST")" \
+				deployment
+		fi
+	done
+	assert_eq "walk $kind: the last deploy ran through" "$rc" "$([ "$kind" = good ] && echo 0 || echo 3)"
+	assert_le "walk $kind: at least 20 kill points" 20 "$n"
+	assert_eq "walk $kind: one kill fell between the result's state write and its history line" "$BETWEEN" 1
+	BETWEEN=0
+	WALKED=$((WALKED + n - 1))
+}
+WALKED=0 BETWEEN=0
+crash_walk good
+crash_walk bad
+echo "kill points walked: $WALKED"
+
+# --- a kill -9 after every write of the recovery itself -----------------------
+# A deployment killed in its deploy step (after write 6: its step line);
+# the next deploy is killed after its Nth write, inside the recovery of
+# the first, until a run gets through the recovery. Each time: one story,
+# and the interrupted one is recorded once.
+n=0
+while [ "$n" -lt 30 ]; do
+	n=$((n + 1))
+	VERDICT_TEST_CRASH_AFTER_WRITE=6 "$VERDICT" deploy --config "$WCFG" \
+		--version "r${n}good" > /dev/null 2>&1 || true
+	id=$(jq -r .in_progress.deployment_id "$STATEF")
+	assert_eq "recovery write $n: an interrupted deployment to recover" "$(jq -r .in_progress.step "$STATEF")" deploy
+	rc=0
+	VERDICT_TEST_CRASH_AFTER_WRITE=$n "$VERDICT" deploy --config "$WCFG" \
+		--version "r${n}next" > "$T/walk.out" 2> "$T/walk.err" || rc=$?
+	assert_eq "recovery write $n: killed" "$rc" 137
+	one_story "recovery write $n"
+	past=$(jq -r --arg id "$id" '.in_progress.deployment_id // "" | . != $id' "$STATEF")
+	good "recovery write $n" "$WCFG"
+	assert_eq "recovery write $n: recorded interrupted, once" \
+		"$(jq -r --arg id "$id" 'select(.deployment_id == $id and .event == "result") | .result' "$HIST")" interrupted
+	[ "$past" = true ] && break
+done
+assert_le "recovery: killed at 4 or more of its writes" 4 "$n"
+assert_le "recovery: got through before 30" "$n" 29
+
 # --- the whole history is still readable, and every event went out once --------
 run_verdict history --config "$CFG" --format json
 assert_eq "history: every deployment finished" "$(jq_out '[.[] | select(.result == null)] | length')" 0

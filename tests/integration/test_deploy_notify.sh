@@ -83,7 +83,7 @@ assert_eq "7: telegram promoted" "$(req 7 '.body | fromjson | .text')" \
 assert_eq "8: slack promoted" "$(req 8 '.path')" "/hooks/slack"
 assert_eq "9: github success" "$(req 9 '.path + " " + (.body | fromjson | .state)')" "/repos/acme/app/deployments/$GH1/statuses success"
 assert_eq "10: webhook promoted" "$(req 10 '.body | fromjson | .event + " " + (.exit_code|tostring)')" "promoted 0"
-assert_eq "dead webhook: reported" "$(jq_out '[.notifications[] | select(.notifier == "webhook#2") | .state] | join(",")')" "failed,failed"
+assert_eq "dead webhook: reported; promoted waits behind started in the outbox" "$(jq_out '[.notifications[] | select(.notifier == "webhook#2") | .state] | join(",")')" "failed,queued"
 assert_match "dead webhook: why" "$(jq_out '.notifications[] | select(.notifier == "webhook#2") | .error' | head -1)" "onnect"
 assert_eq "sent notifications" "$(jq_out '[.notifications[] | select(.state == "sent")] | length')" 9
 assert_eq "known-good keeps GitHub's deployment id" "$(jq -r '.known_good.notify_data.github' "$T/app/.verdict/staging.state.json")" "$GH1"
@@ -130,6 +130,47 @@ CFG=$CFG_SAVE
 
 # --- every event once: per deployment, event and notifier ---------------------
 assert_eq "no duplicate webhook event" "$(jq -r 'select(.path == "/hook") | .body | fromjson | .event_id' "$REC" | sort | uniq -d | wc -l)" 0
+
+# --- the outbox: what failed is kept and sent again by the next run ------------
+# A webhook that answers 500 to its first two requests, no retries: the
+# first deploy's "started" fails and its "promoted" waits behind it in the
+# outbox; the second deploy tries again (fails: request 2), the third
+# delivers both, in order, with their event_id unchanged.
+OPORT=$(free_port)
+OREC="$T/outbox.jsonl"
+"$TOOLS/recorder" -p "$OPORT" -o "$OREC" -F "/ob=2" 2> "$T/recorder2.err" &
+PIDS="$PIDS $!"
+wait_port "$OPORT" 10
+mkdir -p "$T/ob"
+cat > "$T/ob/deploy.json" <<EOF
+{ "environment": "ob",
+  "hooks": { "deploy": { "argv": ["sh", "-c", "echo \$0 > current", "\${VERSION}"] } },
+  "health": { "checks": [ { "name": "up", "type": "exec", "argv": ["test", "-s", "$T/ob/current"] } ] },
+  "notify": { "retries": 0, "webhook": { "url": "http://127.0.0.1:$OPORT/ob" } } }
+EOF
+ob_events() { jq -r --arg id "$1" '.body | fromjson | select(.deployment_id == $id) | .event_id' "$OREC" | tr '\n' ' '; }
+run_verdict deploy --config "$T/ob/deploy.json" --version ob1 --format json
+assert_eq "outbox: the deploy's verdict is not changed (exit 0)" "$RC" 0
+OB1=$(jq_out .deployment_id)
+assert_match "outbox: said" "$(cat "$T/err")" "kept in the outbox: the next deploy or rollback sends it again"
+assert_eq "outbox: one request went out (started, 500)" "$(ob_events "$OB1")" "$OB1:started "
+run_verdict status --config "$T/ob/deploy.json" --format json
+assert_eq "outbox: status counts 2 waiting" "$(jq_out .outbox)" 2
+assert_eq "outbox: status still exit 0 (the environment is fine)" "$RC" 0
+run_verdict deploy --config "$T/ob/deploy.json" --version ob2 --format json
+assert_eq "outbox: second deploy exit 0" "$RC" 0
+OB2=$(jq_out .deployment_id)
+assert_eq "outbox: tried again first, failed again, order kept" "$(ob_events "$OB1")" "$OB1:started $OB1:started "
+assert_eq "outbox: the second deploy's own events went out" "$(ob_events "$OB2")" "$OB2:started $OB2:promoted "
+assert_eq "outbox: report says so" "$(jq_out '[.notifications[] | select(.from_outbox) | .state] | join(",")')" failed
+run_verdict deploy --config "$T/ob/deploy.json" --version ob3 --format json
+assert_eq "outbox: third deploy exit 0" "$RC" 0
+assert_eq "outbox: delivered, in order, same event ids" "$(ob_events "$OB1")" "$OB1:started $OB1:started $OB1:started $OB1:promoted "
+assert_eq "outbox: report" "$(jq_out '[.notifications[] | select(.from_outbox) | .event + ":" + .state] | join(",")')" "started:sent,promoted:sent"
+run_verdict status --config "$T/ob/deploy.json" --format json
+assert_eq "outbox: empty now" "$(jq_out .outbox)" 0
+assert_eq "outbox: history counts the deliveries of ob1" \
+	"$("$VERDICT" history --config "$T/ob/deploy.json" --format json | jq -r --arg id "$OB1" '.[] | select(.deployment_id == $id) | "\(.notifications_sent) \(.notifications_failed)"')" "2 2"
 
 # --- tokens stay out of outputs and records ---------------------------------------
 for f in "$T/out" "$T/err" "$T/app/.verdict/staging.history.jsonl" "$T/app/.verdict/staging.state.json"; do

@@ -2,8 +2,10 @@
  * check_deployer.c - unit tests of the deployer's pieces that need no
  * servers: name rules, placeholder filling, config errors naming their
  * place, the state directory (atomic state file, torn history lines, the
- * lock and its owner's details), GitHub's status mapping through the
- * notifier vtable.
+ * lock and its owner's details, a torn line cut, a read-only directory
+ * refused), GitHub's status mapping through the notifier vtable, gate
+ * suites loaded with the phase's ${VERSION}, hook programs looked up,
+ * refused input escaped, and the stream masker fed in every piece size.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -317,6 +319,24 @@ START_TEST(state_files)
 	ck_assert_int_eq(n, 2);
 	ck_assert_int_eq(stat(p, &sb), 0);
 	ck_assert_int_eq(sb.st_mode & 0777, 0600);
+	/* the lock holder cuts a torn last line; whole lines stay */
+	ck_assert_int_eq(vd_dep_history_repair(&st, err, sizeof(err)), 0);
+	fd = open(p, O_WRONLY | O_APPEND);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, "{\"event\":\"to", 12), 12);
+	close(fd);
+	ck_assert_int_eq(vd_dep_history_repair(&st, err, sizeof(err)), 12);
+	n = 0;
+	ck_assert_int_eq(vd_dep_history_each(&st, count_cb, &n), 0);
+	ck_assert_int_eq(n, 2);
+	ck_assert_int_eq(stat(p, &sb), 0);
+	{
+		char last;
+		fd = open(p, O_RDONLY);
+		ck_assert_int_eq(pread(fd, &last, 1, sb.st_size - 1), 1);
+		close(fd);
+		ck_assert_int_eq(last, '\n');
+	}
 	free(p);
 
 	/* the state file gone: known-good comes back from the history */
@@ -335,7 +355,140 @@ START_TEST(state_files)
 		vd_dep_jstr(cJSON_GetObjectItem(st.state, "known_good"),
 			    "version"),
 		"1.2");
+	ck_assert_int_eq(vd_dep_state_writable(&st, err, sizeof(err)), 0);
 	vd_dep_state_close(&st);
+
+	/* a read-only directory is refused and keeps its mode */
+	p = vd_xasprintf("%s/deep/state", dir);
+	ck_assert_int_eq(chmod(p, 0555), 0);
+	ck_assert_int_eq(vd_dep_state_open(&st, p, "staging", err, sizeof(err)),
+			 0);
+	ck_assert_int_lt(vd_dep_state_writable(&st, err, sizeof(err)), 0);
+	ck_assert_msg(strstr(err, "not writable (mode 0555)") != NULL, "%s",
+		      err);
+	vd_dep_state_close(&st);
+	ck_assert_int_eq(stat(p, &sb), 0);
+	ck_assert_int_eq(sb.st_mode & 0777, 0555);
+	ck_assert_int_eq(chmod(p, 0700), 0);
+	free(p);
+}
+END_TEST
+
+START_TEST(escape)
+{
+	char *e = vd_dep_escape("v1\n::error::x\x1b[31m\t\"q\\", 0, true);
+	ck_assert_str_eq(e, "v1\\n::error::x\\x1b[31m\\t\\\"q\\\\");
+	free(e);
+	e = vd_dep_escape("a \"b\"\r", 0, false);
+	ck_assert_str_eq(e, "a \"b\"\\r");
+	free(e);
+	e = vd_dep_escape("abcdef", 3, true);
+	ck_assert_str_eq(e, "abc...");
+	free(e);
+}
+END_TEST
+
+/* feeds s to a stream masker in pieces of n bytes */
+static char *
+mask_in_pieces(const char *s, size_t n)
+{
+	struct vd_mask_stream ms;
+	struct vd_buf out;
+	size_t len = strlen(s), i;
+	vd_mask_stream_init(&ms);
+	vd_buf_init(&out, 0);
+	for (i = 0; i < len; i += n)
+		vd_mask_stream_feed(&ms, s + i, len - i < n ? len - i : n,
+				    &out);
+	vd_mask_stream_end(&ms, &out);
+	vd_mask_stream_free(&ms);
+	if (out.data == NULL)
+		vd_buf_puts(&out, "");
+	return vd_buf_steal(&out);
+}
+
+START_TEST(mask_stream)
+{
+	static const char text[] =
+		"a=unit-secret-one; b=unit-secret-one-longer; c=unit-sec";
+	size_t n;
+	vd_secret_add("unit-secret-one");
+	vd_secret_add("unit-secret-one-longer");
+	/* whatever the pieces, the same as masking the whole */
+	for (n = 1; n <= sizeof(text); n++) {
+		char *m = mask_in_pieces(text, n);
+		ck_assert_msg(strcmp(m, "a=***; b=***; c=unit-sec") == 0,
+			      "pieces of %zu: %s", n, m);
+		free(m);
+	}
+	vd_secret_clear();
+}
+END_TEST
+
+START_TEST(gate_vars)
+{
+	struct vd_dep_config *cfg = NULL;
+	struct vd_dep_hook_vars v = {"1.4.2", "1.4.1", "d-1", "staging"};
+	struct vd_suite *s = NULL;
+	char err[1200], *p;
+
+	setenv("VERSION", "from-the-environment", 1);
+	p = write_cfg("g.json",
+		      "{ \"environment\": \"staging\", \"hooks\": { "
+		      "\"deploy\": { \"argv\": [\"true\"] } }, \"health\": "
+		      "{ \"checks\": [ { \"name\": \"v\", \"type\": "
+		      "\"exec\", \"argv\": [\"echo\", \"${VERSION}\", "
+		      "\"${PREVIOUS_VERSION}\", \"${DEPLOYMENT_ID}\", "
+		      "\"${ENVIRONMENT}\", \"${NOT_A_PLACEHOLDER:-x}\"] } "
+		      "] } }");
+	ck_assert_msg(vd_dep_config_load(p, &cfg, err, sizeof(err)) == 0, "%s",
+		      err);
+	ck_assert_int_eq(
+		vd_dep_suite_load(cfg->health_src, &v, &s, err, sizeof(err)),
+		0);
+	ck_assert_ptr_nonnull(strstr(s->checks[0]->target, "echo"));
+	vd_suite_free(s);
+	{
+		/* the phase's values win over an exported VERSION */
+		struct vd_suite_load_opts o = {0};
+		const char *vars[] = {"VERSION=1.4.2", NULL};
+		char *r;
+		o.vars = vars;
+		r = vd_interpolate_vars("${VERSION}/${VERSION:-d}", NULL, vars,
+					err, sizeof(err));
+		ck_assert_str_eq(r, "1.4.2/1.4.2");
+		free(r);
+		r = vd_interpolate_vars("${VERSION}", NULL, NULL, err,
+					sizeof(err));
+		ck_assert_str_eq(r, "from-the-environment");
+		free(r);
+		(void)o;
+	}
+	vd_dep_config_free(cfg);
+	unsetenv("VERSION");
+	free(p);
+}
+END_TEST
+
+START_TEST(check_hooks)
+{
+	struct vd_dep_config *cfg = NULL;
+	char err[1200], *p;
+
+	p = write_cfg("h.json",
+		      "{ \"environment\": \"s\", \"hooks\": { \"deploy\": "
+		      "{ \"argv\": [\"sh\"] }, \"promote\": { \"argv\": "
+		      "[\"./nope.sh\"] } }, \"health\": { \"checks\": [ { "
+		      "\"name\": \"a\", \"type\": \"exec\", \"argv\": "
+		      "[\"true\"] } ] } }");
+	ck_assert_msg(vd_dep_config_load(p, &cfg, err, sizeof(err)) == 0, "%s",
+		      err);
+	ck_assert_int_lt(vd_dep_config_check_hooks(cfg, err, sizeof(err)), 0);
+	ck_assert_msg(strstr(err, "h.json: hooks.promote.argv[0]: program "
+				  "\"./nope.sh\" not found") != NULL,
+		      "%s", err);
+	vd_dep_config_free(cfg);
+	free(p);
 }
 END_TEST
 
@@ -408,6 +561,8 @@ deployer_suite(void)
 	TCase *tc = tcase_create("core");
 	tcase_add_test(tc, names);
 	tcase_add_test(tc, subst);
+	tcase_add_test(tc, escape);
+	tcase_add_test(tc, mask_stream);
 	tcase_add_test(tc, github_states);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("files");
@@ -416,6 +571,8 @@ deployer_suite(void)
 	tcase_add_test(tc, config_defaults);
 	tcase_add_test(tc, config_suite_ref);
 	tcase_add_test(tc, state_files);
+	tcase_add_test(tc, gate_vars);
+	tcase_add_test(tc, check_hooks);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -113,8 +113,9 @@ typedef void vd_search_cb(enum vd_match m, const char *limit, void *udata);
  * Searches a copy of subject[0, len) for re on the prober's search pool
  * (re is referenced, so the check may be freed meanwhile). cb is never
  * called from inside vd_search_start(). Returns a handle to free with
- * vd_search_free() (from cancel or from cb), or NULL when no thread could
- * be had (nothing will be called).
+ * vd_search_free() (from cancel or from cb), or NULL after finishing the
+ * attempt as an internal error when no thread could be had (cb is then
+ * never called).
  */
 struct vd_search *vd_search_start(struct vd_attempt *att,
 				  const struct vd_regex *re,
@@ -123,6 +124,15 @@ struct vd_search *vd_search_start(struct vd_attempt *att,
 /* Gives a search up (cb is not called) or frees a finished one. NULL:
  * no-op. */
 void vd_search_free(struct vd_search *s);
+
+/*
+ * Finishes an attempt whose expectation did not hold: m == VD_MATCH_LIMIT
+ * is an error of kind limit (nothing was judged), VD_MATCH_NO a failure
+ * of kind 'kind'. The reason is formatted as vd_attempt_finish() does.
+ */
+void vd_attempt_finish_mismatch(struct vd_attempt *att, enum vd_match m,
+				enum vd_reason kind, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
 /* --- name resolution off the loop (probe/resolve.c) --- */
 

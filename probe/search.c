@@ -4,6 +4,7 @@
  * costly search (bounded by the matcher's limits, tens of milliseconds on
  * a MiB) never holds the loop. Depends on match.h, workers.c and libev.
  */
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -88,6 +89,8 @@ vd_search_start(struct vd_attempt *att, const struct vd_regex *re,
 	s->job = vd_job_submit(w, run_job, done_job, discard_job, s);
 	if (s->job == NULL) {
 		search_release(s);
+		vd_attempt_finish(att, VD_STATUS_ERROR, VD_REASON_INTERNAL,
+				  "no thread to search what the target sent");
 		return NULL;
 	}
 	return s;
@@ -102,4 +105,20 @@ vd_search_free(struct vd_search *s)
 		vd_job_abandon(s->job); /* discard_job releases s */
 	else
 		search_release(s);
+}
+
+void
+vd_attempt_finish_mismatch(struct vd_attempt *att, enum vd_match m,
+			   enum vd_reason kind, const char *fmt, ...)
+{
+	va_list ap;
+	char *reason;
+
+	va_start(ap, fmt);
+	reason = vd_xvasprintf(fmt, ap);
+	va_end(ap);
+	vd_attempt_finish(
+		att, m == VD_MATCH_LIMIT ? VD_STATUS_ERROR : VD_STATUS_FAIL,
+		m == VD_MATCH_LIMIT ? VD_REASON_LIMIT : kind, "%s", reason);
+	free(reason);
 }

@@ -440,11 +440,8 @@ judge_json(struct vd_attempt *att, const struct http_conf *hc,
 				       why, sizeof(why));
 		if (m == VD_MATCH_YES)
 			continue;
-		vd_attempt_finish(
-			att,
-			m == VD_MATCH_LIMIT ? VD_STATUS_ERROR : VD_STATUS_FAIL,
-			m == VD_MATCH_LIMIT ? VD_REASON_LIMIT : VD_REASON_BODY,
-			"json %s", why);
+		vd_attempt_finish_mismatch(att, m, VD_REASON_BODY, "json %s",
+					   why);
 		cJSON_Delete(root);
 		return true;
 	}
@@ -570,10 +567,6 @@ http_done(struct vd_http_req *req, void *udata)
 		run->search =
 			vd_search_start(att, hc->body_regex, resp->body.data,
 					resp->body.len, body_searched, att);
-		if (run->search == NULL)
-			vd_attempt_finish(att, VD_STATUS_ERROR,
-					  VD_REASON_INTERNAL,
-					  "no thread to search the body");
 		return;
 	}
 	judge_rest(att, resp);

@@ -806,14 +806,9 @@ judge(struct pg_run *run)
 			vd_expect_judge(pc->value_ops, v, why, sizeof(why));
 		cJSON_Delete(v);
 		if (m != VD_MATCH_YES) {
-			vd_attempt_finish(att,
-					  m == VD_MATCH_LIMIT ? VD_STATUS_ERROR
-							      : VD_STATUS_FAIL,
-					  m == VD_MATCH_LIMIT ? VD_REASON_LIMIT
-							      : VD_REASON_VALUE,
-					  "value: %s%s", why,
-					  run->value == NULL ? " (no rows)"
-							     : "");
+			vd_attempt_finish_mismatch(
+				att, m, VD_REASON_VALUE, "value: %s%s", why,
+				run->value == NULL ? " (no rows)" : "");
 			return;
 		}
 	}

@@ -532,12 +532,9 @@ judge(struct redis_run *run, const redisReply *rep)
 			vd_expect_judge(rc->ops, v, want, sizeof(want));
 		cJSON_Delete(v);
 		if (m != VD_MATCH_YES) {
-			vd_attempt_finish(att,
-					  m == VD_MATCH_LIMIT ? VD_STATUS_ERROR
-							      : VD_STATUS_FAIL,
-					  m == VD_MATCH_LIMIT ? VD_REASON_LIMIT
-							      : VD_REASON_VALUE,
-					  "%s: reply %s", rc->argv[0], want);
+			vd_attempt_finish_mismatch(att, m, VD_REASON_VALUE,
+						   "%s: reply %s", rc->argv[0],
+						   want);
 			vd_buf_free(&text);
 			free(shown);
 			return;
@@ -548,10 +545,6 @@ judge(struct redis_run *run, const redisReply *rep)
 		run->shown = shown;
 		run->search = vd_search_start(att, rc->re, text.data, text.len,
 					      reply_searched, run);
-		if (run->search == NULL)
-			vd_attempt_finish(att, VD_STATUS_ERROR,
-					  VD_REASON_INTERNAL,
-					  "no thread to search the reply");
 		vd_buf_free(&text);
 		return;
 	}

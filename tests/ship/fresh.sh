@@ -6,7 +6,8 @@
 # minutes (the build packages are downloaded). Not part of `make check`.
 # Depends on tests/ship/chroot_lib.sh and the README's "The two commands".
 #   FRESH_REF=REF   what to clone (default: HEAD of this checkout)
-#   FRESH_FULL=1    also run the README's `make check` (long)
+#   FRESH_FULL=1    also run the README's `make check` and `make bench` (long)
+#   FRESH_BENCH=1   also run `make bench` (about 5 minutes more)
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -61,6 +62,10 @@ rm -f "$SHIP_CACHE/fresh-cmds"
 if ! grep -q '^demo: exit code 0' "$SHIP_CACHE/fresh-make-demo.log" 2> /dev/null; then
 	echo "fresh: FAILED: make demo did not end with 'demo: exit code 0'" >&2
 	fails=$((fails + 1))
+fi
+# make bench installs what is missing too; it is long, so asked for
+if [ -n "${FRESH_BENCH:-}${FRESH_FULL:-}" ]; then
+	step "make bench" "make bench" || true
 fi
 step "make clean && make" "make clean && make" || true
 step "verdict --version" "./verdict --version && ./verdict --version | grep -q '^verdict [0-9]'" &&

@@ -31,7 +31,15 @@ bash_comp() { # words...: what bash offers for the last word
 	bash -c '. "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(( $# - 1 )); _verdict
 		printf "%s\n" "${COMPREPLY[@]}"' _ "$comp_dir/verdict.bash" "$@" | grep -v '^$' | sort -u | tr '\n' ' '
 }
-zsh_comp() { zsh "$here/zcomp.zsh" "$comp_dir" "$1" | sort -u | tr '\n' ' '; }
+# zsh: every line the test asks about, in one zsh session, asked first
+ZLINES=("verdict run s.json --only " "verdict run s.json --only a" "verdict run --format "
+	"verdict deploy -f " "verdict ")
+for c in run serve deploy rollback history status; do ZLINES+=("verdict $c --"); done
+zsh "$here/zcomp.zsh" "$comp_dir" "${ZLINES[@]}" > "$T/zsh.out"
+zsh_comp() {
+	awk -v l="== $1" '$0 == l { on = 1; next } /^== / { on = 0 } on' "$T/zsh.out" |
+		sort -u | tr '\n' ' '
+}
 fish_comp() { fish -c "source '$comp_dir/verdict.fish'; complete -C '$1'" | cut -f1 | sort -u | tr '\n' ' '; }
 
 NAMES="api api-health cache db frontend health web "

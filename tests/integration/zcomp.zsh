@@ -1,8 +1,9 @@
-# zcomp.zsh - the completions zsh offers for a command line, one a line:
-# starts an interactive zsh in a pseudo-terminal (zsh/zpty) with FPATHDIR
-# first in fpath, types the line and a TAB, and prints what the completion
-# system passed to compadd. Used by test_completion.sh.
-#   zsh zcomp.zsh FPATHDIR 'verdict run --format '
+# zcomp.zsh - the completions zsh offers for command lines: starts one
+# interactive zsh in a pseudo-terminal (zsh/zpty) with FPATHDIR first in
+# fpath, types each line and a TAB, and prints "== LINE" then what the
+# completion system passed to compadd, one a line. Used by
+# test_completion.sh.
+#   zsh zcomp.zsh FPATHDIR 'verdict run --format ' 'verdict ' ...
 zmodload zsh/zpty
 zpty z zsh -f -i
 zpty -w z "PROMPT=; fpath=($1 \$fpath); autoload -U compinit; compinit -u -D"
@@ -12,11 +13,14 @@ zpty -w z 'zle -C __capture complete-word _main_complete; bindkey "^I" __capture
 zpty -r z line '*<ready>*'
 zpty -w z "print '<be''gin>'"
 zpty -r z line '*<begin>*'
-zpty -n -w z "$2"$'\t'
-# then clear the line and print a mark: what completion printed comes
-# before it (the quotes keep the echoed command from matching the mark)
-zpty -n -w z $'\C-u'"print '<e''nd>'"$'\n'
-zpty -r z out '*<end>*'
-[[ -n $ZCOMP_DEBUG ]] && print -r -- "$out" | cat -v >&2
-print -r -- "$out" | tr -d '\r' | grep -ao '<m>[^<]*' | sed 's/^<m>//' | sort -u
+for l in "${@[2,-1]}"; do
+	zpty -n -w z "$l"$'\t'
+	# then clear the line and print a mark: what completion printed comes
+	# before it (the quotes keep the echoed command from matching the mark)
+	zpty -n -w z $'\C-u'"print '<e''nd>'"$'\n'
+	zpty -r z out '*<end>*'
+	[[ -n $ZCOMP_DEBUG ]] && print -r -- "$out" | cat -v >&2
+	print -r -- "== $l"
+	print -r -- "$out" | tr -d '\r' | grep -ao '<m>[^<]*' | sed 's/^<m>//' | sort -u
+done
 zpty -d z

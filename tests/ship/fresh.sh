@@ -6,7 +6,9 @@
 # minutes (the build packages are downloaded). Not part of `make check`.
 # Depends on tests/ship/chroot_lib.sh and the README's "The two commands".
 #   FRESH_REF=REF   what to clone (default: HEAD of this checkout)
-#   FRESH_FULL=1    also run the README's `make check` (long)
+#   FRESH_FULL=1    also run the README's `make check` and `make bench` (long)
+#   FRESH_BENCH=1   also run `make bench`, before `make demo` (so that it
+#                   is the one that installs the packages)
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -49,6 +51,16 @@ while IFS= read -r line; do
 	cmd=${line%%#*}
 	cmd=$(echo "$cmd" | sed 's/[[:space:]]*$//')
 	[ -n "$cmd" ] || continue
+	# make bench installs what is missing too: when asked for, it runs
+	# first of the make commands, on the machine as fresh as demo sees it
+	case $cmd in
+	make*)
+		if [ -n "${FRESH_BENCH:-}${FRESH_FULL:-}" ] && [ -z "${bench_done:-}" ]; then
+			bench_done=1
+			step "make bench" "make bench" || true
+		fi
+		;;
+	esac
 	if [ "$cmd" = "make check" ] && [ -z "${FRESH_FULL:-}" ]; then
 		echo "fresh: skipped: $cmd (FRESH_FULL=1 runs it)"
 		continue

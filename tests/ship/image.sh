@@ -101,14 +101,16 @@ cat > "$root/tmp/suite.json" << EOF
   { "name": "up", "type": "http", "url": "http://127.0.0.1:$port/healthz",
     "retries": 40, "interval": "250ms", "stage": "up" },
   { "name": "metrics", "type": "http", "url": "http://127.0.0.1:$port/metrics",
-    "expect": { "body_contains": ["verdict_check_success{", "\"self\""] } },
+    "retries": 40, "interval": "250ms",
+    "expect": { "body_contains": "verdict_check_success{check=\"self\",type=\"tcp\"" } },
   { "name": "port", "type": "tcp", "host": "127.0.0.1", "port": $port } ] }
 EOF
 if as_user verdict validate /tmp/suite.json > /dev/null; then
 	ok "verdict validate of a suite"
 else bad "verdict validate"; fi
 
-# the image's command, as the user; the container's :9799 is $port here
+# the image's command, as the user; the container's :9799 is $port here.
+# metrics waits (retries) until serve has run its scheduled check once.
 # (chroot execs env, env execs verdict: $! is verdict serve itself)
 chroot --userspec=verdict:verdict "$root" /usr/bin/env -i PATH=/usr/bin:/bin \
 	HOME=/nonexistent verdict serve --listen "127.0.0.1:$port" \

@@ -12,7 +12,7 @@ FROM debian:bookworm-slim AS build
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       gcc make pkg-config dpkg-dev libcurl4-openssl-dev libev-dev libssl-dev \
-      libpq-dev libhiredis-dev libcjson-dev libmicrohttpd-dev libcrypt-dev \
+      libpq-dev libhiredis-dev libcjson-dev libcrypt-dev \
       libpcre2-dev zlib1g-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src

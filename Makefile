@@ -35,7 +35,7 @@ endif
 pkg_missing = $(shell command -v $(PKG_CONFIG) >/dev/null 2>&1 || \
 	{ echo pkg-config; exit 0; }; \
 	for m in $(1); do $(PKG_CONFIG) --exists $$m || echo $$m; done)
-PKG_MISSING   := $(call pkg_missing,$(PKGS) libmicrohttpd)
+PKG_MISSING   := $(call pkg_missing,$(PKGS))
 CHECK_MISSING := $(call pkg_missing,check libxml-2.0)
 # Debian's package for a pkg-config module (tests/deps.sh installs them)
 DEB_pkg-config = pkg-config
@@ -44,7 +44,6 @@ DEB_openssl = libssl-dev
 DEB_libpq = libpq-dev
 DEB_hiredis = libhiredis-dev
 DEB_libcjson = libcjson-dev
-DEB_libmicrohttpd = libmicrohttpd-dev
 DEB_check = check
 DEB_libxml-2.0 = libxml2-dev
 DEB_libpcre2-8 = libpcre2-dev
@@ -55,8 +54,6 @@ pkg_error = not found by pkg-config: $(call pkg_names,$(1)). As root, \
 
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
-MHD_CFLAGS := $(shell $(PKG_CONFIG) --cflags libmicrohttpd 2>/dev/null)
-MHD_LIBS   := $(shell $(PKG_CONFIG) --libs libmicrohttpd 2>/dev/null)
 CHECK_CFLAGS := $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
 # libxml2: the unit tests parse the JUnit report with a real XML parser
@@ -64,9 +61,9 @@ CHECK_CFLAGS += $(shell $(PKG_CONFIG) --cflags libxml-2.0 2>/dev/null)
 CHECK_LIBS   += $(shell $(PKG_CONFIG) --libs libxml-2.0 2>/dev/null)
 
 ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(OPT) $(WARNINGS) $(SANFLAGS) \
-             $(PKG_CFLAGS) $(MHD_CFLAGS) -MMD -MP $(CFLAGS)
+             $(PKG_CFLAGS) -MMD -MP $(CFLAGS)
 ALL_LDFLAGS = $(SANFLAGS) $(LDFLAGS)
-LIBS_ALL = $(PKG_LIBS) $(MHD_LIBS) -lev -lm $(LIBS)
+LIBS_ALL = $(PKG_LIBS) -lev -lm $(LIBS)
 # libcrypt: crypt(3) password hashes for the exporter's basic auth
 LIBS_ALL += -lcrypt
 

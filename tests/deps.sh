@@ -4,7 +4,7 @@
 set -eu
 
 PKGS="gcc make pkg-config libcurl4-openssl-dev libev-dev libssl-dev libpq-dev
-libhiredis-dev libcjson-dev check libmicrohttpd-dev zlib1g-dev
+libhiredis-dev libcjson-dev check zlib1g-dev
 nginx-light openssl curl jq procps iproute2 postgresql redis-server
 prometheus prometheus-blackbox-exporter
 clang libclang-rt-14-dev libxml2-dev

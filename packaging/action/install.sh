@@ -22,7 +22,7 @@ source)
 	$sudo apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
 		gcc make pkg-config libcurl4-openssl-dev libev-dev libssl-dev libpq-dev \
-		libhiredis-dev libcjson-dev libmicrohttpd-dev libcrypt-dev libpcre2-dev \
+		libhiredis-dev libcjson-dev libcrypt-dev libpcre2-dev \
 		zlib1g-dev > /dev/null
 	make -C "$GITHUB_ACTION_PATH" -j"$(nproc)" verdict
 	$sudo make -C "$GITHUB_ACTION_PATH" install PREFIX=/usr/local > /dev/null

@@ -22,7 +22,7 @@ build() { # build [ENV=...] -- [MAKEVAR=...]: make of verdict into $T/b
 build PKG_CONFIG_LIBDIR="$T/nopc" PKG_CONFIG_PATH= --
 assert_eq "no libraries: make fails" "$RC" 2
 for m in "libcurl (Debian: libcurl4-openssl-dev)" "libpq (Debian: libpq-dev)" \
-	"hiredis (Debian: libhiredis-dev)" "libmicrohttpd (Debian: libmicrohttpd-dev)"; do
+	"hiredis (Debian: libhiredis-dev)" "libpcre2-8 (Debian: libpcre2-dev)"; do
 	assert_match "the message names $m" "$(cat "$T/err")" "$(printf '%s' "$m" | sed 's/[()]/\\&/g')"
 done
 assert_match "the message says how to install them" "$(cat "$T/err")" "make deps"

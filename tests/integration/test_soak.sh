@@ -126,6 +126,7 @@ cp "$T/serve.json" "$T/full.json"
 # store) per run.
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}:quarantine_size_mb=0:thread_local_quarantine_size_kb=0"
 serve_start "$T/serve.json"
+echo "[${SECONDS}s] serve started"
 
 # runs: "check total" per check, from one page (runs of every result)
 runs() {
@@ -226,14 +227,14 @@ reload_to "$T/quiet.json"
 rss0=$(rss_kb)
 fd0=$(nfds)
 fd_kinds > "$T/fd.warm"
-echo "after the warm-up, nothing in flight: RSS $rss0 KiB, $fd0 descriptors"
+echo "[${SECONDS}s] after the warm-up, nothing in flight: RSS $rss0 KiB, $fd0 descriptors"
 
 reload_to "$T/full.json"
 PHASE=soak PROBES=0
 soak_until "$RUNS"
 runs > "$T/runs.end"
 probes=$PROBES
-echo "soak: runs $(tr '\n' ' ' < "$T/runs.end"), $probes probes of each module"
+echo "[${SECONDS}s] soak: runs $(tr '\n' ' ' < "$T/runs.end"), $probes probes of each module"
 # every check passed on its last run, and every probe succeeded
 curl -sf "$V/metrics" > "$T/page.txt"
 for c in $CHECKS; do
@@ -247,7 +248,7 @@ reload_to "$T/quiet.json"
 rss1=$(rss_kb)
 fd1=$(nfds)
 fd_kinds > "$T/fd.end"
-echo "at the end, nothing in flight: RSS $rss1 KiB, $fd1 descriptors"
+echo "[${SECONDS}s] at the end, nothing in flight: RSS $rss1 KiB, $fd1 descriptors"
 
 least=$(min_runs "$T/runs.end")
 [ "$probes" -lt "$least" ] && least=$probes

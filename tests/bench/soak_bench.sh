@@ -209,13 +209,13 @@ bench_note "soak: schedule lag p50 $(calc "${lag50:-0} * 1000" 1) ms, p99 $(calc
 # --- /metrics of N checks: plain and gzip ----------------------------------------------
 : > "$T/plain.txt"
 : > "$T/gzip.txt"
-for ((i = 0; i < 20; i++)); do
+for ((i = 0; i < 10; i++)); do
 	curl -s -o /dev/null -w '%{time_total} %{size_download}\n' "$V/metrics" >> "$T/plain.txt"
 	curl -s -o /dev/null -H 'Accept-Encoding: gzip' -w '%{time_total} %{size_download}\n' "$V/metrics" >> "$T/gzip.txt"
 done
 median() { sort -n | awk '{ a[NR] = $1 } END { if (NR) print a[int((NR + 1) / 2)]; else print 0 }'; }
 enc=$(curl -s -o /dev/null -D - -H 'Accept-Encoding: gzip' "$V/metrics" | tr -d '\r' | awk -F': ' 'tolower($1) == "content-encoding" { print $2 }')
-bench_note "soak: /metrics of $N checks, median of 20 scrapes: plain $(calc "$(awk '{ print $1 }' "$T/plain.txt" | median) * 1000" 1) ms, $(calc "$(awk '{ s = $2 } END { print s }' "$T/plain.txt") / 1048576" 2) MiB; gzip asked: $(calc "$(awk '{ print $1 }' "$T/gzip.txt" | median) * 1000" 1) ms, $(calc "$(awk '{ s = $2 } END { print s }' "$T/gzip.txt") / 1048576" 2) MiB (Content-Encoding: ${enc:-none})"
+bench_note "soak: /metrics of $N checks, median of 10 scrapes: plain $(calc "$(awk '{ print $1 }' "$T/plain.txt" | median) * 1000" 1) ms, $(calc "$(awk '{ s = $2 } END { print s }' "$T/plain.txt") / 1048576" 2) MiB; gzip asked: $(calc "$(awk '{ print $1 }' "$T/gzip.txt" | median) * 1000" 1) ms, $(calc "$(awk '{ s = $2 } END { print s }' "$T/gzip.txt") / 1048576" 2) MiB (Content-Encoding: ${enc:-none})"
 
 t0=$EPOCHREALTIME
 kill -TERM "$VPID"

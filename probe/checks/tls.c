@@ -91,6 +91,16 @@ cache_destroy(void *state)
 
 static int verify_cb(int ok, X509_STORE_CTX *xs);
 
+/* The same setting: both unset, or both set to the same path. An unset
+ * ca_file (the system store) is a key like any other: treating it as
+ * different from itself made a new context, with the system store
+ * parsed again, on every run. */
+static bool
+same_path(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
 /* The last OpenSSL error as words, and the queue cleared. */
 static void
 ssl_error_words(char *buf, size_t len)
@@ -123,9 +133,9 @@ ctx_get(struct vd_prober *p, const struct vd_tls_opts *o, char *err,
 	char why[256];
 
 	for (e = cc->head; e; e = e->next)
-		if (vd_streq(e->ca_file, o->ca_file) &&
-		    vd_streq(e->cert_file, o->cert_file) &&
-		    vd_streq(e->key_file, o->key_file))
+		if (same_path(e->ca_file, o->ca_file) &&
+		    same_path(e->cert_file, o->cert_file) &&
+		    same_path(e->key_file, o->key_file))
 			return e->ctx;
 	ERR_clear_error();
 	ctx = SSL_CTX_new(TLS_client_method());

@@ -2,9 +2,9 @@
  * hooks.c - deploy, promote and rollback hooks as child processes: argv
  * with ${VERSION} & co filled in (no shell unless the user writes one),
  * an own process group, a deadline that kills the whole group, output
- * captured (capped, masked as one stream) through ev_io. The child is watched with ev_child on
- * the default loop (whose SIGCHLD handler reaps every child), through a
- * pidfd on ev_io elsewhere. Knows nothing of state files or gates.
+ * captured (capped, masked as one stream) through ev_io. The child is watched
+ * with ev_child on the default loop (whose SIGCHLD handler reaps every child),
+ * through a pidfd on ev_io elsewhere. Knows nothing of state files or gates.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -483,8 +483,7 @@ detail_facts(struct vd_http_req *req, CURL *easy, struct vd_result *res)
 				    req->resp.status > 0 &&
 					    strcasecmp(scheme, "https") == 0);
 	if (curl_easy_getinfo(easy, CURLINFO_PRIMARY_IP, &ip) == CURLE_OK &&
-	    ip && *ip)
-	{
+	    ip && *ip) {
 		vd_result_fact_num(res, "ip_protocol", strchr(ip, ':') ? 6 : 4);
 		vd_result_fact_str(res, "ip_address", ip);
 	}

@@ -701,6 +701,15 @@ vd_mask_brief(const char *s, size_t max)
 	return out;
 }
 
+const char *
+vd_mask_brief_to(const char *s, size_t max, char *out, size_t outlen)
+{
+	char *m = vd_mask_brief(s, max);
+	snprintf(out, outlen, "%s", m);
+	vd_free_secret(m);
+	return out;
+}
+
 char *
 vd_xvasprintf_masked(const char *fmt, va_list ap)
 {

@@ -99,6 +99,10 @@ char *vd_mask(const char *s);
  * "..." when longer: for quoting peer values in reasons, where cutting
  * first would leave the start of a secret unmasked. NULL reads as "". */
 char *vd_mask_brief(const char *s, size_t max);
+/* vd_mask_brief() into out (outlen bytes, cut further if it must);
+ * returns out. For reasons built on the stack. */
+const char *vd_mask_brief_to(const char *s, size_t max, char *out,
+			     size_t outlen);
 /*
  * Masks a stream that arrives in pieces (a child's output): a secret
  * split between two pieces is masked as if the stream had come whole.

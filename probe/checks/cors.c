@@ -15,6 +15,11 @@
 #include "checks.h"
 
 #define VALUE_SHOWN 80 /* bytes of a header value in reasons */
+/* A peer's header value as a reason quotes it: masked, then cut (cutting
+ * first could leave the start of a secret). Uses a buffer of the caller's
+ * block. */
+#define SHOWN(v)                                                               \
+	vd_mask_brief_to((v), VALUE_SHOWN, shown_buf, sizeof(shown_buf))
 
 struct cors_conf {
 	char *url;
@@ -223,6 +228,7 @@ static unsigned
 problems(const struct cors_conf *cc, const struct preflight *pf, bool cred,
 	 struct vd_buf *out)
 {
+	char shown_buf[VALUE_SHOWN * 4 + 8];
 	unsigned n = 0;
 	size_t i;
 #define PROBLEM(...)                                                           \
@@ -242,9 +248,9 @@ problems(const struct cors_conf *cc, const struct preflight *pf, bool cred,
 			"refuse with credentials");
 	else if (strcmp(pf->acao, "*") != 0 &&
 		 strcmp(pf->acao, cc->origin) != 0)
-		PROBLEM("Access-Control-Allow-Origin is \"%.*s\", not the "
+		PROBLEM("Access-Control-Allow-Origin is \"%s\", not the "
 			"origin",
-			VALUE_SHOWN, pf->acao);
+			SHOWN(pf->acao));
 	if (cred && (pf->acac == NULL || strcmp(pf->acac, "true") != 0))
 		PROBLEM("no Access-Control-Allow-Credentials: true");
 	/* GET, HEAD and POST need no listing (CORS-safelisted methods) */
@@ -253,8 +259,8 @@ problems(const struct cors_conf *cc, const struct preflight *pf, bool cred,
 	    !(pf->acam && list_has(pf->acam, cc->method)) &&
 	    !(pf->acam && !cred && list_has(pf->acam, "*")))
 		PROBLEM("method %s not in Access-Control-Allow-Methods "
-			"(\"%.*s\")",
-			cc->method, VALUE_SHOWN, pf->acam ? pf->acam : "");
+			"(\"%s\")",
+			cc->method, SHOWN(pf->acam));
 	for (i = 0; i < cc->nreq_headers; i++) {
 		const char *h = cc->req_headers[i];
 		if (pf->acah && list_has(pf->acah, h))
@@ -264,8 +270,8 @@ problems(const struct cors_conf *cc, const struct preflight *pf, bool cred,
 		    strcasecmp(h, "Authorization") != 0)
 			continue;
 		PROBLEM("header %s not in Access-Control-Allow-Headers "
-			"(\"%.*s\")",
-			h, VALUE_SHOWN, pf->acah ? pf->acah : "");
+			"(\"%s\")",
+			h, SHOWN(pf->acah));
 	}
 #undef PROBLEM
 	return n;
@@ -274,6 +280,7 @@ problems(const struct cors_conf *cc, const struct preflight *pf, bool cred,
 static void
 cors_done(struct vd_http_req *req, void *udata)
 {
+	char shown_buf[VALUE_SHOWN * 4 + 8];
 	struct vd_attempt *att = udata;
 	const struct cors_conf *cc = att->check->conf;
 	const struct vd_http_resp *resp = vd_http_req_resp(req);
@@ -335,8 +342,8 @@ cors_done(struct vd_http_req *req, void *udata)
 	else if (np == 0)
 		vd_attempt_finish(att, VD_STATUS_FAIL, VD_REASON_POLICY,
 				  "origin %s is allowed for %s "
-				  "(Access-Control-Allow-Origin: %.*s)",
-				  cc->origin, cc->method, VALUE_SHOWN, pf.acao);
+				  "(Access-Control-Allow-Origin: %s)",
+				  cc->origin, cc->method, SHOWN(pf.acao));
 	else
 		vd_attempt_finish(att, VD_STATUS_PASS, VD_REASON_NONE,
 				  "origin %s not allowed, as expected: %s",

@@ -182,10 +182,8 @@ vd_json_brief(const cJSON *v)
 	char *s = cJSON_PrintUnformatted(v), *out;
 	if (s == NULL)
 		return vd_xstrdup("?");
-	if (strlen(s) > 60)
-		out = vd_xasprintf("%.57s...", s);
-	else
-		out = vd_xstrdup(s);
-	free(s);
+	/* masked, then cut: cutting first could leave a secret's start */
+	out = vd_mask_brief(s, 60);
+	vd_free_secret(s);
 	return out;
 }

@@ -778,7 +778,12 @@ judge(struct pg_run *run)
 {
 	struct vd_attempt *att = run->att;
 	const struct pg_conf *pc = att->check->conf;
-	const char *got = run->value_null ? "NULL" : run->value;
+	char shown[400];
+	/* masked, then cut: cutting first could leave a secret's start */
+	const char *got = run->value_null ? "NULL"
+			  : run->value ? vd_mask_brief_to(run->value, 80, shown,
+							  sizeof(shown))
+				       : NULL;
 
 	if (pc->value) {
 		if (run->value == NULL) {
@@ -789,7 +794,7 @@ judge(struct pg_run *run)
 		}
 		if (run->value_null || strcmp(run->value, pc->value) != 0) {
 			vd_attempt_finish(att, VD_STATUS_FAIL, VD_REASON_VALUE,
-					  "value %s%.80s%s, expected \"%.80s\"",
+					  "value %s%s%s, expected \"%.80s\"",
 					  run->value_null ? "" : "\"", got,
 					  run->value_null ? "" : "\"",
 					  pc->value);
@@ -820,7 +825,7 @@ judge(struct pg_run *run)
 	}
 	if (run->value)
 		vd_attempt_finish(att, VD_STATUS_PASS, VD_REASON_NONE,
-				  "%ld row%s, value %s%.80s%s", run->rows,
+				  "%ld row%s, value %s%s%s", run->rows,
 				  run->rows == 1 ? "" : "s",
 				  run->value_null ? "" : "\"", got,
 				  run->value_null ? "" : "\"");

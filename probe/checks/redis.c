@@ -410,11 +410,16 @@ reply_show(const redisReply *rep)
 	case REDIS_REPLY_ARRAY:
 		vd_buf_printf(&b, "(array of %zu)", rep->elements);
 		break;
-	default:
-		vd_buf_printf(&b, "\"%.*s%s\"",
-			      rep->len > 80 ? 80 : (int)rep->len, rep->str,
-			      rep->len > 80 ? "..." : "");
+	default: {
+		/* masked, then cut: cutting first could leave a secret's start
+		 */
+		char *raw = vd_xstrndup(rep->str ? rep->str : "", rep->len);
+		char *m = vd_mask_brief(raw, 80);
+		vd_buf_printf(&b, "\"%s\"", m);
+		vd_free_secret(raw);
+		vd_free_secret(m);
 		break;
+	}
 	}
 	return vd_buf_steal(&b);
 }

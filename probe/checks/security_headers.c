@@ -17,6 +17,11 @@
 
 #define DEFAULT_HSTS_MAX_AGE 15552000L /* 180 days, in seconds */
 #define VALUE_SHOWN	     80	       /* bytes of a header value in findings */
+/* A peer's header value as a finding quotes it: masked, then cut (cutting
+ * first could leave the start of a secret). Uses a buffer of the caller's
+ * block. */
+#define SHOWN(v)                                                               \
+	vd_mask_brief_to((v), VALUE_SHOWN, shown_buf, sizeof(shown_buf))
 
 enum ov_rule { OV_SKIP, OV_PRESENT, OV_MATCH };
 
@@ -252,6 +257,7 @@ hdr(const struct judge *j, const char *name)
 static void
 judge_override(struct judge *j, const struct override *o)
 {
+	char shown_buf[VALUE_SHOWN * 4 + 8];
 	const char *v = hdr(j, o->name);
 	char why[200];
 	enum vd_match m;
@@ -267,7 +273,7 @@ judge_override(struct judge *j, const struct override *o)
 	if (m == VD_MATCH_LIMIT)
 		finding(j, "%s: %s", o->name, why);
 	else if (m == VD_MATCH_NO)
-		finding(j, "%s is \"%.*s\", %s", o->name, VALUE_SHOWN, v, why);
+		finding(j, "%s is \"%s\", %s", o->name, SHOWN(v), why);
 }
 
 /* Trimmed copy of a header value, for comparisons. */
@@ -320,6 +326,7 @@ hsts_max_age(const char *v)
 static void
 judge_hsts(struct judge *j, bool asked)
 {
+	char shown_buf[VALUE_SHOWN * 4 + 8];
 	const char *name = "Strict-Transport-Security";
 	const char *v;
 	long age;
@@ -334,8 +341,7 @@ judge_hsts(struct judge *j, bool asked)
 	}
 	age = hsts_max_age(v);
 	if (age < 0)
-		finding(j, "%s has no max-age (\"%.*s\")", name, VALUE_SHOWN,
-			v);
+		finding(j, "%s has no max-age (\"%s\")", name, SHOWN(v));
 	else if (age < j->sc->hsts_min_max_age)
 		finding(j, "%s max-age %ld is below %ld", name, age,
 			j->sc->hsts_min_max_age);
@@ -344,6 +350,7 @@ judge_hsts(struct judge *j, bool asked)
 static void
 judge_nosniff(struct judge *j)
 {
+	char shown_buf[VALUE_SHOWN * 4 + 8];
 	const char *name = "X-Content-Type-Options";
 	const char *v = hdr(j, name);
 	char *t;
@@ -355,8 +362,7 @@ judge_nosniff(struct judge *j)
 	}
 	t = trimmed(v);
 	if (strcasecmp(t, "nosniff") != 0)
-		finding(j, "%s is \"%.*s\", expected nosniff", name,
-			VALUE_SHOWN, v);
+		finding(j, "%s is \"%s\", expected nosniff", name, SHOWN(v));
 	free(t);
 }
 
@@ -380,6 +386,7 @@ csp_frame_ancestors(const char *csp)
 static void
 judge_framing(struct judge *j)
 {
+	char shown_buf[VALUE_SHOWN * 4 + 8];
 	const char *name = "X-Frame-Options";
 	const char *v = hdr(j, name);
 	const char *csp = hdr(j, "Content-Security-Policy");
@@ -397,8 +404,8 @@ judge_framing(struct judge *j)
 	ok = strcasecmp(t, "DENY") == 0 || strcasecmp(t, "SAMEORIGIN") == 0;
 	free(t);
 	if (!ok)
-		finding(j, "%s is \"%.*s\", expected DENY or SAMEORIGIN", name,
-			VALUE_SHOWN, v);
+		finding(j, "%s is \"%s\", expected DENY or SAMEORIGIN", name,
+			SHOWN(v));
 }
 
 static void
@@ -447,6 +454,7 @@ in_set(const char *const *set, const char *s, size_t n)
 static void
 judge_referrer(struct judge *j)
 {
+	char shown_buf[VALUE_SHOWN * 4 + 8];
 	const char *name = "Referrer-Policy";
 	const char *v = hdr(j, name), *p, *eff = NULL;
 	size_t efflen = 0;
@@ -468,17 +476,17 @@ judge_referrer(struct judge *j)
 		p += n;
 	}
 	if (eff == NULL || !in_set(safe_referrer, eff, efflen))
-		finding(j, "%s is \"%.*s\", not a safe value", name,
-			VALUE_SHOWN, v);
+		finding(j, "%s is \"%s\", not a safe value", name, SHOWN(v));
 }
 
 static void
 judge_absent(struct judge *j, const char *name)
 {
+	char shown_buf[VALUE_SHOWN * 4 + 8];
 	const char *v = hdr(j, name);
 	j->nrules++;
 	if (v)
-		finding(j, "%s present: %.*s", name, VALUE_SHOWN, v);
+		finding(j, "%s present: %s", name, SHOWN(v));
 }
 
 /* "nginx/1.22.1", "Apache/2.4.57 (Debian)": a digit after a slash, or
@@ -500,10 +508,11 @@ has_version(const char *v)
 static void
 judge_server(struct judge *j)
 {
+	char shown_buf[VALUE_SHOWN * 4 + 8];
 	const char *v = hdr(j, "Server");
 	j->nrules++;
 	if (v && has_version(v))
-		finding(j, "Server shows a version: %.*s", VALUE_SHOWN, v);
+		finding(j, "Server shows a version: %s", SHOWN(v));
 }
 
 /*

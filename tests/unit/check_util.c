@@ -1,4 +1,5 @@
 /* check_util.c - durations, sizes, buffers and secret masking. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,25 +11,36 @@ static const struct {
 	int rc;
 	double want;
 } durations[] = {
-	{ "250ms", 0, 0.25 }, { "5s", 0, 5 },	  { "1m", 0, 60 },
-	{ "1m30s", 0, 90 },   { "1.5s", 0, 1.5 }, { "2h", 0, 7200 },
-	{ "", -1, 0 },	      { "5", -1, 0 },	  { "s", -1, 0 },
-	{ "-1s", -1, 0 },     { "5x", -1, 0 },	  { "1e400s", -1, 0 },
-	{ "400d", -1, 0 },
+	{"250ms", 0, 0.25},
+	{"5s", 0, 5},
+	{"1m", 0, 60},
+	{"1m30s", 0, 90},
+	{"1.5s", 0, 1.5},
+	{"2h", 0, 7200},
+	{"", -1, 0},
+	{"5", -1, 0},
+	{"s", -1, 0},
+	{"-1s", -1, 0},
+	{"5x", -1, 0},
+	{"1e400s", -1, 0},
+	{"400d", -1, 0},
 	/* each unit at most once, largest first */
-	{ "1h30m", 0, 5400 },  { "1d2h3m4s5ms6us", 0, 93784.005006 },
-	{ "1s500ms", 0, 1.5 }, { "1h1h", VD_DURATION_UNIT_ORDER, 0 },
-	{ "5s5s", VD_DURATION_UNIT_ORDER, 0 },
-	{ "30s1m", VD_DURATION_UNIT_ORDER, 0 },
-	{ "1ms1s", VD_DURATION_UNIT_ORDER, 0 },
-	{ "1m1ms1m", VD_DURATION_UNIT_ORDER, 0 },
+	{"1h30m", 0, 5400},
+	{"1d2h3m4s5ms6us", 0, 93784.005006},
+	{"1s500ms", 0, 1.5},
+	{"1h1h", VD_DURATION_UNIT_ORDER, 0},
+	{"5s5s", VD_DURATION_UNIT_ORDER, 0},
+	{"30s1m", VD_DURATION_UNIT_ORDER, 0},
+	{"1ms1s", VD_DURATION_UNIT_ORDER, 0},
+	{"1m1ms1m", VD_DURATION_UNIT_ORDER, 0},
 };
 
 START_TEST(test_duration)
 {
 	double got = -1;
 	int rc = vd_parse_duration(durations[_i].in, &got);
-	ck_assert_msg(rc == durations[_i].rc, "%s: rc %d", durations[_i].in, rc);
+	ck_assert_msg(rc == durations[_i].rc, "%s: rc %d", durations[_i].in,
+		      rc);
 	if (rc == 0)
 		ck_assert_double_eq_tol(got, durations[_i].want, 1e-9);
 }
@@ -112,66 +124,65 @@ static const struct {
 	const char *want;
 } masks[] = {
 	/* query parameters whose names look secret */
-	{ REG_URL, "https://h/p?token=t0k3n-42&x=1", NULL, NULL,
-	  "https://h/p?token=***&x=1" },
-	{ REG_URL, "https://h/p?a=1&API_KEY=k3y-value#frag", NULL, NULL,
-	  "https://h/p?a=1&API_KEY=***#frag" },
-	{ REG_URL, "https://h/?X-Amz-Signature=abc%2Fdef&sig=", NULL, NULL,
-	  "https://h/?X-Amz-Signature=***&sig=" },
-	{ REG_URL, "https://h/?access_token=zzz-123", NULL,
-	  "redirect to https://h/?access_token=zzz-123 refused",
-	  "redirect to https://h/?access_token=*** refused" },
-	{ REG_URL, "https://h/?password=p%40ss-word", NULL, "echo p@ss-word",
-	  "echo ***" },
-	{ REG_URL, "https://h/?page=2&sort=name", NULL, NULL,
-	  "https://h/?page=2&sort=name" },
+	{REG_URL, "https://h/p?token=t0k3n-42&x=1", NULL, NULL,
+	 "https://h/p?token=***&x=1"},
+	{REG_URL, "https://h/p?a=1&API_KEY=k3y-value#frag", NULL, NULL,
+	 "https://h/p?a=1&API_KEY=***#frag"},
+	{REG_URL, "https://h/?X-Amz-Signature=abc%2Fdef&sig=", NULL, NULL,
+	 "https://h/?X-Amz-Signature=***&sig="},
+	{REG_URL, "https://h/?access_token=zzz-123", NULL,
+	 "redirect to https://h/?access_token=zzz-123 refused",
+	 "redirect to https://h/?access_token=*** refused"},
+	{REG_URL, "https://h/?password=p%40ss-word", NULL, "echo p@ss-word",
+	 "echo ***"},
+	{REG_URL, "https://h/?page=2&sort=name", NULL, NULL,
+	 "https://h/?page=2&sort=name"},
 	/* found by fuzz_mask: libcurl takes one slash, or none, after the
 	 * scheme; the password is masked however the URL is written */
-	{ REG_URL, "postgres:/.app:hunter21d@b:5432/x", NULL, NULL,
-	  "postgres:/.app:***@b:5432/x" },
-	{ REG_URL, "http:\\\\u:pw-123@h/", NULL, NULL, "http:\\\\u:***@h/" },
-	{ REG_URL, "u:pw-456@h/x", NULL, NULL, "u:***@h/x" },
+	{REG_URL, "postgres:/.app:hunter21d@b:5432/x", NULL, NULL,
+	 "postgres:/.app:***@b:5432/x"},
+	{REG_URL, "http:\\\\u:pw-123@h/", NULL, NULL, "http:\\\\u:***@h/"},
+	{REG_URL, "u:pw-456@h/x", NULL, NULL, "u:***@h/x"},
 	/* a URL password: the Basic credentials curl builds from it */
-	{ REG_URL, "http://bob:s%3Ccr%3Et@h/", NULL,
-	  "got \"Basic Ym9iOnM8Y3I+dA==\"", "got \"Basic ***\"" },
-	{ REG_URL, "http://bob:s%3Ccr%3Et@h/", NULL, "said s<cr>t",
-	  "said ***" },
+	{REG_URL, "http://bob:s%3Ccr%3Et@h/", NULL,
+	 "got \"Basic Ym9iOnM8Y3I+dA==\"", "got \"Basic ***\""},
+	{REG_URL, "http://bob:s%3Ccr%3Et@h/", NULL, "said s<cr>t", "said ***"},
 	/* basic auth from the environment */
-	{ REG_BASIC, "alice", "pa\"ss\\word", "got \"Basic YWxpY2U6cGEic3Ncd29yZA==\"",
-	  "got \"Basic ***\"" },
+	{REG_BASIC, "alice", "pa\"ss\\word",
+	 "got \"Basic YWxpY2U6cGEic3Ncd29yZA==\"", "got \"Basic ***\""},
 	/* escaped forms, should an output escape before it masks */
-	{ REG_BASIC, "alice", "pa\"ss\\word", "{\"v\": \"pa\\\"ss\\\\word\"}",
-	  "{\"v\": \"***\"}" },
-	{ REG_PLAIN, "a<b&c>'d\"", NULL, "<x v=\"a&lt;b&amp;c&gt;&apos;d&quot;\"/>",
-	  "<x v=\"***\"/>" },
+	{REG_BASIC, "alice", "pa\"ss\\word", "{\"v\": \"pa\\\"ss\\\\word\"}",
+	 "{\"v\": \"***\"}"},
+	{REG_PLAIN, "a<b&c>'d\"", NULL,
+	 "<x v=\"a&lt;b&amp;c&gt;&apos;d&quot;\"/>", "<x v=\"***\"/>"},
 	/* Authorization values: whole, credentials alone, decoded Basic */
-	{ REG_HEADER, "Authorization", "Bearer eyJhbGciOi.xyz-1", "got eyJhbGciOi.xyz-1",
-	  "got ***" },
-	{ REG_HEADER, "Authorization", "Basic dXNlcjpodW50ZXIy", "pw hunter2",
-	  "pw ***" },
-	{ REG_HEADER, "authorization", "Basic dXNlcjpodW50ZXIy", "got dXNlcjpodW50ZXIy",
-	  "got ***" },
-	{ REG_AUTH, "Bearer tok-abc-987", NULL, "x tok-abc-987 y", "x *** y" },
+	{REG_HEADER, "Authorization", "Bearer eyJhbGciOi.xyz-1",
+	 "got eyJhbGciOi.xyz-1", "got ***"},
+	{REG_HEADER, "Authorization", "Basic dXNlcjpodW50ZXIy", "pw hunter2",
+	 "pw ***"},
+	{REG_HEADER, "authorization", "Basic dXNlcjpodW50ZXIy",
+	 "got dXNlcjpodW50ZXIy", "got ***"},
+	{REG_AUTH, "Bearer tok-abc-987", NULL, "x tok-abc-987 y", "x *** y"},
 	/* found by fuzz_mask: credentials that are not base64 once wiped an
 	 * unterminated buffer with strlen */
-	{ REG_AUTH, "Basic QUJD#RE\xff", NULL, "x QUJD#RE\xff y", "x *** y" },
-	{ REG_HEADER, "X-Trace", "not-a-secret", "not-a-secret", "not-a-secret" },
+	{REG_AUTH, "Basic QUJD#RE\xff", NULL, "x QUJD#RE\xff y", "x *** y"},
+	{REG_HEADER, "X-Trace", "not-a-secret", "not-a-secret", "not-a-secret"},
 	/* a secret cut short by "%.80s": 12 bytes or more of its start */
-	{ REG_PLAIN, "0123456789abcdefghij", NULL, "got \"0123456789ab\"",
-	  "got \"***\"" },
-	{ REG_PLAIN, "0123456789abcdefghij", NULL, "got \"0123456789a\"",
-	  "got \"0123456789a\"" },
-	{ REG_PLAIN, "0123456789abcdefghij", NULL, "x 0123456789abcd...",
-	  "x ***..." },
-	{ REG_PLAIN, "0123456789abcdefghij", NULL, "cut 0123456789abcdefghi",
-	  "cut ***" },
+	{REG_PLAIN, "0123456789abcdefghij", NULL, "got \"0123456789ab\"",
+	 "got \"***\""},
+	{REG_PLAIN, "0123456789abcdefghij", NULL, "got \"0123456789a\"",
+	 "got \"0123456789a\""},
+	{REG_PLAIN, "0123456789abcdefghij", NULL, "x 0123456789abcd...",
+	 "x ***..."},
+	{REG_PLAIN, "0123456789abcdefghij", NULL, "cut 0123456789abcdefghi",
+	 "cut ***"},
 	/* text that only shares a start with a secret stays */
-	{ REG_PLAIN, "https://example.com/hook/abc-123", NULL,
-	  "see https://example.com/health", "see https://example.com/health" },
-	{ REG_PLAIN, "0123456789abcdefghij", NULL, "0123456789abcXYZ",
-	  "0123456789abcXYZ" },
+	{REG_PLAIN, "https://example.com/hook/abc-123", NULL,
+	 "see https://example.com/health", "see https://example.com/health"},
+	{REG_PLAIN, "0123456789abcdefghij", NULL, "0123456789abcXYZ",
+	 "0123456789abcXYZ"},
 	/* below VD_SECRET_MIN: never registered */
-	{ REG_PLAIN, "ab", NULL, "abc", "abc" },
+	{REG_PLAIN, "ab", NULL, "abc", "abc"},
 };
 
 START_TEST(test_mask_forms)
@@ -236,13 +247,35 @@ START_TEST(test_mask_brief)
 }
 END_TEST
 
+/* What security_headers, cors, redis and postgres quote from a peer: a
+ * secret starting just before the cut is masked, not shown in part. */
+START_TEST(test_mask_brief_to)
+{
+	char out[64], in[128];
+	vd_secret_clear();
+	vd_secret_add("tok-0123456789abcdef");
+	snprintf(in, sizeof(in), "%s%s", "0123456789012345678901234",
+		 "tok-0123456789abcdef and more");
+	ck_assert_str_eq(vd_mask_brief_to(in, 30, out, sizeof(out)),
+			 "0123456789012345678901234*** a...");
+	ck_assert_ptr_null(strstr(out, "tok-"));
+	/* a small out cuts further, still a string */
+	ck_assert_str_eq(vd_mask_brief_to(in, 30, out, 5), "0123");
+	vd_secret_clear();
+}
+END_TEST
+
 START_TEST(test_base64_utf8)
 {
 	static const struct {
 		const char *in, *out;
 	} b64[] = {
-		{ "", "" },	    { "f", "Zg==" },	 { "fo", "Zm8=" },
-		{ "foo", "Zm9v" }, { "foob", "Zm9vYg==" }, { "user:pw", "dXNlcjpwdw==" },
+		{"", ""},
+		{"f", "Zg=="},
+		{"fo", "Zm8="},
+		{"foo", "Zm9v"},
+		{"foob", "Zm9vYg=="},
+		{"user:pw", "dXNlcjpwdw=="},
 	};
 	size_t i;
 	char *m;
@@ -280,6 +313,7 @@ util_suite(void)
 	tcase_add_loop_test(tc, test_mask_forms, 0,
 			    (int)(sizeof(masks) / sizeof(masks[0])));
 	tcase_add_test(tc, test_mask_brief);
+	tcase_add_test(tc, test_mask_brief_to);
 	tcase_add_test(tc, test_base64_utf8);
 	suite_add_tcase(s, tc);
 	return s;

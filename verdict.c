@@ -85,7 +85,13 @@ usage_run(FILE *f)
 		"the "
 		"suite's, else %d)\n"
 		"  -q, --quiet           text: show only checks that did not "
-		"pass\n"
+		"pass; no progress\n"
+		"      --progress MODE   auto (default: tty on a terminal, "
+		"else "
+		"plain), tty,\n"
+		"                        plain (a line on stderr when a check "
+		"ends or retries)\n"
+		"                        or none\n"
 		"  -v, --verbose         text: show reasons and targets of "
 		"every "
 		"check\n"
@@ -103,6 +109,7 @@ usage_run(FILE *f)
 
 struct run_ctx {
 	struct vd_run_summary sum; /* points into the run until vd_run_free */
+	struct vd_progress *progress; /* NULL: none */
 	bool done;
 	int signal; /* SIGINT/SIGTERM that stopped the run */
 };
@@ -147,6 +154,34 @@ write_report(const struct vd_report_writer *w, const struct vd_report_in *in,
 	return 0;
 }
 
+static void
+run_progress(const struct vd_run_event *ev, void *udata)
+{
+	struct run_ctx *ctx = udata;
+	vd_progress_event(ctx->progress, ev);
+}
+
+/* --progress: "auto" is tty on a terminal (not TERM=dumb), else plain. */
+static int
+progress_mode(const char *s, enum vd_progress_mode *out)
+{
+	const char *term = getenv("TERM");
+	if (strcmp(s, "auto") == 0)
+		*out = isatty(STDERR_FILENO) && term && *term &&
+				       strcmp(term, "dumb") != 0
+			       ? VD_PROGRESS_TTY
+			       : VD_PROGRESS_PLAIN;
+	else if (strcmp(s, "tty") == 0)
+		*out = VD_PROGRESS_TTY;
+	else if (strcmp(s, "plain") == 0)
+		*out = VD_PROGRESS_PLAIN;
+	else if (strcmp(s, "none") == 0)
+		*out = VD_PROGRESS_NONE;
+	else
+		return -1;
+	return 0;
+}
+
 static int
 load_suite(const char *path, struct vd_suite **out)
 {
@@ -168,10 +203,13 @@ cmd_run(int argc, char **argv)
 		{"concurrency", required_argument, NULL, 'c'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"verbose", no_argument, NULL, 'v'},
+		{"progress", required_argument, NULL, 'P'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	const struct vd_report_writer *w = &vd_report_text;
+	const char *progress = "auto";
+	enum vd_progress_mode pmode = VD_PROGRESS_NONE;
 	const char *output = NULL, *summary;
 	char **only = NULL, **rpath = NULL;
 	const struct vd_report_writer **rw = NULL;
@@ -251,6 +289,16 @@ cmd_run(int argc, char **argv)
 		case 'v':
 			verbosity = 1;
 			break;
+		case 'P':
+			if (progress_mode(optarg, &pmode) < 0) {
+				fprintf(stderr,
+					"%s: run: --progress: expected auto, "
+					"tty, plain or none\n",
+					progname);
+				goto out;
+			}
+			progress = optarg;
+			break;
 		case 'h':
 			usage_run(stdout);
 			status = EXIT_PASS;
@@ -282,8 +330,14 @@ cmd_run(int argc, char **argv)
 
 	popts.concurrency = conc ? (unsigned)conc : suite->concurrency;
 	prober = vd_prober_new(EV_DEFAULT, &popts);
+	/* -q means no progress, unless asked for by name */
+	if (verbosity < 0 && strcmp(progress, "auto") == 0)
+		pmode = VD_PROGRESS_NONE;
+	else
+		(void)progress_mode(progress, &pmode);
+	ctx.progress = vd_progress_new(EV_DEFAULT, stderr, pmode, n);
 	run = vd_run_start(prober, (const struct vd_check *const *)sel, n,
-			   run_done, NULL, &ctx);
+			   run_done, run_progress, &ctx);
 	ev_signal_init(&sigint, run_signal, SIGINT);
 	ev_signal_init(&sigterm, run_signal, SIGTERM);
 	sigint.data = sigterm.data = &ctx;
@@ -292,6 +346,8 @@ cmd_run(int argc, char **argv)
 	ev_run(EV_DEFAULT, 0);
 	ev_signal_stop(EV_DEFAULT, &sigint);
 	ev_signal_stop(EV_DEFAULT, &sigterm);
+	vd_progress_free(ctx.progress); /* a terminal view is erased */
+	ctx.progress = NULL;
 	if (!ctx.done) {
 		if (ctx.signal)
 			fprintf(stderr, "%s: run: stopped by %s; no report\n",

@@ -49,11 +49,14 @@ _verdict() {
 		*) COMPREPLY=($(compgen -W "text json" -- "$cur")) ;;
 		esac
 		return ;;
+	--progress)
+		COMPREPLY=($(compgen -W "auto tty plain none" -- "$cur"))
+		return ;;
 	--only)
 		for ((i = 2; i < ${#COMP_WORDS[@]}; i++)); do
 			[ "$i" -eq "$COMP_CWORD" ] && continue
 			case ${COMP_WORDS[i-1]} in
-			-f | --format | -o | --output | --only | -c | --concurrency) continue ;;
+			-f | --format | -o | --output | --only | -c | --concurrency | --progress) continue ;;
 			esac
 			case ${COMP_WORDS[i]} in
 			-*) ;;
@@ -80,7 +83,7 @@ _verdict() {
 		return ;;
 	esac
 	case $cmd in
-	run) opts="-f --format -o --output --report --only -c --concurrency -q --quiet -v --verbose -h --help" ;;
+	run) opts="-f --format -o --output --report --only -c --concurrency -q --quiet -v --verbose --progress -h --help" ;;
 	validate) opts="-h --help" ;;
 	serve) opts="-l --listen --check-config -h --help" ;;
 	deploy) opts="-c --config -V --version -f --format -o --report -q --quiet --check -h --help" ;;

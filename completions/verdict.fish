@@ -61,6 +61,7 @@ complete -c verdict -n '__fish_seen_subcommand_from run' -l only -x -a '(__verdi
 complete -c verdict -n '__fish_seen_subcommand_from run' -s c -l concurrency -x -d 'checks in flight at most'
 complete -c verdict -n '__fish_seen_subcommand_from run' -s q -l quiet -d 'only checks that did not pass'
 complete -c verdict -n '__fish_seen_subcommand_from run' -s v -l verbose -d 'reasons and targets of every check'
+complete -c verdict -n '__fish_seen_subcommand_from run' -l progress -x -a 'auto tty plain none' -d 'progress on stderr'
 complete -c verdict -n '__fish_seen_subcommand_from run validate serve' -k -a '(__fish_complete_suffix .json)'
 # serve
 complete -c verdict -n '__fish_seen_subcommand_from serve' -s l -l listen -x -d 'listen address ADDR:PORT'

@@ -18,11 +18,23 @@ struct gate_ctx {
 };
 
 static void
-progress_cb(const struct vd_check *chk, const struct vd_result *res,
-	    void *udata)
+progress_cb(const struct vd_run_event *ev, void *udata)
 {
 	struct gate_ctx *g = udata;
+	const struct vd_check *chk = ev->chk;
+	const struct vd_result *res = ev->res;
 	char d[32];
+
+	if (ev->kind == VD_RUN_RETRY) {
+		vd_format_duration(ev->next_in, d, sizeof(d));
+		vd_dep_say(g->rt,
+			   "  %s: %s attempt %d/%d failed (%s), next in %s",
+			   g->label, chk->name, ev->attempt, chk->retries + 1,
+			   res->reason ? res->reason : "", d);
+		return;
+	}
+	if (ev->kind != VD_RUN_DONE)
+		return;
 	vd_format_duration(res->duration, d, sizeof(d));
 	if (res->status == VD_STATUS_PASS)
 		vd_dep_say(g->rt, "  %s: %s pass (%d attempt%s, %s)", g->label,

@@ -27,6 +27,7 @@ struct vd_probe {
 	struct vd_prober *prober;
 	const struct vd_check *check;
 	vd_probe_cb *cb;
+	vd_probe_retry_cb *retry_cb; /* may be NULL */
 	void *udata;
 	enum probe_state state;
 	struct vd_attempt att;
@@ -314,6 +315,9 @@ reap_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		pr->state = PROBE_WAITING;
 		ev_timer_set(&pr->retry, pr->check->interval, 0.);
 		ev_timer_start(loop, &pr->retry);
+		if (pr->retry_cb)
+			pr->retry_cb(pr->check, &pr->att_res, pr->attempts,
+				     pr->check->interval, pr->udata);
 		dispatch_all(p);
 		return;
 	}
@@ -423,4 +427,10 @@ vd_probe_cancel(struct vd_probe *pr)
 	LIST_REMOVE(pr, alink);
 	probe_free(pr);
 	dispatch_all(p);
+}
+
+void
+vd_probe_on_retry(struct vd_probe *pr, vd_probe_retry_cb *cb)
+{
+	pr->retry_cb = cb;
 }

@@ -316,6 +316,16 @@ struct vd_probe *vd_probe_start(struct vd_prober *p, const struct vd_check *chk,
 				vd_probe_cb *cb, void *udata);
 /* Stops a probe; its callback is not called. */
 void vd_probe_cancel(struct vd_probe *pr);
+/*
+ * Called when an attempt did not pass and another follows in next_in
+ * seconds (attempt is the number of the one that ended, from 1). res is
+ * the attempt's result, valid only during the call.
+ */
+typedef void vd_probe_retry_cb(const struct vd_check *chk,
+			       const struct vd_result *res, int attempt,
+			       double next_in, void *udata);
+/* Sets (or clears, with NULL) pr's retry observer; udata is the probe's. */
+void vd_probe_on_retry(struct vd_probe *pr, vd_probe_retry_cb *cb);
 
 /* A run of many checks, stage by stage. */
 struct vd_run;
@@ -330,9 +340,29 @@ struct vd_run_summary {
 };
 
 typedef void vd_run_cb(const struct vd_run_summary *sum, void *udata);
-/* Called as each check finishes (may be NULL). */
-typedef void vd_run_progress_cb(const struct vd_check *chk,
-				const struct vd_result *res, void *udata);
+
+/* What a run tells as it goes, for progress views. */
+enum vd_run_event_kind {
+	VD_RUN_STAGE,	/* a stage starts: stage, nchecks */
+	VD_RUN_STARTED, /* a check's first attempt is queued: chk */
+	VD_RUN_RETRY,	/* an attempt failed, another follows: chk, res,
+			   attempt, next_in */
+	VD_RUN_DONE,	/* a check has its final result (or was skipped):
+			   chk, res */
+};
+
+struct vd_run_event {
+	enum vd_run_event_kind kind;
+	const char *stage;
+	size_t nchecks;		     /* VD_RUN_STAGE */
+	const struct vd_check *chk;  /* the others */
+	const struct vd_result *res; /* RETRY, DONE; valid during the call */
+	int attempt;		     /* RETRY: the attempt that ended, from 1 */
+	double next_in;		     /* RETRY: seconds to the next attempt */
+};
+
+/* Called for each event of a run (may be NULL). MUST NOT free the run. */
+typedef void vd_run_progress_cb(const struct vd_run_event *ev, void *udata);
 
 /*
  * Runs checks[0..n) stage by stage (by stage_index): a stage starts when

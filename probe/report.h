@@ -53,6 +53,26 @@ void vd_xml_escape(FILE *f, const char *s);
  * dropped. */
 void vd_md_escape(FILE *f, const char *s);
 
+/* --- progress while a run works (probe/report/progress.c) --- */
+
+enum vd_progress_mode {
+	VD_PROGRESS_NONE,
+	VD_PROGRESS_PLAIN, /* a line when something happens (pipes, CI) */
+	VD_PROGRESS_TTY,   /* a live view redrawn in place, then erased */
+};
+
+struct vd_progress;
+
+/* A view of a run of nchecks checks on out (stderr), driven by
+ * vd_progress_event(). NONE gives NULL, which every call accepts. */
+struct vd_progress *vd_progress_new(struct ev_loop *loop, FILE *out,
+				    enum vd_progress_mode mode, size_t nchecks);
+/* Shows one event of the run (a vd_run_progress_cb's work). Names and
+ * reasons are masked. */
+void vd_progress_event(struct vd_progress *p, const struct vd_run_event *ev);
+/* Erases a terminal view (before the report) and frees. NULL: no-op. */
+void vd_progress_free(struct vd_progress *p);
+
 /* The JSON report as a cJSON tree (the deployer embeds it); caller frees
  * with cJSON_Delete. */
 struct cJSON;

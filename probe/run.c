@@ -37,6 +37,41 @@ struct vd_run {
 static void advance(struct vd_run *run);
 
 static void
+tell(struct vd_run *run, enum vd_run_event_kind kind,
+     const struct vd_check *chk, const struct vd_result *res)
+{
+	struct vd_run_event ev;
+	if (run->progress == NULL)
+		return;
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = kind;
+	ev.chk = chk;
+	ev.res = res;
+	ev.stage = chk ? chk->stage : NULL;
+	run->progress(&ev, run->udata);
+}
+
+static void
+probe_retry(const struct vd_check *chk, const struct vd_result *res,
+	    int attempt, double next_in, void *udata)
+{
+	struct run_slot *slot = udata;
+	struct vd_run *run = slot->run;
+	struct vd_run_event ev;
+
+	if (run->progress == NULL)
+		return;
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = VD_RUN_RETRY;
+	ev.chk = chk;
+	ev.res = res;
+	ev.stage = chk->stage;
+	ev.attempt = attempt;
+	ev.next_in = next_in;
+	run->progress(&ev, run->udata);
+}
+
+static void
 probe_done(const struct vd_check *chk, const struct vd_result *res, void *udata)
 {
 	struct run_slot *slot = udata;
@@ -45,8 +80,7 @@ probe_done(const struct vd_check *chk, const struct vd_result *res, void *udata)
 
 	run->probes[i] = NULL;
 	vd_result_copy(&run->results[i], res);
-	if (run->progress)
-		run->progress(chk, &run->results[i], run->udata);
+	tell(run, VD_RUN_DONE, chk, &run->results[i]);
 	if (chk->critical && res->status != VD_STATUS_PASS && !run->blocker)
 		run->blocker = vd_xasprintf("stage '%s' failed (%s)",
 					    chk->stage, chk->name);
@@ -82,8 +116,20 @@ done_cb(struct ev_loop *loop, ev_timer *w, int revents)
 static void
 advance(struct vd_run *run)
 {
-	size_t i;
+	size_t i, k;
 	for (; run->stage < run->nstages; run->stage++) {
+		if (run->progress && !run->blocker) {
+			struct vd_run_event ev;
+			memset(&ev, 0, sizeof(ev));
+			ev.kind = VD_RUN_STAGE;
+			for (k = 0; k < run->n; k++)
+				if (run->checks[k]->stage_index == run->stage) {
+					ev.stage = run->checks[k]->stage;
+					ev.nchecks++;
+				}
+			if (ev.nchecks)
+				run->progress(&ev, run->udata);
+		}
 		for (i = 0; i < run->n; i++) {
 			const struct vd_check *chk = run->checks[i];
 			if (chk->stage_index != run->stage)
@@ -96,13 +142,14 @@ advance(struct vd_run *run)
 				r->reason = vd_xasprintf("skipped: %s",
 							 run->blocker);
 				r->started = vd_now_unix();
-				if (run->progress)
-					run->progress(chk, r, run->udata);
+				tell(run, VD_RUN_DONE, chk, r);
 				continue;
 			}
 			run->pending++;
 			run->probes[i] = vd_probe_start(
 				run->prober, chk, probe_done, &run->slots[i]);
+			vd_probe_on_retry(run->probes[i], probe_retry);
+			tell(run, VD_RUN_STARTED, chk, NULL);
 		}
 		if (run->pending)
 			return;

@@ -12,7 +12,7 @@ docker-compose python3-jsonschema
 time
 docker-registry skopeo apache2-utils
 libxml2-utils
-zsh fish man-db groff-base python3-yaml
+zsh fish man-db groff-base python3-yaml tmux
 libcrypt-dev wrk libpcre2-dev"
 
 missing=""

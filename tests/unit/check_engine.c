@@ -39,6 +39,9 @@ static struct {
 	} start[MAXEV], done[MAXEV];
 	int nstart, ndone;
 	int progress[MAXEV];     /* per check index */
+	int retries[MAXEV];      /* retry events per check index */
+	int last_retry[MAXEV];   /* the attempt number of the last one */
+	int stages, started;     /* stage and started events */
 	int run_cb;
 	bool passed;
 	enum vd_status status[MAXEV];
@@ -196,12 +199,27 @@ record(const struct vd_check *chk, const struct vd_result *res)
 }
 
 static void
-progress_cb(const struct vd_check *chk, const struct vd_result *res,
-	    void *udata)
+progress_cb(const struct vd_run_event *ev, void *udata)
 {
 	(void)udata;
-	ob.progress[index_of(chk)]++;
-	record(chk, res);
+	switch (ev->kind) {
+	case VD_RUN_STAGE:
+		ob.stages++;
+		break;
+	case VD_RUN_STARTED:
+		ob.started++;
+		break;
+	case VD_RUN_RETRY:
+		ck_assert_ptr_nonnull(ev->res);
+		ck_assert_int_ne(ev->res->status, VD_STATUS_PASS);
+		ob.retries[index_of(ev->chk)]++;
+		ob.last_retry[index_of(ev->chk)] = ev->attempt;
+		break;
+	case VD_RUN_DONE:
+		ob.progress[index_of(ev->chk)]++;
+		record(ev->chk, ev->res);
+		break;
+	}
 }
 
 static void
@@ -407,6 +425,11 @@ START_TEST(test_retries_then_pass)
 	}
 	ck_assert_double_ge(ob.duration[0], 0.2 - 0.01);
 	ck_assert_int_eq(ob.progress[0], 1);
+	/* progress: one stage, one start, a retry event per failed attempt */
+	ck_assert_int_eq(ob.stages, 1);
+	ck_assert_int_eq(ob.started, 1);
+	ck_assert_int_eq(ob.retries[0], 2);
+	ck_assert_int_eq(ob.last_retry[0], 2);
 }
 END_TEST
 

@@ -36,9 +36,11 @@ struct vd_run {
 
 static void advance(struct vd_run *run);
 
+/* Tells the progress callback about chk (attempt and next_in: RETRY). */
 static void
 tell(struct vd_run *run, enum vd_run_event_kind kind,
-     const struct vd_check *chk, const struct vd_result *res)
+     const struct vd_check *chk, const struct vd_result *res, int attempt,
+     double next_in)
 {
 	struct vd_run_event ev;
 	if (run->progress == NULL)
@@ -48,6 +50,8 @@ tell(struct vd_run *run, enum vd_run_event_kind kind,
 	ev.chk = chk;
 	ev.res = res;
 	ev.stage = chk ? chk->stage : NULL;
+	ev.attempt = attempt;
+	ev.next_in = next_in;
 	run->progress(&ev, run->udata);
 }
 
@@ -56,19 +60,7 @@ probe_retry(const struct vd_check *chk, const struct vd_result *res,
 	    int attempt, double next_in, void *udata)
 {
 	struct run_slot *slot = udata;
-	struct vd_run *run = slot->run;
-	struct vd_run_event ev;
-
-	if (run->progress == NULL)
-		return;
-	memset(&ev, 0, sizeof(ev));
-	ev.kind = VD_RUN_RETRY;
-	ev.chk = chk;
-	ev.res = res;
-	ev.stage = chk->stage;
-	ev.attempt = attempt;
-	ev.next_in = next_in;
-	run->progress(&ev, run->udata);
+	tell(slot->run, VD_RUN_RETRY, chk, res, attempt, next_in);
 }
 
 static void
@@ -80,7 +72,7 @@ probe_done(const struct vd_check *chk, const struct vd_result *res, void *udata)
 
 	run->probes[i] = NULL;
 	vd_result_copy(&run->results[i], res);
-	tell(run, VD_RUN_DONE, chk, &run->results[i]);
+	tell(run, VD_RUN_DONE, chk, &run->results[i], 0, 0);
 	if (chk->critical && res->status != VD_STATUS_PASS && !run->blocker)
 		run->blocker = vd_xasprintf("stage '%s' failed (%s)",
 					    chk->stage, chk->name);
@@ -142,14 +134,14 @@ advance(struct vd_run *run)
 				r->reason = vd_xasprintf("skipped: %s",
 							 run->blocker);
 				r->started = vd_now_unix();
-				tell(run, VD_RUN_DONE, chk, r);
+				tell(run, VD_RUN_DONE, chk, r, 0, 0);
 				continue;
 			}
 			run->pending++;
 			run->probes[i] = vd_probe_start(
 				run->prober, chk, probe_done, &run->slots[i]);
 			vd_probe_on_retry(run->probes[i], probe_retry);
-			tell(run, VD_RUN_STARTED, chk, NULL);
+			tell(run, VD_RUN_STARTED, chk, NULL, 0, 0);
 		}
 		if (run->pending)
 			return;

@@ -295,16 +295,17 @@ parse_serve(struct vd_cfg *root, struct vd_exp_config *cfg)
 	return 0;
 }
 
-/* Types whose target is "host" (+ "port"); every other type takes "url". */
-static enum vd_exp_target_kind
-target_kind_of(const char *type)
+/* "http, security_headers, cors, tcp, tls": the types /probe can fill. */
+static void
+probe_types(char *buf, size_t len)
 {
-	static const char *const host_types[] = {"tcp", "tls", NULL};
-	size_t i;
-	for (i = 0; host_types[i]; i++)
-		if (strcmp(type, host_types[i]) == 0)
-			return VD_TARGET_HOST;
-	return VD_TARGET_URL;
+	size_t i, off = 0;
+	buf[0] = '\0';
+	for (i = 0; vd_check_types[i] && off < len; i++)
+		if (vd_check_types[i]->target != VD_TARGET_NONE)
+			off += (size_t)snprintf(buf + off, len - off, "%s%s",
+						off ? ", " : "",
+						vd_check_types[i]->name);
 }
 
 static int
@@ -344,16 +345,26 @@ parse_module(struct vd_cfg *mods, const char *file, const cJSON *it,
 					 "required: a check type");
 	}
 	if (!r) {
-		m->target = target_kind_of(type->valuestring);
-		if (m->target == VD_TARGET_URL &&
+		const struct vd_check_type *t =
+			vd_check_type_find(type->valuestring);
+		char kinds[200];
+		/* an unknown type is named by the suite loader below */
+		m->target = t ? t->target : VD_TARGET_URL;
+		probe_types(kinds, sizeof(kinds));
+		if (m->target == VD_TARGET_NONE)
+			r = vd_cfg_error(&c, "check.type",
+					 "a %s check has no url or host for "
+					 "/probe to fill (module types: %s)",
+					 type->valuestring, kinds);
+		if (!r && m->target == VD_TARGET_URL &&
 		    cJSON_GetObjectItemCaseSensitive(tmpl, "url"))
 			r = vd_cfg_error(&c, "check.url",
 					 "set by the /probe target; remove it");
-		if (m->target == VD_TARGET_HOST &&
+		if (!r && m->target == VD_TARGET_HOST &&
 		    cJSON_GetObjectItemCaseSensitive(tmpl, "host"))
 			r = vd_cfg_error(&c, "check.host",
 					 "set by the /probe target; remove it");
-		if (cJSON_GetObjectItemCaseSensitive(tmpl, "name"))
+		if (!r && cJSON_GetObjectItemCaseSensitive(tmpl, "name"))
 			r = vd_cfg_error(&c, "check.name",
 					 "the module's name is the check's; "
 					 "remove it");

@@ -35,16 +35,10 @@ struct vd_exp_allow {
 	unsigned prefix;	/* bits */
 };
 
-/* Which keys of the check template a /probe target fills. */
-enum vd_exp_target_kind {
-	VD_TARGET_URL,	/* "url": http(s)://host[:port]/path; scheme added */
-	VD_TARGET_HOST, /* "host" and "port" from "host:port" */
-};
-
 struct vd_exp_module {
 	char *name;
 	cJSON *tmpl; /* the check template (no name, no target keys) */
-	enum vd_exp_target_kind target;
+	enum vd_target_kind target; /* the check type's (its table entry) */
 	double timeout; /* seconds, per attempt: the template's or 5s */
 	struct vd_exp_allow *allow;
 	size_t nallow; /* 0: /probe refuses every target of the module */

@@ -25,7 +25,7 @@
 struct vd_exp_probe {
 	struct vd_exp *ex;
 	/* copied from the module: a reload may free it while we run */
-	enum vd_exp_target_kind kind;
+	enum vd_target_kind kind;
 	cJSON *tmpl;		/* debug only: the module's template */
 	struct vd_suite *suite; /* the one check of this probe */
 	struct vd_probe *probe;

@@ -209,6 +209,14 @@ bool vd_check_matches(const struct vd_check *chk, const char *name_or_tag);
 struct vd_prober;
 struct vd_attempt;
 
+/* Which key of a check names its target, for whoever fills it from
+ * outside (the exporter's /probe). */
+enum vd_target_kind {
+	VD_TARGET_NONE = 0, /* none that /probe can fill (files, exec, DSNs) */
+	VD_TARGET_URL,	    /* "url": http(s)://host[:port]/path */
+	VD_TARGET_HOST,	    /* "host" and "port" */
+};
+
 /*
  * A check type. One file under probe/checks/ exports one of these; the
  * registry in probe/checks/registry.c lists them all.
@@ -248,9 +256,13 @@ struct vd_check_type {
 	 */
 	void (*timeout_detail)(struct vd_attempt *att, char *buf, size_t len);
 	unsigned flags;
+	/* target: the key /probe fills with its target; NONE (the default)
+	 * keeps the type out of /probe modules. */
+	enum vd_target_kind target;
 };
 
 #define VD_TYPE_TLS 0x1 /* accepts the "tls" object */
+
 
 /* Returns the registered type called name, or NULL. */
 const struct vd_check_type *vd_check_type_find(const char *name);

@@ -401,4 +401,5 @@ const struct vd_check_type vd_check_cors = {
 	.free = cors_free,
 	.timeout_detail = cors_timeout_detail,
 	.flags = VD_TYPE_TLS,
+	.target = VD_TARGET_URL,
 };

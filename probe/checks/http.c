@@ -627,4 +627,5 @@ const struct vd_check_type vd_check_http = {
 	.free = http_free,
 	.timeout_detail = http_timeout_detail,
 	.flags = VD_TYPE_TLS,
+	.target = VD_TARGET_URL,
 };

@@ -674,4 +674,5 @@ const struct vd_check_type vd_check_security_headers = {
 	.free = sh_free,
 	.timeout_detail = sh_timeout_detail,
 	.flags = VD_TYPE_TLS,
+	.target = VD_TARGET_URL,
 };

@@ -372,4 +372,5 @@ const struct vd_check_type vd_check_tcp = {
 	.cancel = tcp_cancel,
 	.free = tcp_free,
 	.flags = 0,
+	.target = VD_TARGET_HOST,
 };

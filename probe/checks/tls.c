@@ -839,4 +839,5 @@ const struct vd_check_type vd_check_tls = {
 	.cancel = tls_cancel,
 	.free = tls_free,
 	.flags = VD_TYPE_TLS,
+	.target = VD_TARGET_HOST,
 };

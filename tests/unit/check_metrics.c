@@ -357,6 +357,12 @@ static const struct {
 	{"{\"modules\": {\"m\": {\"check\": {\"type\": \"http\", "
 	 "\"url\": \"http://x/\"}}}}",
 	 "modules.m.check.url: set by the /probe target"},
+	/* what a type's target is, its table entry says */
+	{"{\"modules\": {\"db\": {\"check\": {\"type\": \"postgres\", "
+	 "\"query\": \"SELECT 1\"}}}}",
+	 "t.json: modules.db.check.type: a postgres check has no url or host "
+	 "for /probe to fill (module types: http, tls, tcp, "
+	 "security_headers, cors)"},
 	{"{\"modules\": {\"m\": {\"check\": {\"type\": \"http\"}, "
 	 "\"allow\": [\"10.0.0.0/99\"]}}}",
 	 "modules.m.allow: \"10.0.0.0/99\""},

@@ -9,6 +9,7 @@
  * deployments.
  */
 #include <errno.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,16 +118,25 @@ make_id(char *buf, size_t len)
 	snprintf(buf, len, "%s-%02x%02x%02x", ts, rnd[0], rnd[1], rnd[2]);
 }
 
+/* Who deploys: GITHUB_ACTOR, USER or LOGNAME, else the login name of
+ * the uid, else "uid N" (a container or a systemd unit sets none). */
 static const char *
 actor(void)
 {
 	static const char *const vars[] = {"GITHUB_ACTOR", "USER", "LOGNAME",
 					   NULL};
+	static char who[64];
+	const struct passwd *pw;
 	size_t i;
 	for (i = 0; vars[i]; i++)
 		if (getenv(vars[i]) && *getenv(vars[i]))
 			return getenv(vars[i]);
-	return NULL;
+	pw = getpwuid(getuid());
+	if (pw && pw->pw_name && *pw->pw_name)
+		snprintf(who, sizeof(who), "%s", pw->pw_name);
+	else
+		snprintf(who, sizeof(who), "uid %lu", (unsigned long)getuid());
+	return who;
 }
 
 static cJSON *

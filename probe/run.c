@@ -28,6 +28,7 @@ struct vd_run {
 	unsigned nstages;
 	size_t pending;	     /* probes in flight in this stage */
 	char *blocker;	     /* "stage 'health' failed (backend-health)" */
+	unsigned nblockers;  /* critical checks of that stage that failed */
 	double started_mono; /* ev_now */
 	double started_unix;
 	ev_timer done; /* zero-delay: cb runs from a clean stack */
@@ -55,6 +56,33 @@ tell(struct vd_run *run, enum vd_run_event_kind kind,
 	run->progress(&ev, run->udata);
 }
 
+#define BLOCKERS_NAMED 5 /* failed checks a skip reason names */
+
+/* The skip reason names every critical check of the stage that failed
+ * (the first few, then how many more). */
+static void
+add_blocker(struct vd_run *run, const struct vd_check *chk)
+{
+	char *b;
+	size_t n;
+
+	run->nblockers++;
+	if (run->blocker == NULL) {
+		run->blocker = vd_xasprintf("stage '%s' failed (%s)",
+					    chk->stage, chk->name);
+		return;
+	}
+	if (run->nblockers > BLOCKERS_NAMED + 1)
+		return;
+	n = strlen(run->blocker) - 1; /* without ")" */
+	if (run->nblockers == BLOCKERS_NAMED + 1)
+		b = vd_xasprintf("%.*s, ...)", (int)n, run->blocker);
+	else
+		b = vd_xasprintf("%.*s, %s)", (int)n, run->blocker, chk->name);
+	free(run->blocker);
+	run->blocker = b;
+}
+
 static void
 probe_retry(const struct vd_check *chk, const struct vd_result *res,
 	    int attempt, double next_in, void *udata)
@@ -73,9 +101,8 @@ probe_done(const struct vd_check *chk, const struct vd_result *res, void *udata)
 	run->probes[i] = NULL;
 	vd_result_copy(&run->results[i], res);
 	tell(run, VD_RUN_DONE, chk, &run->results[i], 0, 0);
-	if (chk->critical && res->status != VD_STATUS_PASS && !run->blocker)
-		run->blocker = vd_xasprintf("stage '%s' failed (%s)",
-					    chk->stage, chk->name);
+	if (chk->critical && res->status != VD_STATUS_PASS)
+		add_blocker(run, chk);
 	if (--run->pending == 0) {
 		run->stage++;
 		advance(run);

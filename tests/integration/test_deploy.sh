@@ -73,7 +73,13 @@ state() { jq -r "$1" < "$STATE/staging.state.json"; }
 served() { curl -s "http://127.0.0.1:$PORT/" | tr -d '\n'; }
 
 # --- v1, v2: promoted ---------------------------------------------------
-deploy v1
+# no USER, LOGNAME or GITHUB_ACTOR (a container, a unit): the actor is the
+# uid's login name, never null
+set +e
+env -u USER -u LOGNAME -u GITHUB_ACTOR "$VERDICT" deploy --config "$CFG" \
+	--version v1 > "$T/out" 2> "$T/err"
+RC=$?
+set -e
 assert_eq "v1: exit 0 (promoted)" "$RC" 0
 assert_clean_stderr "v1"
 assert_match "v1: stdout" "$(cat "$T/out")" "staging: deploy v1: promoted \(exit 0\)"
@@ -127,6 +133,7 @@ assert_match "v9: reason" "$(cat "$T/out")" "deploy hook: exit 1"
 # --- history and status ----------------------------------------------------
 run_verdict history --config "$CFG" --format json
 assert_eq "history: exit 0" "$RC" 0
+assert_eq "history: v1's actor, from the uid" "$(jq_out '.[0].actor')" "$(id -un)"
 assert_eq "history: versions" "$(jq_out '[.[].version] | join(",")')" "v1,v2,v3,v4,v9"
 assert_eq "history: results" "$(jq_out '[.[].result] | join(",")')" \
 	"promoted,promoted,rolled_back,rolled_back,rolled_back"

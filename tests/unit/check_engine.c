@@ -18,30 +18,30 @@
 
 /* How one test check behaves; its chk->conf. */
 struct behave {
-	double delay;     /* seconds before the verdict; < 0: never */
-	bool sync;        /* decide inside start() */
-	int fail_first;   /* attempts that fail before one passes */
+	double delay;	/* seconds before the verdict; < 0: never */
+	bool sync;	/* decide inside start() */
+	int fail_first; /* attempts that fail before one passes */
 	enum vd_status fail_status;
 	const char *reason; /* the passing reason ("ok" if NULL) */
-	bool twice;       /* call vd_attempt_finish a second time */
-	int seen;         /* attempts started */
+	bool twice;	    /* call vd_attempt_finish a second time */
+	int seen;	    /* attempts started */
 };
 
 /* What the test type and the callbacks observed. */
 static struct {
 	int starts, cancels, timed_out;
 	unsigned max_inflight;
-	int seq;                 /* event counter */
+	int seq; /* event counter */
 	struct {
 		const struct vd_check *chk;
 		int seq;
-		double at;       /* ev_now */
+		double at; /* ev_now */
 	} start[MAXEV], done[MAXEV];
 	int nstart, ndone;
-	int progress[MAXEV];     /* per check index */
-	int retries[MAXEV];      /* retry events per check index */
-	int last_retry[MAXEV];   /* the attempt number of the last one */
-	int stages, started;     /* stage and started events */
+	int progress[MAXEV];   /* per check index */
+	int retries[MAXEV];    /* retry events per check index */
+	int last_retry[MAXEV]; /* the attempt number of the last one */
+	int stages, started;   /* stage and started events */
 	int run_cb;
 	bool passed;
 	enum vd_status status[MAXEV];
@@ -278,7 +278,7 @@ run_loop(double limit)
 static double
 run_all(unsigned concurrency)
 {
-	struct vd_prober_opts o = { .concurrency = concurrency };
+	struct vd_prober_opts o = {.concurrency = concurrency};
 	struct vd_prober *p = vd_prober_new(loop, &o);
 	struct vd_run *run;
 	double t0;
@@ -322,7 +322,7 @@ START_TEST(test_one_result_each)
 
 	for (i = 0; i < 40; i++) {
 		char name[16];
-		struct behave b = { 0 };
+		struct behave b = {0};
 		snprintf(name, sizeof(name), "c%zu", i);
 		switch (i % 5) {
 		case 0: /* passes after a timer */
@@ -350,8 +350,7 @@ START_TEST(test_one_result_each)
 	for (i = 0; i < nchecks; i++) {
 		static const enum vd_status want[] = {
 			VD_STATUS_PASS, VD_STATUS_PASS, VD_STATUS_FAIL,
-			VD_STATUS_ERROR, VD_STATUS_ERROR
-		};
+			VD_STATUS_ERROR, VD_STATUS_ERROR};
 		ck_assert_msg(ob.progress[i] == 1, "%s: %d results",
 			      checks[i]->name, ob.progress[i]);
 		ck_assert_int_eq(ob.status[i], want[i % 5]);
@@ -366,7 +365,7 @@ END_TEST
 
 START_TEST(test_deadline)
 {
-	struct behave never = { .delay = -1 };
+	struct behave never = {.delay = -1};
 	double took;
 
 	mk("never", "main", 0, true, 0.2, 0, 0.01, never);
@@ -386,7 +385,7 @@ END_TEST
  * vd_probe_start, and a timeout is an error of kind "timeout". */
 START_TEST(test_probe_timeout)
 {
-	struct behave never = { .delay = -1 };
+	struct behave never = {.delay = -1};
 	struct vd_prober *p = vd_prober_new(loop, NULL);
 	struct vd_check *c = mk("never", "main", 0, true, 0.05, 0, 0.01, never);
 	int calls = 0;
@@ -409,7 +408,7 @@ END_TEST
  * interval held between attempts. */
 START_TEST(test_retries_then_pass)
 {
-	struct behave b = { .delay = 0, .fail_first = 2 };
+	struct behave b = {.delay = 0, .fail_first = 2};
 	int i;
 
 	mk("flaky", "main", 0, true, 1.0, 5, 0.1, b);
@@ -421,7 +420,8 @@ START_TEST(test_retries_then_pass)
 	for (i = 1; i < ob.nstart; i++) {
 		double gap = ob.start[i].at - ob.start[i - 1].at;
 		ck_assert_msg(gap >= 0.1 - 0.005 && gap < 2.0,
-			      "attempt %d began %.3fs after the one before", i, gap);
+			      "attempt %d began %.3fs after the one before", i,
+			      gap);
 	}
 	ck_assert_double_ge(ob.duration[0], 0.2 - 0.01);
 	ck_assert_int_eq(ob.progress[0], 1);
@@ -436,8 +436,8 @@ END_TEST
 /* Retries run out: the last attempt's verdict and reason stand. */
 START_TEST(test_retries_exhausted)
 {
-	struct behave fail = { .sync = true, .fail_first = 100 };
-	struct behave never = { .delay = -1 };
+	struct behave fail = {.sync = true, .fail_first = 100};
+	struct behave never = {.delay = -1};
 
 	mk("always-fails", "main", 0, true, 1.0, 2, 0.01, fail);
 	mk("never", "main", 0, true, 0.05, 1, 0.01, never);
@@ -456,12 +456,12 @@ END_TEST
 
 START_TEST(test_concurrency)
 {
-	static const unsigned limits[] = { 1, 3, 7 };
+	static const unsigned limits[] = {1, 3, 7};
 	unsigned lim = limits[_i];
 	size_t i;
 
 	for (i = 0; i < 20; i++) {
-		struct behave b = { .delay = 0.01, .fail_first = i % 4 == 0 };
+		struct behave b = {.delay = 0.01, .fail_first = i % 4 == 0};
 		char name[16];
 		snprintf(name, sizeof(name), "c%zu", i);
 		/* some retry: a waiting retry holds no slot */
@@ -479,8 +479,8 @@ END_TEST
  * before anything of the next one starts. */
 START_TEST(test_stage_order)
 {
-	struct behave slow = { .delay = 0.05 }, fast = { .delay = 0.01 },
-		      now = { .sync = true };
+	struct behave slow = {.delay = 0.05}, fast = {.delay = 0.01},
+		      now = {.sync = true};
 	int i, j;
 
 	mk("s2-a", "last", 2, true, 1, 0, 0.01, now);
@@ -508,8 +508,8 @@ END_TEST
  * stage and the check; the rest of its own stage still runs. */
 START_TEST(test_stage_skip)
 {
-	struct behave bad = { .sync = true, .fail_first = 1 },
-		      good = { .delay = 0.01 };
+	struct behave bad = {.sync = true, .fail_first = 1},
+		      good = {.delay = 0.01};
 
 	mk("backend-health", "health", 0, true, 1, 0, 0.01, bad);
 	mk("other-health", "health", 0, true, 1, 0, 0.01, good);
@@ -533,24 +533,30 @@ START_TEST(test_stage_skip)
 }
 END_TEST
 
-/* An error (not only a fail) of a critical check skips as well. */
+/* An error (not only a fail) of a critical check skips as well; the
+ * reason names every critical check of the stage that failed, in the
+ * order they ended, the first five. */
 START_TEST(test_stage_skip_on_error)
 {
-	struct behave never = { .delay = -1 }, good = { .sync = true };
+	struct behave never = {.delay = -1}, good = {.sync = true},
+		      bad = {.sync = true, .fail_first = 1};
 
 	mk("db", "health", 0, true, 0.05, 0, 0.01, never);
 	mk("smoke-1", "smoke", 1, true, 1, 0, 0.01, good);
+	mk("api", "health", 0, true, 1, 0, 0.01, bad);
+	mk("cache", "health", 0, false, 1, 0, 0.01, bad); /* a warning */
 	run_all(0);
 	ck_assert_int_eq(ob.status[1], VD_STATUS_SKIPPED);
-	ck_assert_str_eq(ob.reason[1], "skipped: stage 'health' failed (db)");
+	ck_assert_str_eq(ob.reason[1],
+			 "skipped: stage 'health' failed (api, db)");
 }
 END_TEST
 
 /* A non-critical failure is a warning: later stages run, the run passes. */
 START_TEST(test_noncritical)
 {
-	struct behave bad = { .sync = true, .fail_first = 1 },
-		      good = { .delay = 0.01 };
+	struct behave bad = {.sync = true, .fail_first = 1},
+		      good = {.delay = 0.01};
 
 	mk("warn", "health", 0, false, 1, 0, 0.01, bad);
 	mk("smoke-1", "smoke", 1, true, 1, 0, 0.01, good);
@@ -574,8 +580,10 @@ END_TEST
  * masked. */
 START_TEST(test_finish_once_masked)
 {
-	struct behave twice = { .sync = true, .twice = true,
-				.reason = "got s3cr3t-value\r\nand\033[31m more" };
+	struct behave twice = {.sync = true,
+			       .twice = true,
+			       .reason =
+				       "got s3cr3t-value\r\nand\033[31m more"};
 
 	vd_secret_add("s3cr3t-value");
 	mk("twice", "main", 0, true, 1, 0, 0.01, twice);
@@ -591,8 +599,8 @@ END_TEST
  * every started attempt released. */
 START_TEST(test_free_in_flight)
 {
-	struct behave never = { .delay = -1 }, slow = { .delay = 5 };
-	struct vd_prober_opts o = { .concurrency = 1 };
+	struct behave never = {.delay = -1}, slow = {.delay = 5};
+	struct vd_prober_opts o = {.concurrency = 1};
 	struct vd_prober *p = vd_prober_new(loop, &o);
 	struct vd_check *a = mk("a", "main", 0, true, 10, 0, 0.01, never);
 	struct vd_check *b = mk("b", "main", 0, true, 10, 0, 0.01, slow);
@@ -626,7 +634,7 @@ END_TEST
 /* A waiting retry is cancelled cleanly too. */
 START_TEST(test_cancel_waiting_retry)
 {
-	struct behave bad = { .sync = true, .fail_first = 100 };
+	struct behave bad = {.sync = true, .fail_first = 100};
 	struct vd_prober *p = vd_prober_new(loop, NULL);
 	struct vd_check *c = mk("a", "main", 0, true, 1, 3, 10.0, bad);
 	struct vd_probe *pr;

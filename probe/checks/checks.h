@@ -114,5 +114,9 @@ char *vd_json_brief(const cJSON *v);
 int vd_redis_pending_check(const char *buf, size_t len, size_t max_body,
 			   long long *declared);
 void vd_redis_fuzz_replies(const char *data, size_t len, size_t max_body);
+/* For fuzz_pg_error: libpq's connection error text, which quotes what the
+ * server said, through the parser and the DSN redactor that build a
+ * postgres check's reasons. Returns a reason-like line; caller frees. */
+char *vd_pg_fuzz_conn_error(const char *msg);
 
 #endif

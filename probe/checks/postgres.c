@@ -693,6 +693,20 @@ conn_err_free(struct conn_err *e)
 	free(e->detail);
 }
 
+char *
+vd_pg_fuzz_conn_error(const char *msg)
+{
+	struct conn_err e;
+	char *r = redact_quoted(msg), *out;
+
+	conn_err_parse(msg, &e);
+	out = vd_xasprintf("%s %s %s %s %s", e.sqlstate, e.text,
+			   e.where ? e.where : "", e.detail ? e.detail : "", r);
+	conn_err_free(&e);
+	free(r);
+	return out;
+}
+
 static void
 finish_conn_error(struct pg_run *run)
 {

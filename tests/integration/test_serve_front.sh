@@ -207,6 +207,55 @@ assert_le "bcrypt: scheduled runs went on during the attack" "$((r0 + 1))" "$(ru
 serve_stop
 assert_no_match "bcrypt: the hash is never logged" "$(cat "$T/serve.err")" 'YmKa|\$2y\$'
 
+# --- authentication soaked: many logins in one serve, RSS and fds flat ---------------------
+# Right, wrong and unknown users and garbled headers, 1,600 requests in
+# all (SHA-512 hashes: cheap enough for many); resident memory and
+# descriptors are read after 400 of them and again at the end. ASan's
+# quarantine would hold every freed block: off for this serve.
+HASH6=$(openssl passwd -6 's3cret-Pass')
+cat > "$T/authsoak.json" <<EOF
+{ "serve": { "basic_auth": { "users": { "prom": "${HASH6//\$/\$\$}" } } },
+  "checks": [ { "name": "ok", "type": "http", "url": "$F/ok", "every": "1s" } ] }
+EOF
+ASAN_OPTIONS="${ASAN_OPTIONS:-}:quarantine_size_mb=0:malloc_context_size=0" serve_start "$T/authsoak.json"
+logins() { # FIRST COUNT: COUNT requests of every kind, one status a line
+	local i
+	for i in $(seq "$1" $(($1 + $2 - 1))); do
+		case $((i % 4)) in
+		0) printf 'url = "%s/metrics"\nuser = "prom:s3cret-Pass"\n' "$V" ;;
+		1) printf 'url = "%s/metrics"\nuser = "prom:wrong-%d"\n' "$V" "$i" ;;
+		2) printf 'url = "%s/metrics"\nuser = "nobody-%d:x"\n' "$V" "$i" ;;
+		3) printf 'url = "%s/metrics"\nheader = "Authorization: Basic %%%%%d"\n' "$V" "$i" ;;
+		esac
+		printf 'output = /dev/null\nwrite-out = "%%{http_code}\\n"\n'
+		# each request its own credentials: options reset at "next"
+		if [ "$i" -lt $(($1 + $2 - 1)) ]; then echo next; fi
+	done > "$T/logins.cfg"
+	curl -s -m 300 -K "$T/logins.cfg"
+}
+auth_rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$VPID/status"; }
+# descriptors: the fewest of 5 readings (a closed client's connection may
+# linger a moment before serve sees its end)
+auth_nfds() {
+	local i n least=999999
+	for i in 1 2 3 4 5; do
+		n=$(find "/proc/$VPID/fd" -mindepth 1 2> /dev/null | wc -l)
+		[ "$n" -lt "$least" ] && least=$n
+		sleep 0.2
+	done
+	echo "$least"
+}
+logins 0 400 > "$T/codes"
+r1=$(auth_rss_kb) f1=$(auth_nfds)
+logins 400 1200 >> "$T/codes"
+r2=$(auth_rss_kb) f2=$(auth_nfds)
+echo "auth soak: RSS $r1 -> $r2 KiB, fds $f1 -> $f2"
+assert_eq "auth soak: right passwords 200" "$(grep -c '^200$' "$T/codes")" 400
+assert_eq "auth soak: the rest refused" "$(grep -c '^401$' "$T/codes")" 1200
+assert_le "auth soak: RSS grew less than 1 KiB a login over 1,200" "$((r2 - r1))" 1200
+assert_le "auth soak: no descriptor kept" "$f2" "$f1"
+serve_stop
+
 # --- reload keeps a run in flight ---------------------------------------------------------
 cat > "$T/reload.json" <<EOF
 { "serve": { "enable_lifecycle": true },

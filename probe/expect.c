@@ -117,16 +117,16 @@ as_number(const cJSON *v, double *out)
 	return false;
 }
 
-static bool
-json_equal(const cJSON *a, const cJSON *b)
+bool
+vd_json_equal(const cJSON *a, const cJSON *b)
 {
 	if (cJSON_IsNumber(a) && cJSON_IsNumber(b))
 		return a->valuedouble == b->valuedouble;
 	return cJSON_Compare(a, b, true);
 }
 
-static char *
-brief(const cJSON *v)
+char *
+vd_json_brief(const cJSON *v)
 {
 	char *s = cJSON_PrintUnformatted(v), *out;
 	if (s == NULL)
@@ -310,10 +310,10 @@ judge_op(const struct op *op, const cJSON *got, char *why, size_t len)
 		return VD_MATCH_YES; /* judged by the caller */
 	case OP_EQUALS:
 	case OP_NOT:
-		if (json_equal(got, op->value) == (op->kind == OP_EQUALS))
+		if (vd_json_equal(got, op->value) == (op->kind == OP_EQUALS))
 			return VD_MATCH_YES;
-		g = brief(got);
-		w = brief(op->value);
+		g = vd_json_brief(got);
+		w = vd_json_brief(op->value);
 		if (op->kind == OP_EQUALS)
 			snprintf(why, len, "got %s, expected %s", g, w);
 		else
@@ -325,7 +325,7 @@ judge_op(const struct op *op, const cJSON *got, char *why, size_t len)
 	case OP_LE:
 	case OP_GT:
 	case OP_GE:
-		g = brief(got);
+		g = vd_json_brief(got);
 		if (!as_number(got, &n)) {
 			snprintf(why, len, "%s is not a number", g);
 			free(g);
@@ -348,10 +348,10 @@ judge_op(const struct op *op, const cJSON *got, char *why, size_t len)
 			return VD_MATCH_YES;
 		if (cJSON_IsArray(got))
 			cJSON_ArrayForEach(el, got)
-				if (json_equal(el, op->value))
+				if (vd_json_equal(el, op->value))
 					return VD_MATCH_YES;
-		g = brief(got);
-		w = brief(op->value);
+		g = vd_json_brief(got);
+		w = vd_json_brief(op->value);
 		snprintf(why, len, "%s does not contain %s", g, w);
 		free(g);
 		free(w);
@@ -366,7 +366,7 @@ judge_op(const struct op *op, const cJSON *got, char *why, size_t len)
 		}
 		m = vd_regex_search(op->re, got->valuestring,
 				    strlen(got->valuestring), &limit);
-		g = brief(got);
+		g = vd_json_brief(got);
 		if (m == VD_MATCH_NO)
 			snprintf(why, len, "%s does not match /%.80s/", g,
 				 vd_regex_source(op->re));
@@ -377,10 +377,10 @@ judge_op(const struct op *op, const cJSON *got, char *why, size_t len)
 		return m;
 	case OP_ONE_OF:
 		cJSON_ArrayForEach(el, op->value)
-			if (json_equal(got, el))
+			if (vd_json_equal(got, el))
 				return VD_MATCH_YES;
-		g = brief(got);
-		w = brief(op->value);
+		g = vd_json_brief(got);
+		w = vd_json_brief(op->value);
 		snprintf(why, len, "%s is not one of %s", g, w);
 		free(g);
 		free(w);
@@ -388,7 +388,7 @@ judge_op(const struct op *op, const cJSON *got, char *why, size_t len)
 	case OP_TYPE:
 		if (strcmp(type_of(got), op->value->valuestring) == 0)
 			return VD_MATCH_YES;
-		g = brief(got);
+		g = vd_json_brief(got);
 		snprintf(why, len, "%s is %s %s, expected %s %s", g,
 			 article(type_of(got)), type_of(got),
 			 article(op->value->valuestring),
@@ -458,7 +458,7 @@ judge(const struct vd_expect *e, const cJSON *got, char *why, size_t len)
 				return VD_MATCH_NO;
 			}
 			if (!want && got != NULL) {
-				char *g = brief(got);
+				char *g = vd_json_brief(got);
 				snprintf(why, len, "got %s, expected absent",
 					 g);
 				free(g);

@@ -118,6 +118,12 @@ void vd_text_match_describe(const struct vd_text_match *m, char *buf,
 
 /* --- operators on JSON values (probe/expect.c) ----------------------- */
 
+/* Equal JSON values: numbers by value (1 equals 1.0), everything else
+ * with cJSON_Compare (case-sensitive). */
+bool vd_json_equal(const cJSON *a, const cJSON *b);
+/* v on one line, masked, then cut to 60 bytes plus "..."; caller frees. */
+char *vd_json_brief(const cJSON *v);
+
 /*
  * An expected JSON value: a scalar or a list means equals (numbers by
  * value); an object is a set of operators that must all hold: equals, not,

@@ -72,9 +72,8 @@ char *vd_check_host_target(const char *host, const char *port);
  * vd_json_at follows a dotted path ("checks.db", "items.0.id"; numeric
  * parts index arrays) and returns the value inside root, or NULL when
  * absent. vd_json_path_ok: path is non-empty, with no leading, trailing or
- * doubled dot. vd_json_equal: numbers compare by value, everything else
- * with cJSON_Compare (case-sensitive). vd_json_brief: the value printed on
- * one line, cut to 60 characters; the caller frees it.
+ * doubled dot. (vd_json_equal and vd_json_brief are the matcher's:
+ * match.h.)
  */
 const cJSON *vd_json_at(const cJSON *root, const char *path);
 /*
@@ -98,8 +97,6 @@ struct vd_expect;
 enum vd_match vd_json_expect(const cJSON *root, const char *path,
 			     const struct vd_expect *e, char *why, size_t len);
 bool vd_json_path_ok(const char *s);
-bool vd_json_equal(const cJSON *got, const cJSON *want);
-char *vd_json_brief(const cJSON *v);
 
 /*
  * Redis replies (redis.c), exposed for tests and fuzzing. buf holds len

@@ -166,24 +166,3 @@ vd_json_path_ok(const char *s)
 	return *s != '\0' && s[0] != '.' && s[strlen(s) - 1] != '.' &&
 	       strstr(s, "..") == NULL;
 }
-
-bool
-vd_json_equal(const cJSON *got, const cJSON *want)
-{
-	if (cJSON_IsNumber(want))
-		return cJSON_IsNumber(got) &&
-		       got->valuedouble == want->valuedouble;
-	return cJSON_Compare(got, want, true);
-}
-
-char *
-vd_json_brief(const cJSON *v)
-{
-	char *s = cJSON_PrintUnformatted(v), *out;
-	if (s == NULL)
-		return vd_xstrdup("?");
-	/* masked, then cut: cutting first could leave a secret's start */
-	out = vd_mask_brief(s, 60);
-	vd_free_secret(s);
-	return out;
-}

@@ -67,7 +67,7 @@ LIBS_ALL = $(PKG_LIBS) -lev -lm $(LIBS)
 # libcrypt: crypt(3) password hashes for the exporter's basic auth
 LIBS_ALL += -lcrypt
 
-LIB_SRCS = $(wildcard probe/*.c probe/checks/*.c probe/report/*.c \
+LIB_SRCS = $(wildcard lib/*.c probe/*.c probe/checks/*.c probe/report/*.c \
                       suites/*.c exporter/*.c deployer/*.c)
 LIB_OBJS = $(LIB_SRCS:%.c=$(BUILD)/%.o)
 UNIT_SRCS = $(wildcard tests/unit/*.c)
@@ -214,7 +214,7 @@ $(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(BUILD)/libverdict.a
 	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(ALL_LDFLAGS) $(LIBS_ALL)
 
 lint:
-	clang-format --dry-run --Werror verdict.c $(LIB_SRCS) $(wildcard probe/*.h probe/*/*.h suites/*.h exporter/*.h deployer/*.h)
+	clang-format --dry-run --Werror verdict.c $(LIB_SRCS) $(wildcard lib/*.h probe/*.h probe/*/*.h suites/*.h exporter/*.h deployer/*.h)
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
 		--suppress=missingIncludeSystem -I. \
 		--include=/usr/include/cjson/cJSON.h \

@@ -14,7 +14,7 @@
 
 #include "probe/probe.h"
 #include "probe/report.h"
-#include "probe/util.h"
+#include "lib/util.h"
 #include "deployer/deployer.h"
 #include "exporter/exporter.h"
 #include "suites/suite.h"

@@ -16,10 +16,10 @@
 #include <curl/curl.h>
 #include <ev.h>
 
-#include "../probe/cfg.h"
-#include "../probe/curl_ev.h"
+#include "../lib/cfg.h"
+#include "../lib/curl_ev.h"
 #include "../probe/probe.h"
-#include "../probe/util.h"
+#include "../lib/util.h"
 #include "../suites/suite.h"
 #include "deployer.h"
 

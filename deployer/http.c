@@ -1,6 +1,6 @@
 /*
  * http.c - the deployer's HTTP requests on its own libcurl multi handle
- * (driven by the loop through probe/curl_ev.h), the run-time (loop, stop
+ * (driven by the loop through lib/curl_ev.h), the run-time (loop, stop
  * signals) and progress lines. A phase runs the loop until its requests
  * are done or a stop signal arrives.
  */

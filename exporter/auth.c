@@ -16,7 +16,7 @@
 #include <openssl/rand.h>
 
 #include "../probe/probe_int.h"
-#include "../probe/util.h"
+#include "../lib/util.h"
 #include "exporter_int.h"
 
 /* Hashes at once: the machine's cores are shared with the checks. */

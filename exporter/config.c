@@ -14,8 +14,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "../probe/cfg.h"
-#include "../probe/util.h"
+#include "../lib/cfg.h"
+#include "../lib/util.h"
 #include "exporter_int.h"
 
 #define DEFAULT_EVERY		  30.0

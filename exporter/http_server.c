@@ -27,7 +27,7 @@
 #include <openssl/evp.h>
 
 #include "../probe/probe_int.h"
-#include "../probe/util.h"
+#include "../lib/util.h"
 #include "exporter_int.h"
 
 #define IN_MAX	    (16 * 1024) /* request line and headers, bytes */

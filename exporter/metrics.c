@@ -13,7 +13,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "../probe/util.h"
+#include "../lib/util.h"
 #include "exporter_int.h"
 
 /* --- the output buffer ---------------------------------------------- */

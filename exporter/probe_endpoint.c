@@ -16,7 +16,7 @@
 
 #include <curl/curl.h>
 
-#include "../probe/util.h"
+#include "../lib/util.h"
 #include "exporter_int.h"
 
 #define SCRAPE_OFFSET 0.5 /* seconds kept for the answer, as blackbox */

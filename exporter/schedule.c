@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../probe/util.h"
+#include "../lib/util.h"
 #include "exporter_int.h"
 
 static uint32_t

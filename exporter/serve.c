@@ -16,7 +16,7 @@
 
 #include <zlib.h>
 
-#include "../probe/util.h"
+#include "../lib/util.h"
 #include "exporter_int.h"
 
 #define EXIT_OK	   0

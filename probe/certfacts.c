@@ -11,7 +11,7 @@
 #include <openssl/x509v3.h>
 
 #include "certfacts.h"
-#include "util.h"
+#include "../lib/util.h"
 
 /* RFC 2253, most specific first: what Go's pkix.Name.String() prints. */
 static char *

@@ -14,9 +14,9 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
-#include "curl_ev.h"
+#include "../lib/curl_ev.h"
 #include "probe_int.h"
-#include "util.h"
+#include "../lib/util.h"
 
 /*
  * A trust store loaded once per prober and CA file, shared by every

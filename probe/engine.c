@@ -14,7 +14,7 @@
 
 #include "probe.h"
 #include "probe_int.h"
-#include "util.h"
+#include "../lib/util.h"
 
 enum probe_state {
 	PROBE_QUEUED,  /* waiting for a concurrency slot */

@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cfg.h"
-#include "match.h"
-#include "util.h"
+#include "../lib/cfg.h"
+#include "../lib/match.h"
+#include "../lib/util.h"
 
 enum op_kind {
 	OP_EQUALS,

@@ -30,7 +30,7 @@
 
 #include "certfacts.h"
 #include "probe_int.h"
-#include "util.h"
+#include "../lib/util.h"
 
 /* Bytes of response headers per hop (1xx responses included). */
 #define MAX_HEADER_BYTES (64 * 1024)

@@ -1,7 +1,7 @@
 /*
  * probe.h - the prober's public face: checks, results, the check-type
  * vtable, the engine that runs checks on one libev loop, and suite runs.
- * Depends on libev and cJSON only; nothing in suites/, exporter/ or
+ * Depends on libev, cJSON and lib/ only; nothing in suites/, exporter/ or
  * deployer/ is visible from here.
  */
 #ifndef VD_PROBE_H
@@ -14,19 +14,10 @@
 
 #include <ev.h>
 
+#include "../lib/err.h"
+#include "../lib/tls_opts.h"
+
 #define VD_VERSION "0.1.0"
-
-/* Error codes: 0 is success, every failure is negative. */
-enum {
-	VD_OK = 0,
-	VD_ERR_CONFIG = -1, /* a suite/config file is invalid */
-	VD_ERR_IO = -2,	    /* a file could not be read or written */
-	VD_ERR_SYSTEM = -3, /* a system call failed (see errno) */
-	VD_ERR_USAGE = -4,  /* bad command line */
-};
-
-/* Returns a static string for a VD_ERR_* code. */
-const char *vd_strerror(int err);
 
 enum vd_status {
 	VD_STATUS_PASS = 0,
@@ -132,14 +123,6 @@ const struct vd_fact *vd_result_fact(const struct vd_result *res,
 				     const char *key);
 
 /* TLS options, meaning the same on every check that speaks TLS. */
-struct vd_tls_opts {
-	bool verify;	   /* default true */
-	char *ca_file;	   /* NULL: system store */
-	char *cert_file;   /* client certificate */
-	char *key_file;	   /* client key */
-	char *server_name; /* SNI / name to verify; NULL: from the target */
-};
-
 struct vd_check_type;
 struct vd_cfg;
 struct sockaddr;
@@ -262,7 +245,6 @@ struct vd_check_type {
 };
 
 #define VD_TYPE_TLS 0x1 /* accepts the "tls" object */
-
 
 /* Returns the registered type called name, or NULL. */
 const struct vd_check_type *vd_check_type_find(const char *name);

@@ -8,10 +8,10 @@
 
 #include <curl/curl.h>
 
-#include "curl_ev.h"
-#include "match.h"
+#include "../lib/curl_ev.h"
+#include "../lib/match.h"
 #include "probe.h"
-#include "util.h"
+#include "../lib/util.h"
 
 /*
  * Returns the state a check type shares across attempts of one prober

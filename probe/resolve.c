@@ -24,7 +24,7 @@
 #include <unistd.h>
 
 #include "probe_int.h"
-#include "util.h"
+#include "../lib/util.h"
 
 /* Worker threads at most per prober; lookups beyond wait in the queue. */
 #define RESOLVE_THREADS 8

@@ -5,27 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cfg.h"
+#include "../lib/cfg.h"
 #include "probe.h"
-#include "util.h"
-
-const char *
-vd_strerror(int err)
-{
-	switch (err) {
-	case VD_OK:
-		return "success";
-	case VD_ERR_CONFIG:
-		return "invalid configuration";
-	case VD_ERR_IO:
-		return "input/output error";
-	case VD_ERR_SYSTEM:
-		return "system error";
-	case VD_ERR_USAGE:
-		return "usage error";
-	}
-	return "unknown error";
-}
+#include "../lib/util.h"
 
 const char *
 vd_status_name(enum vd_status st)

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "probe.h"
-#include "util.h"
+#include "../lib/util.h"
 
 struct run_slot {
 	struct vd_run *run;

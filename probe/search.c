@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "match.h"
+#include "../lib/match.h"
 #include "probe_int.h"
-#include "util.h"
+#include "../lib/util.h"
 
 /* Searches are CPU-bound and short: two threads keep one core for the
  * loop on small machines. */

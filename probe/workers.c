@@ -21,7 +21,7 @@
 #include <sys/queue.h>
 
 #include "probe_int.h"
-#include "util.h"
+#include "../lib/util.h"
 
 /* Threads at most, as a multiple of the pool's size, counting those
  * still in abandoned jobs. */

@@ -14,8 +14,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "../probe/cfg.h"
-#include "../probe/util.h"
+#include "../lib/cfg.h"
+#include "../lib/util.h"
 
 #define MAX_SUITE_BYTES (16 * 1024 * 1024)
 

@@ -5,8 +5,8 @@
 #ifndef VD_CHECKS_H
 #define VD_CHECKS_H
 
-#include "../cfg.h"
-#include "../match.h"
+#include "../../lib/cfg.h"
+#include "../../lib/match.h"
 #include "../probe.h"
 
 extern const struct vd_check_type vd_check_http;

@@ -9,9 +9,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "../cfg.h"
+#include "../../lib/cfg.h"
 #include "../probe_int.h"
-#include "../util.h"
+#include "../../lib/util.h"
 #include "checks.h"
 
 #define VALUE_SHOWN 80 /* bytes of a header value in reasons */

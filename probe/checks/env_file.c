@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../cfg.h"
-#include "../util.h"
+#include "../../lib/cfg.h"
+#include "../../lib/util.h"
 #include "checks.h"
 
 struct env_conf {

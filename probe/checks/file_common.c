@@ -12,8 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../cfg.h"
-#include "../util.h"
+#include "../../lib/cfg.h"
+#include "../../lib/util.h"
 #include "checks.h"
 
 static void

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../util.h"
+#include "../../lib/util.h"
 #include "checks.h"
 
 int

@@ -8,9 +8,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "../cfg.h"
+#include "../../lib/cfg.h"
 #include "../probe_int.h"
-#include "../util.h"
+#include "../../lib/util.h"
 #include "checks.h"
 
 struct hdr_expect {

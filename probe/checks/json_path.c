@@ -8,8 +8,8 @@
 
 #include <stdio.h>
 
-#include "../match.h"
-#include "../util.h"
+#include "../../lib/match.h"
+#include "../../lib/util.h"
 #include "checks.h"
 
 const cJSON *

@@ -24,9 +24,9 @@
 
 #include <libpq-fe.h>
 
-#include "../cfg.h"
+#include "../../lib/cfg.h"
 #include "../probe_int.h"
-#include "../util.h"
+#include "../../lib/util.h"
 #include "checks.h"
 
 /* Addresses of one name handed to libpq at most (it tries them in order). */

@@ -26,9 +26,9 @@
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 
-#include "../cfg.h"
+#include "../../lib/cfg.h"
 #include "../probe_int.h"
-#include "../util.h"
+#include "../../lib/util.h"
 #include "checks.h"
 
 /* hiredis 0.14 reads at most this much per read event (hiredis.c). */

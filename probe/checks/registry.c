@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../util.h"
+#include "../../lib/util.h"
 #include "checks.h"
 
 const struct vd_check_type *const vd_check_types[] = {

@@ -10,9 +10,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "../cfg.h"
+#include "../../lib/cfg.h"
 #include "../probe_int.h"
-#include "../util.h"
+#include "../../lib/util.h"
 #include "checks.h"
 
 #define DEFAULT_HSTS_MAX_AGE 15552000L /* 180 days, in seconds */

@@ -20,9 +20,9 @@
 #include <openssl/x509v3.h>
 
 #include "../certfacts.h"
-#include "../cfg.h"
+#include "../../lib/cfg.h"
 #include "../probe_int.h"
-#include "../util.h"
+#include "../../lib/util.h"
 #include "checks.h"
 
 #define MAX_VERIFY_ERRORS 8

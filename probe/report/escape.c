@@ -6,7 +6,7 @@
 #include <stdlib.h>
 
 #include "../report.h"
-#include "../util.h"
+#include "../../lib/util.h"
 
 void
 vd_xml_escape(FILE *f, const char *str)

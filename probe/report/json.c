@@ -9,7 +9,7 @@
 #include <cjson/cJSON.h>
 
 #include "../report.h"
-#include "../util.h"
+#include "../../lib/util.h"
 
 /* Names, stages, targets and tags may hold an interpolated secret:
  * masked here, before cJSON escapes them. */

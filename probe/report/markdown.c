@@ -3,7 +3,7 @@
  * $GITHUB_STEP_SUMMARY): a verdict line and a table of checks.
  */
 #include "../report.h"
-#include "../util.h"
+#include "../../lib/util.h"
 
 static const char *
 icon(const struct vd_check *chk, enum vd_status st)

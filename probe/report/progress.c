@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "../report.h"
-#include "../util.h"
+#include "../../lib/util.h"
 
 #define TTY_ROWS_MAX 10	  /* running checks listed; the rest counted */
 #define TTY_REDRAW   0.25 /* seconds between redraws */

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "../report.h"
-#include "../util.h"
+#include "../../lib/util.h"
 
 /* TAP descriptions end at '#' and at a newline. */
 static void

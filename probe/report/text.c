@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "../report.h"
-#include "../util.h"
+#include "../../lib/util.h"
 
 #define RED    "\033[31m"
 #define GREEN  "\033[32m"

@@ -13,7 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../probe/match.h"
+#include "../../lib/match.h"
 
 #define MIB	  (1024 * 1024)
 #define RUNS	  5

@@ -11,7 +11,7 @@
 #include <openssl/x509.h>
 
 #include "../../probe/certfacts.h"
-#include "../../probe/util.h"
+#include "../../lib/util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -14,7 +14,7 @@
 #include <cjson/cJSON.h>
 #include <libpq-fe.h>
 
-#include "../../probe/util.h"
+#include "../../lib/util.h"
 #include "../../suites/suite.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -9,10 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../probe/cfg.h"
+#include "../../lib/cfg.h"
 #include "../../probe/checks/checks.h"
-#include "../../probe/match.h"
-#include "../../probe/util.h"
+#include "../../lib/match.h"
+#include "../../lib/util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

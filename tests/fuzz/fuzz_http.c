@@ -22,7 +22,7 @@
 #include <curl/curl.h>
 
 #include "../../probe/probe.h"
-#include "../../probe/util.h"
+#include "../../lib/util.h"
 #include "../../suites/suite.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);

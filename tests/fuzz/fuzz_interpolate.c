@@ -1,14 +1,14 @@
 /*
  * fuzz_interpolate.c - libFuzzer target: ${VAR} / ${VAR:-default} / $$
  * interpolation (vd_interpolate) and the comment stripper on arbitrary
- * strings. Built by `make fuzz` only; depends on suites/ and probe/util.
+ * strings. Built by `make fuzz` only; depends on suites/ and lib/util.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../probe/util.h"
+#include "../../lib/util.h"
 #include "../../suites/suite.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);

@@ -17,7 +17,7 @@
 
 #include <curl/curl.h>
 
-#include "../../probe/util.h"
+#include "../../lib/util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,5 +1,5 @@
 /*
- * fuzz_match.c - libFuzzer target: the matcher (probe/match.c). The input
+ * fuzz_match.c - libFuzzer target: the matcher (lib/match.c). The input
  * is a pattern, a NUL byte, then a subject: the pattern is compiled (with
  * and without VD_REGEX_MULTILINE) and searched for, and its first group
  * captured. Every search must end within the matcher's limits; the
@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../probe/match.h"
-#include "../../probe/util.h"
+#include "../../lib/match.h"
+#include "../../lib/util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

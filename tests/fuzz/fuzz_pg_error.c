@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "../../probe/checks/checks.h"
-#include "../../probe/util.h"
+#include "../../lib/util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

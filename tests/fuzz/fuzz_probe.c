@@ -23,7 +23,7 @@
 #include <curl/curl.h>
 
 #include "../../exporter/exporter_int.h"
-#include "../../probe/util.h"
+#include "../../lib/util.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

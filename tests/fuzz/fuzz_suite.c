@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../probe/util.h"
+#include "../../lib/util.h"
 #include "../../suites/suite.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -52,8 +52,8 @@ check_suite(const struct vd_suite *s)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const char *const extra[] = { "serve", NULL };
-	struct vd_suite_load_opts opts = { .extra_keys = extra };
+	static const char *const extra[] = {"serve", NULL};
+	struct vd_suite_load_opts opts = {.extra_keys = extra};
 	struct vd_suite *s = NULL;
 	char err[1200];
 	int r;

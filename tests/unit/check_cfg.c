@@ -1,5 +1,5 @@
 /*
- * check_cfg.c - the config getters of probe/cfg.c: right types accepted,
+ * check_cfg.c - the config getters of lib/cfg.c: right types accepted,
  * wrong types refused with a message naming the file and the place,
  * unknown keys refused, keys that came only from defaults let through,
  * and the common "tls" object. Depends on probe/ and cJSON.
@@ -9,9 +9,9 @@
 
 #include <cjson/cJSON.h>
 
-#include "../../probe/cfg.h"
+#include "../../lib/cfg.h"
 #include "../../probe/probe.h"
-#include "../../probe/util.h"
+#include "../../lib/util.h"
 #include "unit.h"
 
 /* One object being read, as a check type's parser sees it. */
@@ -104,63 +104,65 @@ static const struct {
 	enum getter g;
 	const char *msg;
 } wrong[] = {
-	{ "{\"status\": 5}", G_STR,
-	  "f.json: checks[0].expect.status: expected a string, got a number" },
-	{ "{}", G_STR_REQUIRED, "f.json: checks[0].expect.status: required" },
-	{ "{\"status\": null}", G_STR_REQUIRED,
-	  "f.json: checks[0].expect.status: expected a string, got null" },
-	{ "{\"status\": \"yes\"}", G_BOOL,
-	  "f.json: checks[0].expect.status: expected true or false, got a string" },
-	{ "{\"status\": 1}", G_BOOL,
-	  "f.json: checks[0].expect.status: expected true or false, got a number" },
-	{ "{\"status\": \"2oo\"}", G_INT,
-	  "f.json: checks[0].expect.status: expected an integer, got \"2oo\"" },
-	{ "{\"status\": \" 200\"}", G_INT,
-	  "f.json: checks[0].expect.status: expected an integer, got \" 200\"" },
-	{ "{\"status\": 200.5}", G_INT,
-	  "f.json: checks[0].expect.status: expected an integer, got 200.5" },
-	{ "{\"status\": 600}", G_INT,
-	  "f.json: checks[0].expect.status: must be between 100 and 599" },
-	{ "{\"status\": -1e300}", G_INT,
-	  "f.json: checks[0].expect.status: must be between 100 and 599" },
-	{ "{\"status\": [200]}", G_INT,
-	  "f.json: checks[0].expect.status: expected an integer, got a list" },
-	{ "{\"status\": 5}", G_DURATION,
-	  "f.json: checks[0].expect.status: expected a duration string like "
-	  "\"5s\" or \"250ms\", got a number" },
-	{ "{\"status\": \"5\"}", G_DURATION,
-	  "f.json: checks[0].expect.status: invalid duration \"5\" (use e.g. "
-	  "\"250ms\", \"5s\", \"1m\")" },
-	{ "{\"status\": \"-1s\"}", G_DURATION,
-	  "f.json: checks[0].expect.status: invalid duration \"-1s\" (use e.g. "
-	  "\"250ms\", \"5s\", \"1m\")" },
-	{ "{\"status\": \"5 s\"}", G_DURATION,
-	  "f.json: checks[0].expect.status: invalid duration \"5 s\" (use e.g. "
-	  "\"250ms\", \"5s\", \"1m\")" },
-	{ "{\"status\": -1}", G_SIZE,
-	  "f.json: checks[0].expect.status: expected a size in bytes" },
-	{ "{\"status\": 1.5}", G_SIZE,
-	  "f.json: checks[0].expect.status: expected a size in bytes" },
-	{ "{\"status\": \"1TB\"}", G_SIZE,
-	  "f.json: checks[0].expect.status: expected a size (bytes, or a "
-	  "string like \"512KiB\", \"1MiB\")" },
-	{ "{\"status\": true}", G_SIZE,
-	  "f.json: checks[0].expect.status: expected a size (bytes, or a "
-	  "string like \"512KiB\", \"1MiB\")" },
-	{ "{\"status\": {}}", G_STRLIST,
-	  "f.json: checks[0].expect.status: expected a list of strings, got an "
-	  "object" },
-	{ "{\"status\": [\"a\", 1]}", G_STRLIST,
-	  "f.json: checks[0].expect.status[1]: expected a string, got a number" },
-	{ "{\"status\": []}", G_STRMAP,
-	  "f.json: checks[0].expect.status: expected an object of strings, got "
-	  "a list" },
-	{ "{\"status\": {\"a\": \"x\", \"b\": false}}", G_STRMAP,
-	  "f.json: checks[0].expect.status.b: expected a string, got a boolean" },
-	{ "{\"status\": null}", G_CHILD,
-	  "f.json: checks[0].expect.status: expected an object, got null" },
-	{ "{\"status\": \"x\"}", G_CHILD,
-	  "f.json: checks[0].expect.status: expected an object, got a string" },
+	{"{\"status\": 5}", G_STR,
+	 "f.json: checks[0].expect.status: expected a string, got a number"},
+	{"{}", G_STR_REQUIRED, "f.json: checks[0].expect.status: required"},
+	{"{\"status\": null}", G_STR_REQUIRED,
+	 "f.json: checks[0].expect.status: expected a string, got null"},
+	{"{\"status\": \"yes\"}", G_BOOL,
+	 "f.json: checks[0].expect.status: expected true or false, got a "
+	 "string"},
+	{"{\"status\": 1}", G_BOOL,
+	 "f.json: checks[0].expect.status: expected true or false, got a "
+	 "number"},
+	{"{\"status\": \"2oo\"}", G_INT,
+	 "f.json: checks[0].expect.status: expected an integer, got \"2oo\""},
+	{"{\"status\": \" 200\"}", G_INT,
+	 "f.json: checks[0].expect.status: expected an integer, got \" 200\""},
+	{"{\"status\": 200.5}", G_INT,
+	 "f.json: checks[0].expect.status: expected an integer, got 200.5"},
+	{"{\"status\": 600}", G_INT,
+	 "f.json: checks[0].expect.status: must be between 100 and 599"},
+	{"{\"status\": -1e300}", G_INT,
+	 "f.json: checks[0].expect.status: must be between 100 and 599"},
+	{"{\"status\": [200]}", G_INT,
+	 "f.json: checks[0].expect.status: expected an integer, got a list"},
+	{"{\"status\": 5}", G_DURATION,
+	 "f.json: checks[0].expect.status: expected a duration string like "
+	 "\"5s\" or \"250ms\", got a number"},
+	{"{\"status\": \"5\"}", G_DURATION,
+	 "f.json: checks[0].expect.status: invalid duration \"5\" (use e.g. "
+	 "\"250ms\", \"5s\", \"1m\")"},
+	{"{\"status\": \"-1s\"}", G_DURATION,
+	 "f.json: checks[0].expect.status: invalid duration \"-1s\" (use e.g. "
+	 "\"250ms\", \"5s\", \"1m\")"},
+	{"{\"status\": \"5 s\"}", G_DURATION,
+	 "f.json: checks[0].expect.status: invalid duration \"5 s\" (use e.g. "
+	 "\"250ms\", \"5s\", \"1m\")"},
+	{"{\"status\": -1}", G_SIZE,
+	 "f.json: checks[0].expect.status: expected a size in bytes"},
+	{"{\"status\": 1.5}", G_SIZE,
+	 "f.json: checks[0].expect.status: expected a size in bytes"},
+	{"{\"status\": \"1TB\"}", G_SIZE,
+	 "f.json: checks[0].expect.status: expected a size (bytes, or a "
+	 "string like \"512KiB\", \"1MiB\")"},
+	{"{\"status\": true}", G_SIZE,
+	 "f.json: checks[0].expect.status: expected a size (bytes, or a "
+	 "string like \"512KiB\", \"1MiB\")"},
+	{"{\"status\": {}}", G_STRLIST,
+	 "f.json: checks[0].expect.status: expected a list of strings, got an "
+	 "object"},
+	{"{\"status\": [\"a\", 1]}", G_STRLIST,
+	 "f.json: checks[0].expect.status[1]: expected a string, got a number"},
+	{"{\"status\": []}", G_STRMAP,
+	 "f.json: checks[0].expect.status: expected an object of strings, got "
+	 "a list"},
+	{"{\"status\": {\"a\": \"x\", \"b\": false}}", G_STRMAP,
+	 "f.json: checks[0].expect.status.b: expected a string, got a boolean"},
+	{"{\"status\": null}", G_CHILD,
+	 "f.json: checks[0].expect.status: expected an object, got null"},
+	{"{\"status\": \"x\"}", G_CHILD,
+	 "f.json: checks[0].expect.status: expected an object, got a string"},
 };
 
 START_TEST(test_wrong_types)
@@ -187,12 +189,13 @@ START_TEST(test_right_types)
 	bool b = false;
 	struct vd_cfg child;
 
-	reader_open(&r,
-		    "{\"s\": \"text\", \"b\": true, \"i\": 404, \"d\": \"1m30s\","
-		    " \"z\": \"512KiB\", \"zn\": 4096, \"l\": [\"a\", \"b\"],"
-		    " \"l1\": \"one\", \"m\": {\"K\": \"v\", \"L\": \"w\"},"
-		    " \"c\": {\"x\": 1}}",
-		    "checks[2]");
+	reader_open(
+		&r,
+		"{\"s\": \"text\", \"b\": true, \"i\": 404, \"d\": \"1m30s\","
+		" \"z\": \"512KiB\", \"zn\": 4096, \"l\": [\"a\", \"b\"],"
+		" \"l1\": \"one\", \"m\": {\"K\": \"v\", \"L\": \"w\"},"
+		" \"c\": {\"x\": 1}}",
+		"checks[2]");
 	ck_assert_int_eq(vd_cfg_str(&r.c, "s", true, &s), 0);
 	ck_assert_str_eq(s, "text");
 	ck_assert_int_eq(vd_cfg_bool(&r.c, "b", &b), 0);
@@ -320,7 +323,7 @@ END_TEST
 
 START_TEST(test_error_places)
 {
-	struct vd_cfg_err err = { .set = false };
+	struct vd_cfg_err err = {.set = false};
 	struct reader r;
 	char key[1200];
 
@@ -370,9 +373,10 @@ START_TEST(test_error_masks_secrets)
 	vd_secret_add("json");
 	reader_open(&r, "{\"timeout\": \"json\"}", "checks[0].json");
 	ck_assert_int_eq(vd_cfg_duration(&r.c, "timeout", &d), VD_ERR_CONFIG);
-	ck_assert_str_eq(r.err.msg,
-			 "f.json: checks[0].json.timeout: invalid duration \"***\" "
-			 "(use e.g. \"250ms\", \"5s\", \"1m\")");
+	ck_assert_str_eq(
+		r.err.msg,
+		"f.json: checks[0].json.timeout: invalid duration \"***\" "
+		"(use e.g. \"250ms\", \"5s\", \"1m\")");
 	reader_close(&r);
 	vd_secret_clear();
 }
@@ -381,7 +385,7 @@ END_TEST
 START_TEST(test_tls)
 {
 	struct reader r;
-	struct vd_tls_opts o = { .verify = true };
+	struct vd_tls_opts o = {.verify = true};
 
 	reader_open(&r,
 		    "{\"tls\": {\"verify\": false, \"ca_file\": \"ca.pem\","
@@ -413,22 +417,22 @@ static const struct {
 	const char *json;
 	const char *msg;
 } tls_bad[] = {
-	{ "{\"tls\": true}",
-	  "f.json: checks[0].tls: expected an object, got a boolean" },
-	{ "{\"tls\": {\"verify\": \"no\"}}",
-	  "f.json: checks[0].tls.verify: expected true or false, got a string" },
-	{ "{\"tls\": {\"ca_file\": 1}}",
-	  "f.json: checks[0].tls.ca_file: expected a string, got a number" },
-	{ "{\"tls\": {\"key_file\": \"k.pem\"}}",
-	  "f.json: checks[0].tls.key_file: needs cert_file as well" },
-	{ "{\"tls\": {\"verfy\": false}}",
-	  "f.json: checks[0].tls.verfy: unknown key" },
+	{"{\"tls\": true}",
+	 "f.json: checks[0].tls: expected an object, got a boolean"},
+	{"{\"tls\": {\"verify\": \"no\"}}",
+	 "f.json: checks[0].tls.verify: expected true or false, got a string"},
+	{"{\"tls\": {\"ca_file\": 1}}",
+	 "f.json: checks[0].tls.ca_file: expected a string, got a number"},
+	{"{\"tls\": {\"key_file\": \"k.pem\"}}",
+	 "f.json: checks[0].tls.key_file: needs cert_file as well"},
+	{"{\"tls\": {\"verfy\": false}}",
+	 "f.json: checks[0].tls.verfy: unknown key"},
 };
 
 START_TEST(test_tls_bad)
 {
 	struct reader r;
-	struct vd_tls_opts o = { .verify = true };
+	struct vd_tls_opts o = {.verify = true};
 
 	reader_open(&r, tls_bad[_i].json, "checks[0]");
 	ck_assert_int_eq(vd_cfg_tls(&r.c, &o), VD_ERR_CONFIG);

@@ -11,7 +11,7 @@
 #include <ev.h>
 
 #include "../../probe/probe.h"
-#include "../../probe/util.h"
+#include "../../lib/util.h"
 #include "unit.h"
 
 #define MAXEV 256

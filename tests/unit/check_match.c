@@ -1,14 +1,14 @@
-/* check_match.c - the matcher (probe/match.c): compile errors that name
+/* check_match.c - the matcher (lib/match.c): compile errors that name
  * the offset, searches on bytes, the limits that end a costly search, the
  * first-group capture, and the text expectations shared by every check
  * type (forms accepted, errors naming the place, reasons). */
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../probe/cfg.h"
+#include "../../lib/cfg.h"
 #include "../../probe/checks/checks.h"
-#include "../../probe/match.h"
-#include "../../probe/util.h"
+#include "../../lib/match.h"
+#include "../../lib/util.h"
 #include "unit.h"
 
 static struct vd_regex *

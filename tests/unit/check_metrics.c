@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "../../exporter/exporter_int.h"
-#include "../../probe/util.h"
+#include "../../lib/util.h"
 #include "unit.h"
 
 static const struct {

@@ -8,7 +8,7 @@
 
 #include "../../probe/checks/checks.h"
 #include "../../probe/probe.h"
-#include "../../probe/util.h"
+#include "../../lib/util.h"
 #include "unit.h"
 
 /* The length line of a bulk string hiredis' reader waits on. */
@@ -18,23 +18,24 @@ static const struct {
 	int rc;
 	long long declared;
 } pending[] = {
-	{ "1000000000\r\n", 1024, -1, 1000000000 },
-	{ "1025\r\nabc", 1024, -1, 1025 },
-	{ "1024\r\nabc", 1024, 0, 1024 },
-	{ "-1\r\n", 1024, 0, -1 },
-	{ "99999999999999999999999\r\n", 1024, -1, 9223372036854775807LL },
-	{ "-99999999999999999999999\r\n", 1024, 0, 0 },
-	{ "12", 1, 0, 0 }, /* the line is not complete */
-	{ "\r\n", 1, 0, 0 },
-	{ "1x\r\n", 1, 0, 0 }, /* hiredis says what is wrong */
-	{ "", 1, 0, 0 },
+	{"1000000000\r\n", 1024, -1, 1000000000},
+	{"1025\r\nabc", 1024, -1, 1025},
+	{"1024\r\nabc", 1024, 0, 1024},
+	{"-1\r\n", 1024, 0, -1},
+	{"99999999999999999999999\r\n", 1024, -1, 9223372036854775807LL},
+	{"-99999999999999999999999\r\n", 1024, 0, 0},
+	{"12", 1, 0, 0}, /* the line is not complete */
+	{"\r\n", 1, 0, 0},
+	{"1x\r\n", 1, 0, 0}, /* hiredis says what is wrong */
+	{"", 1, 0, 0},
 };
 
 START_TEST(test_redis_pending)
 {
 	long long n = 7;
-	int rc = vd_redis_pending_check(pending[_i].buf, strlen(pending[_i].buf),
-					pending[_i].max_body, &n);
+	int rc =
+		vd_redis_pending_check(pending[_i].buf, strlen(pending[_i].buf),
+				       pending[_i].max_body, &n);
 	ck_assert_msg(rc == pending[_i].rc, "%s: rc %d", pending[_i].buf, rc);
 	ck_assert_msg(n == pending[_i].declared, "%s: declared %lld",
 		      pending[_i].buf, n);

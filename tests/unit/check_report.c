@@ -14,10 +14,10 @@
 
 #include "../../probe/probe.h"
 #include "../../probe/report.h"
-#include "../../probe/util.h"
+#include "../../lib/util.h"
 #include "unit.h"
 
-static const struct vd_check_type fake_type = { .name = "http" };
+static const struct vd_check_type fake_type = {.name = "http"};
 
 #define NCHECKS 7
 
@@ -147,8 +147,8 @@ render(const char *writer, size_t *len)
 
 START_TEST(test_registry)
 {
-	static const char *const all[] = { "text", "json", "junit", "tap",
-					   "markdown" };
+	static const char *const all[] = {"text", "json", "junit", "tap",
+					  "markdown"};
 	size_t i;
 	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 		ck_assert_ptr_nonnull(vd_report_find(all[i]));
@@ -175,8 +175,7 @@ jnum(const cJSON *o, const char *key)
 START_TEST(test_json)
 {
 	static const char *const want_status[NCHECKS] = {
-		"pass", "fail", "error", "fail", "skipped", "error", "skipped"
-	};
+		"pass", "fail", "error", "fail", "skipped", "error", "skipped"};
 	char *out = render("json", NULL);
 	cJSON *root = cJSON_Parse(out), *checks, *c, *t, *f, *counts;
 	size_t i;
@@ -199,7 +198,8 @@ START_TEST(test_json)
 		ck_assert(cJSON_IsBool(cJSON_GetObjectItem(c, "critical")));
 		ck_assert(cJSON_IsTrue(cJSON_GetObjectItem(c, "critical")) ==
 			  fx.checks[i].critical);
-		ck_assert_double_eq(jnum(c, "attempts"), fx.results[i].attempts);
+		ck_assert_double_eq(jnum(c, "attempts"),
+				    fx.results[i].attempts);
 		ck_assert_double_eq_tol(jnum(c, "duration_seconds"),
 					fx.results[i].duration, 1e-6);
 		ck_assert(cJSON_IsObject(cJSON_GetObjectItem(c, "timings")));
@@ -266,8 +266,8 @@ START_TEST(test_junit)
 {
 	/* what each testcase must hold: "" for a pass */
 	static const char *const want_child[NCHECKS] = {
-		"", "failure", "error", "skipped", "skipped", "skipped", "skipped"
-	};
+		"",	   "failure", "error",	"skipped",
+		"skipped", "skipped", "skipped"};
 	size_t len, i = 0, nsuites = 0;
 	char *out = render("junit", &len);
 	xmlDoc *doc;
@@ -278,7 +278,8 @@ START_TEST(test_junit)
 	ck_assert_ptr_null(strstr(out, "&amp;</"));
 	ck_assert_ptr_null(strchr(out, '\x01'));
 	ck_assert_ptr_null(strchr(out, '\x1b'));
-	ck_assert(strncmp(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>", 38) == 0);
+	ck_assert(strncmp(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>",
+			  38) == 0);
 
 	doc = xmlReadMemory(out, (int)len, "junit.xml", NULL,
 			    XML_PARSE_NONET | XML_PARSE_NOERROR |
@@ -295,9 +296,9 @@ START_TEST(test_junit)
 	for (ts = first_element(root->children); ts;
 	     ts = first_element(ts->next)) {
 		ck_assert_str_eq((const char *)ts->name, "testsuite");
-		ck_assert_str_eq(attr(ts, "name"), nsuites == 0
-							 ? "suite \"<&>\".health"
-							 : "suite \"<&>\".smoke");
+		ck_assert_str_eq(attr(ts, "name"),
+				 nsuites == 0 ? "suite \"<&>\".health"
+					      : "suite \"<&>\".smoke");
 		ck_assert_str_eq(attr(ts, "tests"), nsuites == 0 ? "4" : "3");
 		ck_assert_str_eq(attr(ts, "timestamp"), "2023-11-14T22:13:20Z");
 		nsuites++;
@@ -306,8 +307,8 @@ START_TEST(test_junit)
 			ck_assert_uint_lt(i, NCHECKS);
 			ck_assert_str_eq((const char *)tc->name, "testcase");
 			ck_assert_str_eq(attr(tc, "name"), junit_names[i]);
-			ck_assert(strncmp(attr(tc, "classname"), "suite \"<&>\".",
-					  12) == 0);
+			ck_assert(strncmp(attr(tc, "classname"),
+					  "suite \"<&>\".", 12) == 0);
 			ck_assert_double_eq_tol(atof(attr(tc, "time")),
 						fx.results[i].duration, 1e-6);
 			child = first_element(tc->children);
@@ -315,7 +316,8 @@ START_TEST(test_junit)
 				ck_assert_ptr_null(child);
 				continue;
 			}
-			ck_assert_msg(child != NULL, "testcase %zu is empty", i);
+			ck_assert_msg(child != NULL, "testcase %zu is empty",
+				      i);
 			ck_assert_str_eq((const char *)child->name,
 					 want_child[i]);
 			ck_assert_ptr_null(first_element(child->next));
@@ -340,15 +342,15 @@ START_TEST(test_junit_messages)
 
 	ck_assert_ptr_nonnull(doc);
 	ts = first_element(xmlDocGetRootElement(doc)->children);
-	tc = first_element(ts->children);       /* pass */
-	tc = first_element(tc->next);           /* fail */
+	tc = first_element(ts->children); /* pass */
+	tc = first_element(tc->next);	  /* fail */
 	fail = first_element(tc->children);
 	ck_assert_str_eq(attr(fail, "message"), "status 503, expected 200 <&>");
 	ck_assert_str_eq(attr(fail, "type"), "status");
 	body = xmlNodeGetContent(fail);
 	ck_assert_ptr_nonnull(strstr((const char *)body, "attempts: 1"));
-	ck_assert_ptr_nonnull(strstr((const char *)body,
-				     "target: http://127.0.0.1:9/<&>"));
+	ck_assert_ptr_nonnull(
+		strstr((const char *)body, "target: http://127.0.0.1:9/<&>"));
 	xmlFree(body);
 	tc = first_element(tc->next); /* error */
 	tc = first_element(tc->next); /* warning */
@@ -371,9 +373,10 @@ START_TEST(test_xml_utf8)
 
 	vd_xml_escape(f, "a\xff b\xc3\xa9 c\xe2\x82 d\xed\xa0\x80 e\xc0\xaf");
 	fclose(f);
-	ck_assert_str_eq(buf, "a\xef\xbf\xbd b\xc3\xa9 c\xef\xbf\xbd\xef\xbf\xbd d"
-			      "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd e\xef\xbf\xbd"
-			      "\xef\xbf\xbd");
+	ck_assert_str_eq(buf,
+			 "a\xef\xbf\xbd b\xc3\xa9 c\xef\xbf\xbd\xef\xbf\xbd d"
+			 "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd e\xef\xbf\xbd"
+			 "\xef\xbf\xbd");
 	free(buf);
 }
 END_TEST
@@ -421,10 +424,12 @@ START_TEST(test_tap)
 		dir = strstr(l, " # ");
 		switch (points) {
 		case 1:
-			ck_assert_str_eq(l, "ok 1 - say \"hi\" back\\slash 'q'");
+			ck_assert_str_eq(l,
+					 "ok 1 - say \"hi\" back\\slash 'q'");
 			break;
 		case 2:
-			ck_assert_str_eq(l, "not ok 2 - <script>&amp;</script>");
+			ck_assert_str_eq(l,
+					 "not ok 2 - <script>&amp;</script>");
 			break;
 		case 3:
 			/* the newline folded, '#' escaped: no directive */
@@ -438,11 +443,13 @@ START_TEST(test_tap)
 					      "not contain \"ok\" | x");
 			break;
 		case 5:
-			ck_assert_str_eq(l, "ok 5 - skipped | \\#5 # SKIP skipped: "
-					    "stage 'health' failed (x)");
+			ck_assert_str_eq(
+				l, "ok 5 - skipped | \\#5 # SKIP skipped: "
+				   "stage 'health' failed (x)");
 			break;
 		case 6:
-			ck_assert(strncmp(l, "not ok 6 - nc-error `tick` # TODO",
+			ck_assert(strncmp(l,
+					  "not ok 6 - nc-error `tick` # TODO",
 					  33) == 0);
 			break;
 		case 7:
@@ -453,15 +460,17 @@ START_TEST(test_tap)
 		/* one unescaped '#' at most, and only for a directive */
 		ck_assert_uint_le(bare_hashes(l), 1);
 		if (bare_hashes(l) == 1)
-			ck_assert(strstr(l, " # SKIP ") || strstr(l, " # TODO "));
+			ck_assert(strstr(l, " # SKIP ") ||
+				  strstr(l, " # TODO "));
 	}
 	ck_assert_uint_eq(points, 7);
 	free(out);
 
 	/* the YAML block of a failure quotes its reason */
 	out = render("tap", NULL);
-	ck_assert_ptr_nonnull(strstr(out, "  ---\n  status: fail\n  reason: "
-					  "\"status 503, expected 200 <&>\"\n"));
+	ck_assert_ptr_nonnull(strstr(out,
+				     "  ---\n  status: fail\n  reason: "
+				     "\"status 503, expected 200 <&>\"\n"));
 	ck_assert_ptr_nonnull(strstr(out, "  reason: \"timeout after 1s # "
 					  "really\"\n"));
 	ck_assert_ptr_nonnull(strstr(out, "  attempts: 3\n"));
@@ -486,8 +495,10 @@ START_TEST(test_markdown)
 	char *out = render("markdown", NULL), *lines[100];
 	size_t n = split_lines(out, lines, 100), i, rows = 0;
 
-	ck_assert(strncmp(lines[0], "### verdict: suite \"&lt;&amp;&gt;\" — FAIL",
-			  strlen("### verdict: suite \"&lt;&amp;&gt;\" — FAIL")) == 0);
+	ck_assert(strncmp(lines[0],
+			  "### verdict: suite \"&lt;&amp;&gt;\" — FAIL",
+			  strlen("### verdict: suite \"&lt;&amp;&gt;\" — "
+				 "FAIL")) == 0);
 	for (i = 0; i < n; i++) {
 		if (lines[i][0] != '|')
 			continue;
@@ -501,9 +512,12 @@ START_TEST(test_markdown)
 	out = render("markdown", NULL);
 	ck_assert_ptr_nonnull(strstr(out, "| line1 line2 # not a comment \\| "
 					  "pipe | health | **ERROR** |"));
-	ck_assert_ptr_nonnull(strstr(out, "| &lt;script&gt;&amp;amp;&lt;/script&gt; |"));
-	ck_assert_ptr_nonnull(strstr(out, "body does not contain \"ok\" \\| x |"));
-	ck_assert_ptr_nonnull(strstr(out, "| skipped \\| #5 | smoke | skipped | - |"));
+	ck_assert_ptr_nonnull(
+		strstr(out, "| &lt;script&gt;&amp;amp;&lt;/script&gt; |"));
+	ck_assert_ptr_nonnull(
+		strstr(out, "body does not contain \"ok\" \\| x |"));
+	ck_assert_ptr_nonnull(
+		strstr(out, "| skipped \\| #5 | smoke | skipped | - |"));
 	ck_assert_ptr_null(strchr(out, '\x01'));
 	free(out);
 }
@@ -514,10 +528,14 @@ END_TEST
 START_TEST(test_text)
 {
 	static const char *const plain[NCHECKS] = {
-		"api", "backend-health", "db", "a-check-with-a-very-long-name-"
-					       "that-is-cut-at-forty-chars",
-		"smoke-1", "warn-2", "smoke-3"
-	};
+		"api",
+		"backend-health",
+		"db",
+		"a-check-with-a-very-long-name-"
+		"that-is-cut-at-forty-chars",
+		"smoke-1",
+		"warn-2",
+		"smoke-3"};
 	char *out, *copy, *lines[100];
 	size_t n, i, rows = 0;
 
@@ -539,23 +557,26 @@ START_TEST(test_text)
 		 * ends at the same place on every row */
 		end = 2 + 5 + 2 + 40 + 2 + 7;
 		ck_assert_msg(strlen(l) >= end, "short row: %s", l);
-		ck_assert_msg(l[end - 1] != ' ' && (l[end] == '\0' || l[end] == ' '),
+		ck_assert_msg(l[end - 1] != ' ' &&
+				      (l[end] == '\0' || l[end] == ' '),
 			      "misaligned: %s", l);
 	}
 	ck_assert_uint_eq(rows, NCHECKS);
 	ck_assert_ptr_nonnull(strstr(out, "  PASS   api    "));
 	ck_assert_ptr_nonnull(strstr(out, "  FAIL   backend-health  "));
-	ck_assert_ptr_nonnull(strstr(out, "a-check-with-a-very-long-name-that-is-cu  "));
+	ck_assert_ptr_nonnull(
+		strstr(out, "a-check-with-a-very-long-name-that-is-cu  "));
 	ck_assert_ptr_null(strstr(out, "cut-at-forty"));
 	ck_assert_ptr_nonnull(strstr(out, "  status 503, expected 200 <&>\n"));
-	ck_assert_ptr_nonnull(strstr(out, "(3 attempts)  timeout after 1s # really\n"));
+	ck_assert_ptr_nonnull(
+		strstr(out, "(3 attempts)  timeout after 1s # really\n"));
 	ck_assert_ptr_nonnull(strstr(out, "  WARN   a-check"));
 	ck_assert_ptr_nonnull(strstr(out, "  SKIP   smoke-1"));
 	ck_assert_ptr_nonnull(strstr(out, "[smoke]\n"));
 	/* a plain pass shows no reason */
 	ck_assert_ptr_null(strstr(out, "status 200"));
-	ck_assert_str_eq(lines[n - 1],
-			 "FAIL: 1 passed, 1 failed, 1 errors, 2 warnings, 2 skipped in 3.50s");
+	ck_assert_str_eq(lines[n - 1], "FAIL: 1 passed, 1 failed, 1 errors, 2 "
+				       "warnings, 2 skipped in 3.50s");
 	free(copy);
 	free(out);
 
@@ -602,7 +623,8 @@ START_TEST(test_empty_run)
 	free(out);
 	out = render("json", NULL);
 	root = cJSON_Parse(out);
-	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(root, "checks")), 0);
+	ck_assert_int_eq(
+		cJSON_GetArraySize(cJSON_GetObjectItem(root, "checks")), 0);
 	cJSON_Delete(root);
 	free(out);
 	out = render("junit", NULL);
@@ -621,12 +643,11 @@ END_TEST
 START_TEST(test_masked)
 {
 	static const char *const forms[] = {
-		SECRET,
-		"se\\\"cr\\\\et<&>'-value-0123",		/* JSON, YAML */
+		SECRET, "se\\\"cr\\\\et<&>'-value-0123",	/* JSON, YAML */
 		"se&quot;cr\\et&lt;&amp;&gt;&apos;-value-0123", /* XML */
 		"se\"cr\\et<&>'-v",				/* cut short */
 	};
-	char *out, *tags[1] = { (char *)"tag-" SECRET };
+	char *out, *tags[1] = {(char *)"tag-" SECRET};
 	size_t i;
 
 	vd_secret_clear();
@@ -641,8 +662,8 @@ START_TEST(test_masked)
 	out = render(vd_report_writers[_i]->name, NULL);
 	for (i = 0; i < sizeof(forms) / sizeof(forms[0]); i++)
 		ck_assert_msg(strstr(out, forms[i]) == NULL,
-			      "%s shows \"%s\":\n%s", vd_report_writers[_i]->name,
-			      forms[i], out);
+			      "%s shows \"%s\":\n%s",
+			      vd_report_writers[_i]->name, forms[i], out);
 	ck_assert_msg(strstr(out, "***") != NULL, "%s: nothing masked",
 		      vd_report_writers[_i]->name);
 	free(out);

@@ -11,12 +11,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../probe/util.h"
+#include "../../lib/util.h"
 #include "../../suites/suite.h"
 #include "unit.h"
 
 #define U "\"url\": \"http://127.0.0.1:9/\""
-#define CHK(name, extra) "{\"name\": \"" name "\", \"type\": \"http\", " U extra "}"
+#define CHK(name, extra)                                                       \
+	"{\"name\": \"" name "\", \"type\": \"http\", " U extra "}"
 #define SUITE(checks) "{\"checks\": [" checks "]}"
 
 static char err[1200];
@@ -70,200 +71,202 @@ static const struct {
 	const char *msg;
 } bad[] = {
 	/* the document */
-	{ "[]", "f.json: expected a JSON object at the top" },
-	{ "\"checks\"", "f.json: expected a JSON object at the top" },
-	{ "{}", "f.json: checks: required" },
-	{ "{\"checks\": []}", "f.json: checks: the list is empty" },
-	{ "{\"checks\": {}}", "f.json: checks: expected a list of checks" },
-	{ "{\"checks\": [5]}", "f.json: checks[0]: expected an object" },
-	{ "{\"chekcs\": [" CHK("a", "") "]}", "f.json: checks: required" },
-	{ "{\"bogus\": 1, \"checks\": [" CHK("a", "") "]}",
-	  "f.json: bogus: unknown key" },
-	{ "{\"name\": 5, \"checks\": [" CHK("a", "") "]}",
-	  "f.json: name: expected a string, got a number" },
-	{ "{\"concurrency\": 0, \"checks\": [" CHK("a", "") "]}",
-	  "f.json: concurrency: must be between 1 and 1000000" },
-	{ "{\"concurrency\": \"eight\", \"checks\": [" CHK("a", "") "]}",
-	  "f.json: concurrency: expected an integer, got \"eight\"" },
-	{ "{\"concurrency\": true, \"checks\": [" CHK("a", "") "]}",
-	  "f.json: concurrency: expected an integer, got a boolean" },
-	{ "{\"defaults\": [], \"checks\": [" CHK("a", "") "]}",
-	  "f.json: defaults: expected an object" },
-	{ "/* never closed", "f.json: unterminated /* comment" },
+	{"[]", "f.json: expected a JSON object at the top"},
+	{"\"checks\"", "f.json: expected a JSON object at the top"},
+	{"{}", "f.json: checks: required"},
+	{"{\"checks\": []}", "f.json: checks: the list is empty"},
+	{"{\"checks\": {}}", "f.json: checks: expected a list of checks"},
+	{"{\"checks\": [5]}", "f.json: checks[0]: expected an object"},
+	{"{\"chekcs\": [" CHK("a", "") "]}", "f.json: checks: required"},
+	{"{\"bogus\": 1, \"checks\": [" CHK("a", "") "]}",
+	 "f.json: bogus: unknown key"},
+	{"{\"name\": 5, \"checks\": [" CHK("a", "") "]}",
+	 "f.json: name: expected a string, got a number"},
+	{"{\"concurrency\": 0, \"checks\": [" CHK("a", "") "]}",
+	 "f.json: concurrency: must be between 1 and 1000000"},
+	{"{\"concurrency\": \"eight\", \"checks\": [" CHK("a", "") "]}",
+	 "f.json: concurrency: expected an integer, got \"eight\""},
+	{"{\"concurrency\": true, \"checks\": [" CHK("a", "") "]}",
+	 "f.json: concurrency: expected an integer, got a boolean"},
+	{"{\"defaults\": [], \"checks\": [" CHK("a", "") "]}",
+	 "f.json: defaults: expected an object"},
+	{"/* never closed", "f.json: unterminated /* comment"},
 	/* duplicates */
-	{ SUITE(CHK("a", "") "," CHK("b", "") "," CHK("a", "")),
-	  "f.json: checks[2].name: duplicate check name \"a\" (also checks[0])" },
-	{ "{\"checks\": [" CHK("a", "") "], \"checks\": [" CHK("b", "") "]}",
-	  "f.json: checks: duplicate key" },
-	{ SUITE(CHK("a", ", \"expect\": {\"status\": 200, \"status\": 201}")),
-	  "f.json: checks[0].expect.status: duplicate key" },
-	{ SUITE("{\"name\": \"a\", \"name\": \"b\", \"type\": \"http\", " U "}"),
-	  "f.json: checks[0].name: duplicate key" },
+	{SUITE(CHK("a", "") "," CHK("b", "") "," CHK("a", "")),
+	 "f.json: checks[2].name: duplicate check name \"a\" (also checks[0])"},
+	{"{\"checks\": [" CHK("a", "") "], \"checks\": [" CHK("b", "") "]}",
+	 "f.json: checks: duplicate key"},
+	{SUITE(CHK("a", ", \"expect\": {\"status\": 200, \"status\": 201}")),
+	 "f.json: checks[0].expect.status: duplicate key"},
+	{SUITE("{\"name\": \"a\", \"name\": \"b\", \"type\": \"http\", " U "}"),
+	 "f.json: checks[0].name: duplicate key"},
 	/* unknown keys at every level */
-	{ SUITE(CHK("a", ", \"timout\": \"1s\"")),
-	  "f.json: checks[0].timout: unknown key" },
-	{ SUITE(CHK("a", ", \"expect\": {\"stauts\": 200}")),
-	  "f.json: checks[0].expect.stauts: unknown key" },
-	{ SUITE(CHK("a", ", \"tls\": {\"verfy\": false}")),
-	  "f.json: checks[0].tls.verfy: unknown key" },
-	{ SUITE(CHK("a", ", \"auth\": {\"type\": \"bearer\", "
-			 "\"token_env\": \"VD_T_TOKEN\", \"x\": 1}")),
-	  "f.json: checks[0].auth.x: unknown key" },
-	{ "{\"defaults\": {\"timeout\": \"1s\", \"retires\": 3}, \"checks\": ["
-	  CHK("a", "") "]}",
-	  "f.json: defaults.retires: not used by any check (unknown key?)" },
+	{SUITE(CHK("a", ", \"timout\": \"1s\"")),
+	 "f.json: checks[0].timout: unknown key"},
+	{SUITE(CHK("a", ", \"expect\": {\"stauts\": 200}")),
+	 "f.json: checks[0].expect.stauts: unknown key"},
+	{SUITE(CHK("a", ", \"tls\": {\"verfy\": false}")),
+	 "f.json: checks[0].tls.verfy: unknown key"},
+	{SUITE(CHK("a", ", \"auth\": {\"type\": \"bearer\", "
+			"\"token_env\": \"VD_T_TOKEN\", \"x\": 1}")),
+	 "f.json: checks[0].auth.x: unknown key"},
+	{"{\"defaults\": {\"timeout\": \"1s\", \"retires\": 3}, \"checks\": "
+	 "[" CHK("a", "") "]}",
+	 "f.json: defaults.retires: not used by any check (unknown key?)"},
 	/* wrong types */
-	{ SUITE("{\"name\": 5, \"type\": \"http\", " U "}"),
-	  "f.json: checks[0].name: expected a string, got a number" },
-	{ SUITE("{\"name\": \"a\", " U "}"), "f.json: checks[0].type: required" },
-	{ SUITE("{\"name\": \"a\", \"type\": \"gopher\", " U "}"),
-	  "f.json: checks[0].type: unknown check type \"gopher\" (known: http" },
-	{ SUITE("{\"type\": \"http\", " U "}"), "f.json: checks[0].name: required" },
-	{ SUITE(CHK("", "")),
-	  "f.json: checks[0].name: must be 1-200 characters without control "
-	  "characters" },
-	{ SUITE(CHK("a\\nb", "")),
-	  "f.json: checks[0].name: must be 1-200 characters without control "
-	  "characters" },
-	{ SUITE(CHK("a", ", \"critical\": \"yes\"")),
-	  "f.json: checks[0].critical: expected true or false, got a string" },
-	{ SUITE(CHK("a", ", \"tags\": [\"x\", 1]")),
-	  "f.json: checks[0].tags[1]: expected a string, got a number" },
-	{ SUITE(CHK("a", ", \"stage\": 1")),
-	  "f.json: checks[0].stage: expected a string, got a number" },
-	{ SUITE(CHK("a", ", \"stage\": \"\"")),
-	  "f.json: checks[0].stage: invalid stage name" },
-	{ SUITE(CHK("a", ", \"tls\": {\"verify\": \"no\"}")),
-	  "f.json: checks[0].tls.verify: expected true or false, got a string" },
-	{ SUITE(CHK("a", ", \"tls\": {\"key_file\": \"k.pem\"}")),
-	  "f.json: checks[0].tls.key_file: needs cert_file as well" },
-	{ SUITE(CHK("a", ", \"expect\": []")),
-	  "f.json: checks[0].expect: expected an object, got a list" },
-	{ SUITE(CHK("a", ", \"expect\": {\"status\": 600}")),
-	  "f.json: checks[0].expect.status: expected an integer (100-599), a "
-	  "class like \"2xx\", or a list of them" },
-	{ SUITE(CHK("a", ", \"expect\": {\"status\": \"abc\"}")),
-	  "f.json: checks[0].expect.status: expected an integer (100-599)" },
-	{ SUITE(CHK("a", ", \"expect\": {\"status\": {}}")),
-	  "f.json: checks[0].expect.status: expected an integer, a class like "
-	  "\"2xx\", or a list of them" },
+	{SUITE("{\"name\": 5, \"type\": \"http\", " U "}"),
+	 "f.json: checks[0].name: expected a string, got a number"},
+	{SUITE("{\"name\": \"a\", " U "}"), "f.json: checks[0].type: required"},
+	{SUITE("{\"name\": \"a\", \"type\": \"gopher\", " U "}"),
+	 "f.json: checks[0].type: unknown check type \"gopher\" (known: http"},
+	{SUITE("{\"type\": \"http\", " U "}"),
+	 "f.json: checks[0].name: required"},
+	{SUITE(CHK("", "")),
+	 "f.json: checks[0].name: must be 1-200 characters without control "
+	 "characters"},
+	{SUITE(CHK("a\\nb", "")),
+	 "f.json: checks[0].name: must be 1-200 characters without control "
+	 "characters"},
+	{SUITE(CHK("a", ", \"critical\": \"yes\"")),
+	 "f.json: checks[0].critical: expected true or false, got a string"},
+	{SUITE(CHK("a", ", \"tags\": [\"x\", 1]")),
+	 "f.json: checks[0].tags[1]: expected a string, got a number"},
+	{SUITE(CHK("a", ", \"stage\": 1")),
+	 "f.json: checks[0].stage: expected a string, got a number"},
+	{SUITE(CHK("a", ", \"stage\": \"\"")),
+	 "f.json: checks[0].stage: invalid stage name"},
+	{SUITE(CHK("a", ", \"tls\": {\"verify\": \"no\"}")),
+	 "f.json: checks[0].tls.verify: expected true or false, got a string"},
+	{SUITE(CHK("a", ", \"tls\": {\"key_file\": \"k.pem\"}")),
+	 "f.json: checks[0].tls.key_file: needs cert_file as well"},
+	{SUITE(CHK("a", ", \"expect\": []")),
+	 "f.json: checks[0].expect: expected an object, got a list"},
+	{SUITE(CHK("a", ", \"expect\": {\"status\": 600}")),
+	 "f.json: checks[0].expect.status: expected an integer (100-599), a "
+	 "class like \"2xx\", or a list of them"},
+	{SUITE(CHK("a", ", \"expect\": {\"status\": \"abc\"}")),
+	 "f.json: checks[0].expect.status: expected an integer (100-599)"},
+	{SUITE(CHK("a", ", \"expect\": {\"status\": {}}")),
+	 "f.json: checks[0].expect.status: expected an integer, a class like "
+	 "\"2xx\", or a list of them"},
 	/* operators name their own place */
-	{ SUITE(CHK("a", ", \"expect\": {\"json\": {\"a\": {\"gt\": "
-			 "\"x\"}}}")),
-	  "f.json: checks[0].expect.json.a.gt: expected a number, a duration "
-	  "(\"250ms\") or a size (\"1MiB\")" },
-	{ SUITE(CHK("a", ", \"expect\": {\"json\": {\"a\": {\"like\": "
-			 "1}}}")),
-	  "f.json: checks[0].expect.json.a.like: unknown operator" },
-	{ SUITE(CHK("a", ", \"expect\": {\"json\": {\"a\": {\"all\": "
-			 "{\"regex\": \"(\"}}}}")),
-	  "f.json: checks[0].expect.json.a.all.regex: invalid regular "
-	  "expression: missing closing parenthesis" },
-	{ SUITE(CHK("a", ", \"expect\": {\"json\": {\"a\": {}}}")),
-	  "f.json: checks[0].expect.json.a: expected at least one operator" },
-	{ SUITE(CHK("a", ", \"method\": \"get\"")),
-	  "f.json: checks[0].method: expected an HTTP method in capitals" },
-	{ SUITE(CHK("a", ", \"headers\": {\"X-A\": 1}")),
-	  "f.json: checks[0].headers.X-A: expected a string, got a number" },
-	{ SUITE(CHK("a", ", \"headers\": {\"X A\": \"1\"}")),
-	  "f.json: checks[0].headers: header X A: names must not hold spaces" },
-	{ SUITE(CHK("a", ", \"body\": 5")),
-	  "f.json: checks[0].body: expected a string, a JSON object/list, or "
-	  "null" },
+	{SUITE(CHK("a", ", \"expect\": {\"json\": {\"a\": {\"gt\": "
+			"\"x\"}}}")),
+	 "f.json: checks[0].expect.json.a.gt: expected a number, a duration "
+	 "(\"250ms\") or a size (\"1MiB\")"},
+	{SUITE(CHK("a", ", \"expect\": {\"json\": {\"a\": {\"like\": "
+			"1}}}")),
+	 "f.json: checks[0].expect.json.a.like: unknown operator"},
+	{SUITE(CHK("a", ", \"expect\": {\"json\": {\"a\": {\"all\": "
+			"{\"regex\": \"(\"}}}}")),
+	 "f.json: checks[0].expect.json.a.all.regex: invalid regular "
+	 "expression: missing closing parenthesis"},
+	{SUITE(CHK("a", ", \"expect\": {\"json\": {\"a\": {}}}")),
+	 "f.json: checks[0].expect.json.a: expected at least one operator"},
+	{SUITE(CHK("a", ", \"method\": \"get\"")),
+	 "f.json: checks[0].method: expected an HTTP method in capitals"},
+	{SUITE(CHK("a", ", \"headers\": {\"X-A\": 1}")),
+	 "f.json: checks[0].headers.X-A: expected a string, got a number"},
+	{SUITE(CHK("a", ", \"headers\": {\"X A\": \"1\"}")),
+	 "f.json: checks[0].headers: header X A: names must not hold spaces"},
+	{SUITE(CHK("a", ", \"body\": 5")),
+	 "f.json: checks[0].body: expected a string, a JSON object/list, or "
+	 "null"},
 	/* durations, sizes and bounds */
-	{ SUITE(CHK("a", ", \"timeout\": \"5\"")),
-	  "f.json: checks[0].timeout: invalid duration \"5\" (use e.g. "
-	  "\"250ms\", \"5s\", \"1m\")" },
-	{ SUITE(CHK("a", ", \"timeout\": 5")),
-	  "f.json: checks[0].timeout: expected a duration string like \"5s\" or "
-	  "\"250ms\", got a number" },
-	{ SUITE(CHK("a", ", \"timeout\": \"0s\"")),
-	  "f.json: checks[0].timeout: must be more than 0" },
-	{ SUITE(CHK("a", ", \"timeout\": \"400d\"")),
-	  "f.json: checks[0].timeout: invalid duration \"400d\"" },
-	{ SUITE(CHK("a", ", \"interval\": \"soon\"")),
-	  "f.json: checks[0].interval: invalid duration \"soon\"" },
-	{ SUITE(CHK("a", ", \"every\": \"10ms\"")),
-	  "f.json: checks[0].every: must be at least 100ms" },
-	{ SUITE(CHK("a", ", \"expect\": {\"max_time\": \"fast\"}")),
-	  "f.json: checks[0].expect.max_time: invalid duration \"fast\"" },
-	{ SUITE(CHK("a", ", \"retries\": -1")),
-	  "f.json: checks[0].retries: must be between 0 and 10000" },
-	{ SUITE(CHK("a", ", \"retries\": 10001")),
-	  "f.json: checks[0].retries: must be between 0 and 10000" },
-	{ SUITE(CHK("a", ", \"retries\": 1.5")),
-	  "f.json: checks[0].retries: expected an integer, got 1.5" },
-	{ SUITE(CHK("a", ", \"retries\": \"3x\"")),
-	  "f.json: checks[0].retries: expected an integer, got \"3x\"" },
-	{ SUITE(CHK("a", ", \"retries\": \"20000\"")),
-	  "f.json: checks[0].retries: must be between 0 and 10000" },
-	{ SUITE(CHK("a", ", \"max_redirects\": 101")),
-	  "f.json: checks[0].max_redirects: must be between 0 and 100" },
-	{ SUITE(CHK("a", ", \"max_body\": \"lots\"")),
-	  "f.json: checks[0].max_body: expected a size" },
+	{SUITE(CHK("a", ", \"timeout\": \"5\"")),
+	 "f.json: checks[0].timeout: invalid duration \"5\" (use e.g. "
+	 "\"250ms\", \"5s\", \"1m\")"},
+	{SUITE(CHK("a", ", \"timeout\": 5")),
+	 "f.json: checks[0].timeout: expected a duration string like \"5s\" or "
+	 "\"250ms\", got a number"},
+	{SUITE(CHK("a", ", \"timeout\": \"0s\"")),
+	 "f.json: checks[0].timeout: must be more than 0"},
+	{SUITE(CHK("a", ", \"timeout\": \"400d\"")),
+	 "f.json: checks[0].timeout: invalid duration \"400d\""},
+	{SUITE(CHK("a", ", \"interval\": \"soon\"")),
+	 "f.json: checks[0].interval: invalid duration \"soon\""},
+	{SUITE(CHK("a", ", \"every\": \"10ms\"")),
+	 "f.json: checks[0].every: must be at least 100ms"},
+	{SUITE(CHK("a", ", \"expect\": {\"max_time\": \"fast\"}")),
+	 "f.json: checks[0].expect.max_time: invalid duration \"fast\""},
+	{SUITE(CHK("a", ", \"retries\": -1")),
+	 "f.json: checks[0].retries: must be between 0 and 10000"},
+	{SUITE(CHK("a", ", \"retries\": 10001")),
+	 "f.json: checks[0].retries: must be between 0 and 10000"},
+	{SUITE(CHK("a", ", \"retries\": 1.5")),
+	 "f.json: checks[0].retries: expected an integer, got 1.5"},
+	{SUITE(CHK("a", ", \"retries\": \"3x\"")),
+	 "f.json: checks[0].retries: expected an integer, got \"3x\""},
+	{SUITE(CHK("a", ", \"retries\": \"20000\"")),
+	 "f.json: checks[0].retries: must be between 0 and 10000"},
+	{SUITE(CHK("a", ", \"max_redirects\": 101")),
+	 "f.json: checks[0].max_redirects: must be between 0 and 100"},
+	{SUITE(CHK("a", ", \"max_body\": \"lots\"")),
+	 "f.json: checks[0].max_body: expected a size"},
 	/* URLs */
-	{ SUITE("{\"name\": \"a\", \"type\": \"http\"}"),
-	  "f.json: checks[0].url: required" },
-	{ SUITE("{\"name\": \"a\", \"type\": \"http\", \"url\": \"not a url\"}"),
-	  "f.json: checks[0].url: invalid URL \"not a url\": " },
-	{ SUITE("{\"name\": \"a\", \"type\": \"http\", \"url\": \"http://\"}"),
-	  "f.json: checks[0].url: invalid URL \"http://\": " },
-	{ SUITE("{\"name\": \"a\", \"type\": \"http\", \"url\": \"http://a b/\"}"),
-	  "f.json: checks[0].url: invalid URL \"http://a b/\": " },
-	{ SUITE("{\"name\": \"a\", \"type\": \"http\", \"url\": \"ftp://h/x\"}"),
-	  "f.json: checks[0].url: expected an http:// or https:// URL" },
-	{ SUITE("{\"name\": \"a\", \"type\": \"http\", \"url\": 80}"),
-	  "f.json: checks[0].url: expected a string, got a number" },
+	{SUITE("{\"name\": \"a\", \"type\": \"http\"}"),
+	 "f.json: checks[0].url: required"},
+	{SUITE("{\"name\": \"a\", \"type\": \"http\", \"url\": \"not a url\"}"),
+	 "f.json: checks[0].url: invalid URL \"not a url\": "},
+	{SUITE("{\"name\": \"a\", \"type\": \"http\", \"url\": \"http://\"}"),
+	 "f.json: checks[0].url: invalid URL \"http://\": "},
+	{SUITE("{\"name\": \"a\", \"type\": \"http\", \"url\": \"http://a "
+	       "b/\"}"),
+	 "f.json: checks[0].url: invalid URL \"http://a b/\": "},
+	{SUITE("{\"name\": \"a\", \"type\": \"http\", \"url\": \"ftp://h/x\"}"),
+	 "f.json: checks[0].url: expected an http:// or https:// URL"},
+	{SUITE("{\"name\": \"a\", \"type\": \"http\", \"url\": 80}"),
+	 "f.json: checks[0].url: expected a string, got a number"},
 	/* regular expressions: PCRE2's own compile limits refuse what would
 	 * take seconds and gigabytes (glibc's regcomp expanded these) */
-	{ SUITE(CHK("a", ", \"expect\": {\"body_regex\": "
-			 "\"((a{1,100}){1,100}){1,100}\"}")),
-	  "f.json: checks[0].expect.body_regex: invalid regular expression: "
-	  "regular expression is too large" },
-	{ SUITE(CHK("a", ", \"expect\": {\"body_regex\": "
-			 "\"a++++++++++++++++++++++\"}")),
-	  "f.json: checks[0].expect.body_regex: invalid regular expression: "
-	  "quantifier does not follow a repeatable item at offset 3" },
+	{SUITE(CHK("a", ", \"expect\": {\"body_regex\": "
+			"\"((a{1,100}){1,100}){1,100}\"}")),
+	 "f.json: checks[0].expect.body_regex: invalid regular expression: "
+	 "regular expression is too large"},
+	{SUITE(CHK("a", ", \"expect\": {\"body_regex\": "
+			"\"a++++++++++++++++++++++\"}")),
+	 "f.json: checks[0].expect.body_regex: invalid regular expression: "
+	 "quantifier does not follow a repeatable item at offset 3"},
 	/* cJSON would end the string at \u0000 */
-	{ SUITE(CHK("a\\u0000b", "")),
-	  "f.json: line 1, column " },
-	{ SUITE(CHK("a", ", \"expect\": {\"body_regex\": \"(\"}")),
-	  "f.json: checks[0].expect.body_regex: invalid regular expression: " },
-	{ SUITE(CHK("a", ", \"expect\": {\"headers\": {\"X-A\": {\"regex\": "
-			 "\"[a-\"}}}")),
-	  "f.json: checks[0].expect.headers.X-A.regex: invalid regular "
-	  "expression: missing terminating ] for character class" },
-	{ SUITE(CHK("a", ", \"expect\": {\"headers\": {\"X-A\": {\"like\": "
-			 "\"x\"}}}")),
-	  "f.json: checks[0].expect.headers.X-A: expected true (present)" },
+	{SUITE(CHK("a\\u0000b", "")), "f.json: line 1, column "},
+	{SUITE(CHK("a", ", \"expect\": {\"body_regex\": \"(\"}")),
+	 "f.json: checks[0].expect.body_regex: invalid regular expression: "},
+	{SUITE(CHK("a", ", \"expect\": {\"headers\": {\"X-A\": {\"regex\": "
+			"\"[a-\"}}}")),
+	 "f.json: checks[0].expect.headers.X-A.regex: invalid regular "
+	 "expression: missing terminating ] for character class"},
+	{SUITE(CHK("a", ", \"expect\": {\"headers\": {\"X-A\": {\"like\": "
+			"\"x\"}}}")),
+	 "f.json: checks[0].expect.headers.X-A: expected true (present)"},
 	/* interpolation */
-	{ SUITE("{\"name\": \"a\", \"type\": \"http\", "
-		"\"url\": \"${VD_T_UNSET}/x\"}"),
-	  "f.json: checks[0].url: environment variable VD_T_UNSET is not set" },
-	{ "{\"defaults\": {\"tls\": {\"ca_file\": \"${VD_T_UNSET}\"}}, "
-	  "\"checks\": [" CHK("a", "") "]}",
-	  "f.json: defaults.tls.ca_file: environment variable VD_T_UNSET is not "
-	  "set" },
-	{ SUITE(CHK("a", ", \"tags\": [\"ok\", \"${VD_T_UNSET}\"]")),
-	  "f.json: checks[0].tags[1]: environment variable VD_T_UNSET is not set" },
-	{ SUITE(CHK("a", ", \"stage\": \"${VD-T}\"")),
-	  "f.json: checks[0].stage: invalid variable name \"VD-T\"" },
-	{ SUITE(CHK("a", ", \"stage\": \"${}\"")),
-	  "f.json: checks[0].stage: invalid variable name \"\"" },
-	{ SUITE(CHK("a", ", \"stage\": \"${:-x}\"")),
-	  "f.json: checks[0].stage: invalid variable name \"\"" },
-	{ SUITE(CHK("a", ", \"stage\": \"${1X}\"")),
-	  "f.json: checks[0].stage: invalid variable name \"1X\"" },
-	{ SUITE(CHK("a", ", \"stage\": \"${A B}\"")),
-	  "f.json: checks[0].stage: invalid variable name \"A B\"" },
-	{ SUITE(CHK("a", ", \"stage\": \"x${VD_T_HOST\"")),
-	  "f.json: checks[0].stage: unterminated ${" },
-	{ SUITE(CHK("a", ", \"auth\": {\"type\": \"bearer\", "
-			 "\"token_env\": \"VD_T_UNSET\"}")),
-	  "f.json: checks[0].auth.token_env: environment variable VD_T_UNSET is "
-	  "not set" },
-	{ SUITE(CHK("a", ", \"auth\": {\"type\": \"digest\"}")),
-	  "f.json: checks[0].auth.type: expected \"basic\" or \"bearer\"" },
+	{SUITE("{\"name\": \"a\", \"type\": \"http\", "
+	       "\"url\": \"${VD_T_UNSET}/x\"}"),
+	 "f.json: checks[0].url: environment variable VD_T_UNSET is not set"},
+	{"{\"defaults\": {\"tls\": {\"ca_file\": \"${VD_T_UNSET}\"}}, "
+	 "\"checks\": [" CHK("a", "") "]}",
+	 "f.json: defaults.tls.ca_file: environment variable VD_T_UNSET is not "
+	 "set"},
+	{SUITE(CHK("a", ", \"tags\": [\"ok\", \"${VD_T_UNSET}\"]")),
+	 "f.json: checks[0].tags[1]: environment variable VD_T_UNSET is not "
+	 "set"},
+	{SUITE(CHK("a", ", \"stage\": \"${VD-T}\"")),
+	 "f.json: checks[0].stage: invalid variable name \"VD-T\""},
+	{SUITE(CHK("a", ", \"stage\": \"${}\"")),
+	 "f.json: checks[0].stage: invalid variable name \"\""},
+	{SUITE(CHK("a", ", \"stage\": \"${:-x}\"")),
+	 "f.json: checks[0].stage: invalid variable name \"\""},
+	{SUITE(CHK("a", ", \"stage\": \"${1X}\"")),
+	 "f.json: checks[0].stage: invalid variable name \"1X\""},
+	{SUITE(CHK("a", ", \"stage\": \"${A B}\"")),
+	 "f.json: checks[0].stage: invalid variable name \"A B\""},
+	{SUITE(CHK("a", ", \"stage\": \"x${VD_T_HOST\"")),
+	 "f.json: checks[0].stage: unterminated ${"},
+	{SUITE(CHK("a", ", \"auth\": {\"type\": \"bearer\", "
+			"\"token_env\": \"VD_T_UNSET\"}")),
+	 "f.json: checks[0].auth.token_env: environment variable VD_T_UNSET is "
+	 "not set"},
+	{SUITE(CHK("a", ", \"auth\": {\"type\": \"digest\"}")),
+	 "f.json: checks[0].auth.type: expected \"basic\" or \"bearer\""},
 };
 
 START_TEST(test_bad)
@@ -299,17 +302,18 @@ static const struct {
 	const char *json;
 	const char *msg;
 } syntax[] = {
-	{ "", "f.json: line 1, column 1: invalid JSON (empty file)" },
-	{ "   \n\n", "f.json: line 3, column 1: invalid JSON" },
-	{ "/* c */\n{\n  \"checks\": [ // x\n  }\n",
-	  "f.json: line 4, column 3: invalid JSON" },
-	{ "{\"checks\": [1]} x", "f.json: line 1, column 17: invalid JSON" },
-	{ "{\n  \"a\": tru\n}", "f.json: line 2, column 8: invalid JSON" },
-	{ "{\n  \"a\": 1\n  \"b\": 2\n}", "f.json: line 3, column 3: invalid JSON" },
-	{ "// only a comment\n", "f.json: line 2, column 1: invalid JSON" },
+	{"", "f.json: line 1, column 1: invalid JSON (empty file)"},
+	{"   \n\n", "f.json: line 3, column 1: invalid JSON"},
+	{"/* c */\n{\n  \"checks\": [ // x\n  }\n",
+	 "f.json: line 4, column 3: invalid JSON"},
+	{"{\"checks\": [1]} x", "f.json: line 1, column 17: invalid JSON"},
+	{"{\n  \"a\": tru\n}", "f.json: line 2, column 8: invalid JSON"},
+	{"{\n  \"a\": 1\n  \"b\": 2\n}",
+	 "f.json: line 3, column 3: invalid JSON"},
+	{"// only a comment\n", "f.json: line 2, column 1: invalid JSON"},
 	/* cJSON points one past a bad key: the line is what matters */
-	{ "{\n \"checks\": [\n  {\"name\": \"a\",}\n ]\n}",
-	  "f.json: line 3, column " },
+	{"{\n \"checks\": [\n  {\"name\": \"a\",}\n ]\n}",
+	 "f.json: line 3, column "},
 };
 
 START_TEST(test_syntax)
@@ -327,12 +331,13 @@ START_TEST(test_comments)
 {
 	struct vd_suite *s = load_ok(
 		"// leading comment with \"quotes\" and /* */\n"
-		"{ /* block\n   over lines */ \"name\": \"s//x/*y*/\", // trailing\n"
+		"{ /* block\n   over lines */ \"name\": \"s//x/*y*/\", // "
+		"trailing\n"
 		"  \"checks\": [\n"
 		"    {\"name\": \"a // b /* c */\", \"type\": \"http\",\n"
 		"     \"url\": \"http://127.0.0.1:9/a//b\"}, /**/\n"
-		"    {\"name\": \"q\\\"// not a comment\", \"type\": \"http\", " U
-		"}\n"
+		"    {\"name\": \"q\\\"// not a comment\", \"type\": "
+		"\"http\", " U "}\n"
 		"  ] /* end */\n}\n// after\n/* and after */");
 
 	ck_assert_str_eq(s->name, "s//x/*y*/");
@@ -365,34 +370,34 @@ static const struct {
 	const char *out; /* NULL: an error starting with err */
 	const char *err;
 } interp[] = {
-	{ "plain", "plain", NULL },
-	{ "", "", NULL },
-	{ "http://${VD_T_HOST}/x", "http://127.0.0.1:9/x", NULL },
-	{ "${VD_T_HOST}${VD_T_HOST}", "127.0.0.1:9127.0.0.1:9", NULL },
-	{ "${VD_T_UNSET:-http://d:1}/x", "http://d:1/x", NULL },
-	{ "${VD_T_UNSET:-}", "", NULL },
+	{"plain", "plain", NULL},
+	{"", "", NULL},
+	{"http://${VD_T_HOST}/x", "http://127.0.0.1:9/x", NULL},
+	{"${VD_T_HOST}${VD_T_HOST}", "127.0.0.1:9127.0.0.1:9", NULL},
+	{"${VD_T_UNSET:-http://d:1}/x", "http://d:1/x", NULL},
+	{"${VD_T_UNSET:-}", "", NULL},
 	/* as in the shell, ":-" replaces an empty value; plain ${} does not */
-	{ "[${VD_T_EMPTY:-dflt}]", "[dflt]", NULL },
-	{ "[${VD_T_EMPTY}]", "[]", NULL },
-	{ "${VD_T_HOST:-unused}", "127.0.0.1:9", NULL },
-	{ "a$$b", "a$b", NULL },
-	{ "$$${VD_T_HOST}", "$127.0.0.1:9", NULL },
-	{ "$$$$", "$$", NULL },
-	{ "cost: $5 and $x", "cost: $5 and $x", NULL },
-	{ "end$", "end$", NULL },
+	{"[${VD_T_EMPTY:-dflt}]", "[dflt]", NULL},
+	{"[${VD_T_EMPTY}]", "[]", NULL},
+	{"${VD_T_HOST:-unused}", "127.0.0.1:9", NULL},
+	{"a$$b", "a$b", NULL},
+	{"$$${VD_T_HOST}", "$127.0.0.1:9", NULL},
+	{"$$$$", "$$", NULL},
+	{"cost: $5 and $x", "cost: $5 and $x", NULL},
+	{"end$", "end$", NULL},
 	/* a value is never interpolated again */
-	{ "${VD_T_DOLLAR}", "${VD_T_HOST}$$", NULL },
+	{"${VD_T_DOLLAR}", "${VD_T_HOST}$$", NULL},
 	/* the default ends at the first '}' */
-	{ "${VD_T_UNSET:-a}b}", "ab}", NULL },
-	{ "${VD_T_UNSET}", NULL, "environment variable VD_T_UNSET is not set" },
-	{ "x${VD_T_HOST", NULL, "unterminated ${" },
-	{ "${", NULL, "unterminated ${" },
-	{ "${}", NULL, "invalid variable name \"\"" },
-	{ "${:-d}", NULL, "invalid variable name \"\"" },
-	{ "${9LIVES}", NULL, "invalid variable name \"9LIVES\"" },
-	{ "${A.B}", NULL, "invalid variable name \"A.B\"" },
-	{ "${A B:-x}", NULL, "invalid variable name \"A B\"" },
-	{ "${$}", NULL, "invalid variable name \"$\"" },
+	{"${VD_T_UNSET:-a}b}", "ab}", NULL},
+	{"${VD_T_UNSET}", NULL, "environment variable VD_T_UNSET is not set"},
+	{"x${VD_T_HOST", NULL, "unterminated ${"},
+	{"${", NULL, "unterminated ${"},
+	{"${}", NULL, "invalid variable name \"\""},
+	{"${:-d}", NULL, "invalid variable name \"\""},
+	{"${9LIVES}", NULL, "invalid variable name \"9LIVES\""},
+	{"${A.B}", NULL, "invalid variable name \"A.B\""},
+	{"${A B:-x}", NULL, "invalid variable name \"A B\""},
+	{"${$}", NULL, "invalid variable name \"$\""},
 };
 
 START_TEST(test_interpolate)
@@ -435,15 +440,18 @@ END_TEST
 START_TEST(test_common_keys)
 {
 	struct vd_suite *s = load_ok(
-		"{\"name\": \"st\", \"concurrency\": 8, \"$schema\": \"x.json\","
-		" \"checks\": ["
-		CHK("plain", "") ","
-		CHK("full", ", \"stage\": \"smoke\", \"critical\": false,"
-			    " \"tags\": [\"t1\", \"t2\"], \"timeout\": \"250ms\","
-			    " \"retries\": 15, \"interval\": \"5s\","
-			    " \"every\": \"1m\", \"max_body\": \"512KiB\","
-			    " \"tls\": {\"verify\": false, \"ca_file\": \"ca.pem\"}") ","
-		CHK("onetag", ", \"tags\": \"solo\", \"max_body\": 100") "]}");
+		"{\"name\": \"st\", \"concurrency\": 8, \"$schema\": "
+		"\"x.json\","
+		" \"checks\": [" CHK("plain", "") "," CHK(
+			"full",
+			", \"stage\": \"smoke\", \"critical\": false,"
+			" \"tags\": [\"t1\", \"t2\"], \"timeout\": \"250ms\","
+			" \"retries\": 15, \"interval\": \"5s\","
+			" \"every\": \"1m\", \"max_body\": \"512KiB\","
+			" \"tls\": {\"verify\": false, \"ca_file\": "
+			"\"ca.pem\"}") "," CHK("onetag",
+					       ", \"tags\": \"solo\", "
+					       "\"max_body\": 100") "]}");
 	const struct vd_check *p, *f, *o;
 
 	ck_assert_str_eq(s->name, "st");
@@ -509,10 +517,12 @@ END_TEST
 START_TEST(test_stages)
 {
 	struct vd_suite *s = load_ok(SUITE(
-		CHK("a", ", \"stage\": \"health\"") "," CHK("b", "") ","
-		CHK("c", ", \"stage\": \"smoke\"") ","
-		CHK("d", ", \"stage\": \"health\"") ","
-		CHK("e", ", \"stage\": \"main\"")));
+		CHK("a", ", \"stage\": \"health\"") "," CHK("b", "") "," CHK(
+			"c",
+			", \"stage\": \"smoke\"") "," CHK("d",
+							  ", \"stage\": "
+							  "\"health\"") "," CHK("e",
+										", \"stage\": \"main\"")));
 
 	ck_assert_uint_eq(s->nstages, 3);
 	ck_assert_str_eq(s->stages[0], "health");
@@ -537,7 +547,8 @@ START_TEST(test_defaults)
 		"  \"tls\": {\"ca_file\": \"ca.pem\", \"verify\": false},"
 		"  \"tags\": [\"all\"]},"
 		" \"checks\": ["
-		"  {\"name\": \"a\", \"type\": \"http\", \"tls\": {\"verify\": true}},"
+		"  {\"name\": \"a\", \"type\": \"http\", \"tls\": {\"verify\": "
+		"true}},"
 		"  {\"name\": \"b\", \"type\": \"http\", \"timeout\": \"1s\","
 		"   \"url\": \"http://127.0.0.1:9/own\", \"tags\": []}]}");
 	const struct vd_check *a = s->checks[0], *b = s->checks[1];
@@ -560,8 +571,8 @@ END_TEST
 
 START_TEST(test_load_opts)
 {
-	static const char *const extra[] = { "serve", "notify", NULL };
-	struct vd_suite_load_opts opts = { .extra_keys = extra };
+	static const char *const extra[] = {"serve", "notify", NULL};
+	struct vd_suite_load_opts opts = {.extra_keys = extra};
 	struct vd_suite *s = NULL;
 	const char *text = "{\"serve\": {\"listen\": 1}, \"notify\": [],"
 			   " \"checks\": [" CHK("a", "") "]}";
@@ -624,7 +635,8 @@ START_TEST(test_secrets)
 		" \"url\": \"https://app:s3cr3t-pw@127.0.0.1:9/x\"},"
 		"{\"name\": \"b\", \"type\": \"http\", " U ","
 		" \"headers\": {\"Authorization\": \"Bearer abc-def-ghi\","
-		"  \"X-Api-Key\": \"key-0123456\", \"Accept\": \"text/plain\"}},"
+		"  \"X-Api-Key\": \"key-0123456\", \"Accept\": "
+		"\"text/plain\"}},"
 		"{\"name\": \"c\", \"type\": \"http\","
 		" \"url\": \"http://127.0.0.1:9/?t=${VD_T_TOKEN}\"}"));
 	char *m;
@@ -667,51 +679,54 @@ static const struct {
 	const char *json;
 	const char *msg; /* NULL: loads */
 } hostile[] = {
-	{ SUITE(CHK("a", ", \"retries\": 1e300")),
-	  "f.json: checks[0].retries: must be between 0 and 10000" },
-	{ SUITE(CHK("a", ", \"retries\": -0.0")), NULL },
-	{ SUITE(CHK("a", ", \"max_body\": 1e300")),
-	  "f.json: checks[0].max_body: expected a size in bytes" },
-	{ SUITE(CHK("a", ", \"max_body\": \"99999999999999999999GiB\"")),
-	  "f.json: checks[0].max_body: expected a size" },
-	{ SUITE(CHK("a", ", \"timeout\": \"99999999999999999999999h\"")),
-	  "f.json: checks[0].timeout: invalid duration" },
-	{ SUITE(CHK("a", ", \"timeout\": \"1e999s\"")),
-	  "f.json: checks[0].timeout: invalid duration" },
-	{ SUITE(CHK("a", ", \"timeout\": \"nan\"")),
-	  "f.json: checks[0].timeout: invalid duration" },
-	{ "{\"concurrency\": 4294967296, \"checks\": [" CHK("a", "") "]}",
-	  "f.json: concurrency: must be between 1 and 1000000" },
-	{ SUITE(CHK("a", ", \"expect\": {\"status\": 200.5}")),
-	  "f.json: checks[0].expect.status: expected an integer (100-599)" },
-	{ SUITE(CHK("a", ", \"expect\": {\"status\": []}")),
-	  "f.json: checks[0].expect.status: expected an integer, a class" },
-	{ SUITE(CHK("a", ", \"expect\": {\"json\": {\"\": 1}}")),
-	  "f.json: checks[0].expect.json.: invalid dotted path" },
-	{ SUITE(CHK("a", ", \"expect\": {\"json\": {\"a..b\": 1}}")),
-	  "f.json: checks[0].expect.json.a..b: invalid dotted path" },
-	{ SUITE(CHK("a", ", \"expect\": {\"headers\": {\"X\": {}}}")),
-	  "f.json: checks[0].expect.headers.X: expected true (present)" },
-	{ SUITE(CHK("a", ", \"body\": {\"k\": \"${VD_T_HOST}\"}")), NULL },
-	{ "{\"checks\": [" CHK("a", "") "], \"\": 1}", "f.json: unknown key" },
-	{ "{\"checks\": [" CHK("a", "") "], \"x\": {\"y\": {\"y\": 1, \"y\": 2}}}",
-	  "f.json: x.y.y: duplicate key" },
-	{ "{\"defaults\": {\"expect\": {\"status\": \"2xx\"}}, \"checks\": ["
-	  CHK("a", ", \"expect\": {\"body_contains\": \"ok\"}") "]}", NULL },
-	{ "{\"defaults\": {\"expect\": {\"bogus\": 1}}, \"checks\": ["
-	  CHK("a", ", \"expect\": {}") "]}",
-	  "f.json: checks[0].expect.bogus: unknown key" },
-	{ "{\"defaults\": {}, \"checks\": [" CHK("a", "") "]}", NULL },
-	{ "{\"defaults\": {\"timeout\": \"1s\"}, \"checks\": [1]}",
-	  "f.json: checks[0]: expected an object" },
-	{ SUITE(CHK("a", ", \"tags\": []")), NULL },
-	{ SUITE(CHK("${VD_T_DOLLAR}", "")), NULL },
+	{SUITE(CHK("a", ", \"retries\": 1e300")),
+	 "f.json: checks[0].retries: must be between 0 and 10000"},
+	{SUITE(CHK("a", ", \"retries\": -0.0")), NULL},
+	{SUITE(CHK("a", ", \"max_body\": 1e300")),
+	 "f.json: checks[0].max_body: expected a size in bytes"},
+	{SUITE(CHK("a", ", \"max_body\": \"99999999999999999999GiB\"")),
+	 "f.json: checks[0].max_body: expected a size"},
+	{SUITE(CHK("a", ", \"timeout\": \"99999999999999999999999h\"")),
+	 "f.json: checks[0].timeout: invalid duration"},
+	{SUITE(CHK("a", ", \"timeout\": \"1e999s\"")),
+	 "f.json: checks[0].timeout: invalid duration"},
+	{SUITE(CHK("a", ", \"timeout\": \"nan\"")),
+	 "f.json: checks[0].timeout: invalid duration"},
+	{"{\"concurrency\": 4294967296, \"checks\": [" CHK("a", "") "]}",
+	 "f.json: concurrency: must be between 1 and 1000000"},
+	{SUITE(CHK("a", ", \"expect\": {\"status\": 200.5}")),
+	 "f.json: checks[0].expect.status: expected an integer (100-599)"},
+	{SUITE(CHK("a", ", \"expect\": {\"status\": []}")),
+	 "f.json: checks[0].expect.status: expected an integer, a class"},
+	{SUITE(CHK("a", ", \"expect\": {\"json\": {\"\": 1}}")),
+	 "f.json: checks[0].expect.json.: invalid dotted path"},
+	{SUITE(CHK("a", ", \"expect\": {\"json\": {\"a..b\": 1}}")),
+	 "f.json: checks[0].expect.json.a..b: invalid dotted path"},
+	{SUITE(CHK("a", ", \"expect\": {\"headers\": {\"X\": {}}}")),
+	 "f.json: checks[0].expect.headers.X: expected true (present)"},
+	{SUITE(CHK("a", ", \"body\": {\"k\": \"${VD_T_HOST}\"}")), NULL},
+	{"{\"checks\": [" CHK("a", "") "], \"\": 1}", "f.json: unknown key"},
+	{"{\"checks\": [" CHK("a",
+			      "") "], \"x\": {\"y\": {\"y\": 1, \"y\": 2}}}",
+	 "f.json: x.y.y: duplicate key"},
+	{"{\"defaults\": {\"expect\": {\"status\": \"2xx\"}}, \"checks\": "
+	 "[" CHK("a", ", \"expect\": {\"body_contains\": \"ok\"}") "]}",
+	 NULL},
+	{"{\"defaults\": {\"expect\": {\"bogus\": 1}}, \"checks\": [" CHK(
+		 "a", ", \"expect\": {}") "]}",
+	 "f.json: checks[0].expect.bogus: unknown key"},
+	{"{\"defaults\": {}, \"checks\": [" CHK("a", "") "]}", NULL},
+	{"{\"defaults\": {\"timeout\": \"1s\"}, \"checks\": [1]}",
+	 "f.json: checks[0]: expected an object"},
+	{SUITE(CHK("a", ", \"tags\": []")), NULL},
+	{SUITE(CHK("${VD_T_DOLLAR}", "")), NULL},
 	/* found by fuzz_suite: a short secret (a cookie "json") once masked
 	 * the file name out of the message ("fuzz.***: ...") */
-	{ SUITE(CHK("a", ", \"headers\": {\"cookie\": \"json\"}, \"bo=y\": null")),
-	  "f.json: checks[0].bo=y: unknown key" },
+	{SUITE(CHK("a",
+		   ", \"headers\": {\"cookie\": \"json\"}, \"bo=y\": null")),
+	 "f.json: checks[0].bo=y: unknown key"},
 	/* a UTF-8 byte order mark is skipped */
-	{ "\xef\xbb\xbf" SUITE(CHK("a", "")), NULL },
+	{"\xef\xbb\xbf" SUITE(CHK("a", "")), NULL},
 };
 
 START_TEST(test_hostile)
@@ -726,7 +741,8 @@ START_TEST(test_hostile)
 	}
 	vd_suite_free(s);
 	ck_assert_msg(r == VD_ERR_CONFIG, "accepted: %s", hostile[_i].json);
-	ck_assert_msg(strncmp(err, hostile[_i].msg, strlen(hostile[_i].msg)) == 0,
+	ck_assert_msg(strncmp(err, hostile[_i].msg, strlen(hostile[_i].msg)) ==
+			      0,
 		      "got: %s\nwant: %s", err, hostile[_i].msg);
 }
 END_TEST
@@ -741,46 +757,46 @@ static const struct {
 	const char *json;
 	const char *msg;
 } strict[] = {
-	{ SUITE(CHK("a\xff", "")),
-	  "f.json: checks[0].name: invalid UTF-8 at byte 2" },
-	{ SUITE(CHK("a\xc0\xaf", "")), /* overlong "/" */
-	  "f.json: checks[0].name: invalid UTF-8 at byte 2" },
-	{ SUITE(CHK("caf\xc3\xa9 \xe2\x9c\x93", "")), NULL },
-	{ SUITE(CHK("a", ", \"headers\": {\"X-A\": \"v\\u001b[31m\"}")),
-	  "f.json: checks[0].headers.X-A: control character U+001B at byte 2" },
-	{ SUITE(CHK("a", ", \"headers\": {\"X-A\": \"v\\u0001\"}")),
-	  "f.json: checks[0].headers.X-A: control character U+0001 at byte 2" },
-	{ SUITE(CHK("a", ", \"headers\": {\"X-A\": \"v\x7f\"}")),
-	  "f.json: checks[0].headers.X-A: control character U+007F at byte 2" },
-	{ SUITE(CHK("a", ", \"headers\": {\"X-A\": \"a\\tb\"}")), NULL },
-	{ SUITE(CHK("a", ", \"headers\": {\"X-A\": \"\xe9t\xe9\"}")),
-	  "f.json: checks[0].headers.X-A: invalid UTF-8 at byte 1" },
-	{ SUITE(CHK("a", ", \"headers\": {\"X-\xff\": \"v\"}")),
-	  "f.json: checks[0].headers.X-\xef\xbf\xbd: key: invalid UTF-8 at "
-	  "byte 3" },
-	{ SUITE(CHK("a", ", \"stage\": \"s\\u0000\"")),
-	  "f.json: line 1, column " },
-	{ SUITE(CHK("a", ", \"tags\": [\"ok\", \"b\\u0007d\"]")),
-	  "f.json: checks[0].tags[1]: control character U+0007 at byte 2" },
-	{ SUITE(CHK("a", ", \"body\": \"line 1\\nline 2\\r\\n\"")), NULL },
-	{ SUITE(CHK("a", ", \"headers\": {\"X-A\": \"${VD_T_CTRL}\"}")),
-	  "f.json: checks[0].headers.X-A: control character U+001B at byte 1" },
-	{ SUITE(CHK("a", ", \"headers\": {\"X-A\": \"${VD_T_LATIN1}\"}")),
-	  "f.json: checks[0].headers.X-A: invalid UTF-8 at byte 2" },
-	{ "{\"name\": \"s\xfe\", \"checks\": [" CHK("a", "") "]}",
-	  "f.json: name: invalid UTF-8 at byte 2" },
+	{SUITE(CHK("a\xff", "")),
+	 "f.json: checks[0].name: invalid UTF-8 at byte 2"},
+	{SUITE(CHK("a\xc0\xaf", "")), /* overlong "/" */
+	 "f.json: checks[0].name: invalid UTF-8 at byte 2"},
+	{SUITE(CHK("caf\xc3\xa9 \xe2\x9c\x93", "")), NULL},
+	{SUITE(CHK("a", ", \"headers\": {\"X-A\": \"v\\u001b[31m\"}")),
+	 "f.json: checks[0].headers.X-A: control character U+001B at byte 2"},
+	{SUITE(CHK("a", ", \"headers\": {\"X-A\": \"v\\u0001\"}")),
+	 "f.json: checks[0].headers.X-A: control character U+0001 at byte 2"},
+	{SUITE(CHK("a", ", \"headers\": {\"X-A\": \"v\x7f\"}")),
+	 "f.json: checks[0].headers.X-A: control character U+007F at byte 2"},
+	{SUITE(CHK("a", ", \"headers\": {\"X-A\": \"a\\tb\"}")), NULL},
+	{SUITE(CHK("a", ", \"headers\": {\"X-A\": \"\xe9t\xe9\"}")),
+	 "f.json: checks[0].headers.X-A: invalid UTF-8 at byte 1"},
+	{SUITE(CHK("a", ", \"headers\": {\"X-\xff\": \"v\"}")),
+	 "f.json: checks[0].headers.X-\xef\xbf\xbd: key: invalid UTF-8 at "
+	 "byte 3"},
+	{SUITE(CHK("a", ", \"stage\": \"s\\u0000\"")),
+	 "f.json: line 1, column "},
+	{SUITE(CHK("a", ", \"tags\": [\"ok\", \"b\\u0007d\"]")),
+	 "f.json: checks[0].tags[1]: control character U+0007 at byte 2"},
+	{SUITE(CHK("a", ", \"body\": \"line 1\\nline 2\\r\\n\"")), NULL},
+	{SUITE(CHK("a", ", \"headers\": {\"X-A\": \"${VD_T_CTRL}\"}")),
+	 "f.json: checks[0].headers.X-A: control character U+001B at byte 1"},
+	{SUITE(CHK("a", ", \"headers\": {\"X-A\": \"${VD_T_LATIN1}\"}")),
+	 "f.json: checks[0].headers.X-A: invalid UTF-8 at byte 2"},
+	{"{\"name\": \"s\xfe\", \"checks\": [" CHK("a", "") "]}",
+	 "f.json: name: invalid UTF-8 at byte 2"},
 	/* durations */
-	{ SUITE(CHK("a", ", \"timeout\": \"1h1h\"")),
-	  "f.json: checks[0].timeout: invalid duration \"1h1h\": each unit at "
-	  "most once, largest first (e.g. \"1m30s\")" },
-	{ SUITE(CHK("a", ", \"timeout\": \"5s5s\"")),
-	  "f.json: checks[0].timeout: invalid duration \"5s5s\": each unit" },
-	{ SUITE(CHK("a", ", \"interval\": \"30s1m\"")),
-	  "f.json: checks[0].interval: invalid duration \"30s1m\": each unit" },
-	{ SUITE(CHK("a", ", \"interval\": \"500ms1s\"")),
-	  "f.json: checks[0].interval: invalid duration \"500ms1s\": each" },
-	{ SUITE(CHK("a", ", \"timeout\": \"1m30s\"")), NULL },
-	{ SUITE(CHK("a", ", \"timeout\": \"1s500ms\"")), NULL },
+	{SUITE(CHK("a", ", \"timeout\": \"1h1h\"")),
+	 "f.json: checks[0].timeout: invalid duration \"1h1h\": each unit at "
+	 "most once, largest first (e.g. \"1m30s\")"},
+	{SUITE(CHK("a", ", \"timeout\": \"5s5s\"")),
+	 "f.json: checks[0].timeout: invalid duration \"5s5s\": each unit"},
+	{SUITE(CHK("a", ", \"interval\": \"30s1m\"")),
+	 "f.json: checks[0].interval: invalid duration \"30s1m\": each unit"},
+	{SUITE(CHK("a", ", \"interval\": \"500ms1s\"")),
+	 "f.json: checks[0].interval: invalid duration \"500ms1s\": each"},
+	{SUITE(CHK("a", ", \"timeout\": \"1m30s\"")), NULL},
+	{SUITE(CHK("a", ", \"timeout\": \"1s500ms\"")), NULL},
 };
 
 START_TEST(test_strict)
@@ -859,12 +875,14 @@ START_TEST(test_deep_nesting)
 	struct vd_suite *s = NULL;
 	char *t;
 
-	t = nested("{\"checks\": [" CHK("a", "") "], \"x\": ", 900, "[", "]", "}");
+	t = nested("{\"checks\": [" CHK("a", "") "], \"x\": ", 900, "[", "]",
+		   "}");
 	ck_assert_int_eq(parse(t, &s), VD_ERR_CONFIG);
 	ck_assert_str_eq(err, "f.json: x: unknown key");
 	free(t);
 
-	t = nested("{\"checks\": [" CHK("a", "") "], \"x\": ", 1500, "[", "]", "}");
+	t = nested("{\"checks\": [" CHK("a", "") "], \"x\": ", 1500, "[", "]",
+		   "}");
 	ck_assert_int_eq(parse(t, &s), VD_ERR_CONFIG);
 	ck_assert(strncmp(err, "f.json: line 1, column ", 23) == 0);
 	free(t);
@@ -872,7 +890,8 @@ START_TEST(test_deep_nesting)
 	/* the same deep object in defaults and in the check: merged level by
 	 * level, then refused where the check's parser meets it */
 	t = nested("{\"defaults\": {\"tls\": ", 400, "{\"a\": ", "}",
-		   "}, \"checks\": [" CHK("a", ", \"tls\": {\"a\": {\"a\": {}}}") "]}");
+		   "}, \"checks\": [" CHK(
+			   "a", ", \"tls\": {\"a\": {\"a\": {}}}") "]}");
 	ck_assert_int_eq(parse(t, &s), VD_ERR_CONFIG);
 	ck_assert_str_eq(err, "f.json: checks[0].tls.a: unknown key");
 	free(t);
@@ -908,7 +927,8 @@ suite_suite(void)
 	TCase *tc = tcase_create("loader");
 
 	tcase_add_checked_fixture(tc, env_setup, env_teardown);
-	tcase_add_loop_test(tc, test_bad, 0, (int)(sizeof(bad) / sizeof(bad[0])));
+	tcase_add_loop_test(tc, test_bad, 0,
+			    (int)(sizeof(bad) / sizeof(bad[0])));
 	tcase_add_test(tc, test_nul_byte);
 	tcase_add_loop_test(tc, test_syntax, 0,
 			    (int)(sizeof(syntax) / sizeof(syntax[0])));

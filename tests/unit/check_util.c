@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../probe/util.h"
+#include "../../lib/util.h"
 #include "unit.h"
 
 static const struct {

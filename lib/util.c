@@ -1,9 +1,9 @@
 /*
  * util.c - allocators, buffers, whole-file reads, durations, sizes and
- * secret masking. Depends on libc only (and probe.h's error codes).
+ * secret masking, error names. Depends on libc only (and err.h).
  */
 #include "util.h"
-#include "probe.h"
+#include "err.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -965,4 +965,22 @@ vd_set_nonblock(int fd)
 	if (fl < 0 || fcntl(fd, F_SETFD, fl | FD_CLOEXEC) < 0)
 		return -1;
 	return 0;
+}
+
+const char *
+vd_strerror(int err)
+{
+	switch (err) {
+	case VD_OK:
+		return "success";
+	case VD_ERR_CONFIG:
+		return "invalid configuration";
+	case VD_ERR_IO:
+		return "input/output error";
+	case VD_ERR_SYSTEM:
+		return "system error";
+	case VD_ERR_USAGE:
+		return "usage error";
+	}
+	return "unknown error";
 }

@@ -1,6 +1,6 @@
 /*
  * cfg.c - typed, path-naming readers over cJSON objects.
- * Depends on cJSON, util.h and probe.h (for struct vd_tls_opts).
+ * Depends on cJSON, util.h, err.h and tls_opts.h.
  */
 #include "cfg.h"
 
@@ -12,7 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "probe.h"
+#include "err.h"
+#include "tls_opts.h"
 #include "util.h"
 
 void

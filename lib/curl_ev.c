@@ -8,7 +8,8 @@
 #include <stdlib.h>
 
 #include "curl_ev.h"
-#include "probe.h"
+#include "err.h"
+#include "tls_opts.h"
 #include "util.h"
 
 struct vd_curl_ev {

@@ -313,7 +313,7 @@ parse_module(struct vd_cfg *mods, const char *file, const cJSON *it,
 	     struct vd_exp_module *m, struct vd_cfg_err *err)
 {
 	struct vd_cfg c;
-	const cJSON *tmpl, *type, *to;
+	const cJSON *tmpl, *type;
 	char path[160], **allow = NULL;
 	size_t nallow = 0, i;
 	int r;
@@ -347,6 +347,7 @@ parse_module(struct vd_cfg *mods, const char *file, const cJSON *it,
 	if (!r) {
 		const struct vd_check_type *t =
 			vd_check_type_find(type->valuestring);
+		const char *tkey;
 		char kinds[200];
 		/* an unknown type is named by the suite loader below */
 		m->target = t ? t->target : VD_TARGET_URL;
@@ -356,14 +357,14 @@ parse_module(struct vd_cfg *mods, const char *file, const cJSON *it,
 					 "a %s check has no url or host for "
 					 "/probe to fill (module types: %s)",
 					 type->valuestring, kinds);
-		if (!r && m->target == VD_TARGET_URL &&
-		    cJSON_GetObjectItemCaseSensitive(tmpl, "url"))
-			r = vd_cfg_error(&c, "check.url",
+		tkey = t ? vd_check_type_target_key(t) : NULL;
+		if (!r && tkey &&
+		    cJSON_GetObjectItemCaseSensitive(tmpl, tkey)) {
+			char place[64];
+			snprintf(place, sizeof(place), "check.%s", tkey);
+			r = vd_cfg_error(&c, place,
 					 "set by the /probe target; remove it");
-		if (!r && m->target == VD_TARGET_HOST &&
-		    cJSON_GetObjectItemCaseSensitive(tmpl, "host"))
-			r = vd_cfg_error(&c, "check.host",
-					 "set by the /probe target; remove it");
+		}
 		if (!r && cJSON_GetObjectItemCaseSensitive(tmpl, "name"))
 			r = vd_cfg_error(&c, "check.name",
 					 "the module's name is the check's; "
@@ -385,11 +386,6 @@ parse_module(struct vd_cfg *mods, const char *file, const cJSON *it,
 	if (r)
 		return r;
 	m->tmpl = cJSON_Duplicate(tmpl, 1);
-	m->timeout = 5.0;
-	to = cJSON_GetObjectItemCaseSensitive(tmpl, "timeout");
-	if (cJSON_IsString(to) &&
-	    vd_parse_duration(to->valuestring, &m->timeout) < 0)
-		m->timeout = 5.0; /* the template check below names it */
 	return 0;
 }
 
@@ -399,9 +395,10 @@ static struct vd_suite *module_instance(const struct vd_exp_module *m,
 					double timeout, char *err,
 					size_t errlen);
 
-/* A module's template must make a valid check: try it on a stand-in. */
+/* A module's template must make a valid check: try it on a stand-in,
+ * and keep its per-attempt timeout. */
 static int
-check_module(const struct vd_exp_module *m, const char *file, char *err,
+check_module(struct vd_exp_module *m, const char *file, char *err,
 	     size_t errlen)
 {
 	struct vd_suite *s;
@@ -414,6 +411,8 @@ check_module(const struct vd_exp_module *m, const char *file, char *err,
 		err, errlen);
 	if (s == NULL)
 		return VD_ERR_CONFIG;
+	/* the template's timeout, or the loader's default: parsed once */
+	m->timeout = s->checks[0]->timeout;
 	vd_suite_free(s);
 	return 0;
 }
@@ -485,13 +484,6 @@ module_instance(const struct vd_exp_module *m, const char *label,
 		if (port > 0)
 			set_item(chk, "port", cJSON_CreateNumber((double)port));
 	}
-	if (timeout > 0) {
-		char d[32];
-		snprintf(d, sizeof(d), "%ldms",
-			 (long)(timeout * 1000.0) > 0 ? (long)(timeout * 1000.0)
-						      : 1L);
-		set_item(chk, "timeout", cJSON_CreateString(d));
-	}
 	escape_dollars(chk);
 	cJSON_AddItemToArray(checks, chk);
 	cJSON_AddItemToObject(doc, "checks", checks);
@@ -503,6 +495,9 @@ module_instance(const struct vd_exp_module *m, const char *label,
 	    0) {
 		rename_place(err, errlen, label);
 		s = NULL;
+	} else if (timeout > 0) {
+		/* seconds, already parsed and bounded by the caller */
+		s->checks[0]->timeout = timeout;
 	}
 	free(text);
 	return s;

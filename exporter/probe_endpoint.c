@@ -14,8 +14,7 @@
 #include <string.h>
 #include <time.h>
 
-#include <curl/curl.h>
-
+#include "../lib/url.h"
 #include "../lib/util.h"
 #include "exporter_int.h"
 
@@ -100,46 +99,20 @@ logf_(struct vd_exp_probe *p, const char *fmt, ...)
 static char *
 url_target(const char *target, char **host, const char **why)
 {
-	CURLU *u = curl_url();
-	char *with = NULL, *out = NULL, *h = NULL, *scheme = NULL, *ret = NULL;
+	char *with = NULL, *url = NULL;
+	enum vd_url_err e;
 
-	*host = NULL;
-	if (u == NULL)
-		abort();
 	if (strstr(target, "://") == NULL)
 		with = vd_xasprintf("http://%s", target);
-	if (curl_url_set(u, CURLUPART_URL, with ? with : target, 0) !=
-	    CURLUE_OK) {
-		*why = "not a valid URL";
-		goto out;
-	}
-	if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-	    (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0)) {
-		*why = "only http:// and https:// targets";
-		goto out;
-	}
-	if (curl_url_get(u, CURLUPART_HOST, &h, 0) != CURLUE_OK || *h == '\0') {
-		*why = "the URL has no host";
-		goto out;
-	}
-	if (curl_url_get(u, CURLUPART_URL, &out, 0) != CURLUE_OK) {
-		*why = "not a valid URL";
-		goto out;
-	}
-	if (h[0] == '[') {
-		size_t n = strlen(h);
-		*host = vd_xstrndup(h + 1, n >= 2 ? n - 2 : 0);
-	} else {
-		*host = vd_xstrdup(h);
-	}
-	ret = vd_xstrdup(out);
-out:
-	curl_free(out);
-	curl_free(h);
-	curl_free(scheme);
-	curl_url_cleanup(u);
+	e = vd_url_http(with ? with : target, &url, host, NULL);
 	free(with);
-	return ret;
+	if (e == VD_URL_SCHEME)
+		*why = "only http:// and https:// targets";
+	else if (e == VD_URL_NO_HOST)
+		*why = "the URL has no host";
+	else if (e != VD_URL_OK)
+		*why = "not a valid URL";
+	return url;
 }
 
 /* A port: 1 to 5 digits, nothing else (no sign, space or "0x"), 1-65535. */

@@ -200,9 +200,28 @@ enum vd_target_kind {
 	VD_TARGET_HOST,	    /* "host" and "port" */
 };
 
+/* One key of a check type's own (besides the keys every check has). */
+struct vd_check_key {
+	const char *name;
+	unsigned flags; /* VD_KEY_* */
+};
+
+/* A check of the type must have it, written in the check or taken from
+ * the suite's "defaults" (the loader's parse refuses a check without it). */
+#define VD_KEY_REQUIRED 0x1
+/* /probe fills it from its target (the module's template must not). */
+#define VD_KEY_TARGET 0x2
+
+/* The keys every check has (name, type, stage, ..., max_body), NULL-
+ * terminated; "tls" is every VD_TYPE_TLS type's too. */
+extern const char *const vd_check_common_keys[];
+
 /*
  * A check type. One file under probe/checks/ exports one of these; the
- * registry in probe/checks/registry.c lists them all.
+ * registry in probe/checks/registry.c lists them all. Everything about a
+ * type lives here: the loader, `validate`, the exporter and the schema
+ * cross-check (tests/unit/check_schema.c) read these facts and keep no
+ * lists of their own.
  */
 struct vd_check_type {
 	const char *name;
@@ -240,9 +259,22 @@ struct vd_check_type {
 	void (*timeout_detail)(struct vd_attempt *att, char *buf, size_t len);
 	unsigned flags;
 	/* target: the key /probe fills with its target; NONE (the default)
-	 * keeps the type out of /probe modules. */
+	 * keeps the type out of /probe modules. The key itself is the one
+	 * flagged VD_KEY_TARGET in keys. */
 	enum vd_target_kind target;
+	/*
+	 * keys: the type's own keys, ending with {NULL}. The loader refuses
+	 * any other key a check writes ("unknown key"), after parse ran;
+	 * parse MUST take no key that is not listed. Defaults and the
+	 * timeout of every type are the common keys' (suites/suite.c).
+	 */
+	const struct vd_check_key *keys;
 };
+
+/* The key of t flagged VD_KEY_TARGET, or NULL. */
+const char *vd_check_type_target_key(const struct vd_check_type *t);
+/* True when key is one of the common keys or one of t's own. */
+bool vd_check_type_has_key(const struct vd_check_type *t, const char *key);
 
 #define VD_TYPE_TLS 0x1 /* accepts the "tls" object */
 

@@ -359,6 +359,21 @@ stage_index(struct vd_suite *s, const char *stage)
 	return (unsigned)s->nstages++;
 }
 
+/* The type's table entry is the word on its keys: a key the check wrote
+ * that the entry does not list is refused, whatever parse took. */
+static int
+table_keys(const struct vd_check_type *t, struct vd_cfg *c, const cJSON *own)
+{
+	const cJSON *it;
+	if (t->keys == NULL)
+		return 0;
+	cJSON_ArrayForEach(it, own) {
+		if (!vd_check_type_has_key(t, it->string))
+			return vd_cfg_error(c, it->string, "unknown key");
+	}
+	return 0;
+}
+
 static int
 parse_check(struct vd_suite *s, const cJSON *own, const cJSON *defaults,
 	    size_t idx, const char *file, struct vd_cfg_err *err,
@@ -453,6 +468,8 @@ parse_check(struct vd_suite *s, const cJSON *own, const cJSON *defaults,
 		r = vd_cfg_tls(&c, &chk->tls);
 	if (!r)
 		r = chk->type->parse(chk, &c);
+	if (!r)
+		r = table_keys(chk->type, &c, own);
 	if (!r)
 		r = vd_cfg_finish(&c);
 	if (!r && chk->target == NULL)

@@ -21,12 +21,11 @@ extern const struct vd_check_type vd_check_json_file;
 extern const struct vd_check_type vd_check_exec;
 
 /*
- * Validates url (taken from key): parses it with libcurl's URL parser and,
- * if http_only, requires an http or https scheme and a host. Returns 0 or
- * VD_ERR_CONFIG (error names the key, never the password).
+ * Validates url (taken from key) as an http or https URL with a host
+ * (lib/url.h; host_port.c). Returns 0 or VD_ERR_CONFIG (the error names
+ * the key, never the password).
  */
-int vd_check_url(struct vd_cfg *c, const char *key, const char *url,
-		 bool http_only);
+int vd_check_url(struct vd_cfg *c, const char *key, const char *url);
 
 /*
  * Reads a small local file of at most cap bytes (file_common.c) for a file

@@ -132,7 +132,7 @@ cors_parse(struct vd_check *chk, struct vd_cfg *c)
 	if (!r)
 		r = vd_cfg_bool(c, "allow_link_local", &cc->allow_link_local);
 	if (!r)
-		r = vd_check_url(c, "url", cc->url, true);
+		r = vd_check_url(c, "url", cc->url);
 	if (!r)
 		r = vd_cfg_str(c, "origin", true, &cc->origin);
 	if (!r && !origin_ok(cc->origin))
@@ -393,6 +393,17 @@ cors_timeout_detail(struct vd_attempt *att, char *buf, size_t len)
 		vd_http_req_progress(run->req, buf, len);
 }
 
+static const struct vd_check_key cors_keys[] = {
+	{"url", VD_KEY_REQUIRED | VD_KEY_TARGET},
+	{"origin", VD_KEY_REQUIRED},
+	{"method", 0},
+	{"headers", 0},
+	{"request_headers", 0},
+	{"allow_link_local", 0},
+	{"expect", 0},
+	{NULL, 0},
+};
+
 const struct vd_check_type vd_check_cors = {
 	.name = "cors",
 	.parse = cors_parse,
@@ -402,4 +413,5 @@ const struct vd_check_type vd_check_cors = {
 	.timeout_detail = cors_timeout_detail,
 	.flags = VD_TYPE_TLS,
 	.target = VD_TARGET_URL,
+	.keys = cors_keys,
 };

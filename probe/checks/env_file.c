@@ -438,10 +438,16 @@ env_parse_conf(struct vd_check *chk, struct vd_cfg *c)
 	return r;
 }
 
+static const struct vd_check_key env_file_keys[] = {
+	{"path", VD_KEY_REQUIRED}, {"require", 0},   {"forbid", 0},
+	{"placeholders", 0},	   {"check_all", 0}, {NULL, 0},
+};
+
 const struct vd_check_type vd_check_env_file = {
 	.name = "env_file",
 	.parse = env_parse_conf,
 	.start = env_start,
 	.cancel = env_cancel,
 	.free = env_free,
+	.keys = env_file_keys,
 };

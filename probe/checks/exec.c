@@ -908,6 +908,11 @@ exec_parse(struct vd_check *chk, struct vd_cfg *c)
 	return r;
 }
 
+static const struct vd_check_key exec_keys[] = {
+	{"argv", VD_KEY_REQUIRED}, {"cwd", 0},	  {"env", 0},
+	{"max_output", 0},	   {"expect", 0}, {NULL, 0},
+};
+
 const struct vd_check_type vd_check_exec = {
 	.name = "exec",
 	.parse = exec_parse,
@@ -915,4 +920,5 @@ const struct vd_check_type vd_check_exec = {
 	.cancel = exec_cancel,
 	.free = exec_free,
 	.timeout_detail = exec_timeout_detail,
+	.keys = exec_keys,
 };

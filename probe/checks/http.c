@@ -336,7 +336,7 @@ http_parse(struct vd_check *chk, struct vd_cfg *c)
 	hc->follow_redirects = true;
 	r = vd_cfg_str(c, "url", true, &hc->url);
 	if (!r)
-		r = vd_check_url(c, "url", hc->url, true);
+		r = vd_check_url(c, "url", hc->url);
 	if (!r)
 		r = vd_cfg_str(c, "method", false, &hc->method);
 	if (!r && hc->method) {
@@ -619,6 +619,19 @@ http_timeout_detail(struct vd_attempt *att, char *buf, size_t len)
 		vd_http_req_progress(run->req, buf, len);
 }
 
+static const struct vd_check_key http_keys[] = {
+	{"url", VD_KEY_REQUIRED | VD_KEY_TARGET},
+	{"method", 0},
+	{"headers", 0},
+	{"body", 0},
+	{"follow_redirects", 0},
+	{"max_redirects", 0},
+	{"auth", 0},
+	{"allow_link_local", 0},
+	{"expect", 0},
+	{NULL, 0},
+};
+
 const struct vd_check_type vd_check_http = {
 	.name = "http",
 	.parse = http_parse,
@@ -628,4 +641,5 @@ const struct vd_check_type vd_check_http = {
 	.timeout_detail = http_timeout_detail,
 	.flags = VD_TYPE_TLS,
 	.target = VD_TARGET_URL,
+	.keys = http_keys,
 };

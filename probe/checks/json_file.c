@@ -209,10 +209,18 @@ json_parse_conf(struct vd_check *chk, struct vd_cfg *c)
 	return r;
 }
 
+static const struct vd_check_key json_file_keys[] = {
+	{"path", VD_KEY_REQUIRED},
+	{"require", 0},
+	{"equals", 0},
+	{NULL, 0},
+};
+
 const struct vd_check_type vd_check_json_file = {
 	.name = "json_file",
 	.parse = json_parse_conf,
 	.start = json_start,
 	.cancel = json_cancel,
 	.free = json_conf_free,
+	.keys = json_file_keys,
 };

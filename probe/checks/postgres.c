@@ -1291,6 +1291,13 @@ pg_cancel(struct vd_attempt *att)
 	free(run);
 }
 
+static const struct vd_check_key postgres_keys[] = {
+	{"dsn", VD_KEY_REQUIRED},
+	{"query", 0},
+	{"expect", 0},
+	{NULL, 0},
+};
+
 const struct vd_check_type vd_check_postgres = {
 	.name = "postgres",
 	.parse = pg_parse,
@@ -1298,4 +1305,5 @@ const struct vd_check_type vd_check_postgres = {
 	.cancel = pg_cancel,
 	.free = pg_free,
 	.flags = VD_TYPE_TLS,
+	.keys = postgres_keys,
 };

@@ -989,6 +989,13 @@ redis_cancel(struct vd_attempt *att)
 	free(run);
 }
 
+static const struct vd_check_key redis_keys[] = {
+	{"url", 0},	{"host", 0},	 {"port", 0},
+	{"db", 0},	{"username", 0}, {"password_env", 0},
+	{"command", 0}, {"expect", 0},	 {"tls", 0}, /* refused with a reason */
+	{NULL, 0},
+};
+
 const struct vd_check_type vd_check_redis = {
 	.name = "redis",
 	.parse = redis_parse,
@@ -996,4 +1003,5 @@ const struct vd_check_type vd_check_redis = {
 	.cancel = redis_cancel,
 	.free = redis_free,
 	.flags = 0,
+	.keys = redis_keys,
 };

@@ -1,12 +1,10 @@
 /*
- * registry.c - the one table of check types. Adding a type: one file in
- * probe/checks/, one line in checks.h, one line here.
+ * registry.c - the one table of check types, and the keys every check
+ * has. Adding a type: one file in probe/checks/, one line in checks.h,
+ * one line here. Knows nothing of suites, reports or the exporter.
  */
-#include <curl/curl.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "../../lib/util.h"
 #include "checks.h"
 
 const struct vd_check_type *const vd_check_types[] = {
@@ -23,36 +21,35 @@ const struct vd_check_type *const vd_check_types[] = {
 	NULL,
 };
 
-int
-vd_check_url(struct vd_cfg *c, const char *key, const char *url, bool http_only)
-{
-	CURLU *u = curl_url();
-	char *scheme = NULL, *host = NULL;
-	CURLUcode rc;
-	int r = 0;
+/* Taken by the loader (suites/suite.c) before the type's parse runs. */
+const char *const vd_check_common_keys[] = {
+	"name",	   "type",     "stage", "critical", "tags", "timeout",
+	"retries", "interval", "every", "max_body", NULL,
+};
 
-	if (u == NULL)
-		return vd_cfg_error(c, key, "out of memory");
-	rc = curl_url_set(u, CURLUPART_URL, url, 0);
-	if (rc != CURLUE_OK) {
-		char *m = vd_mask_url(url);
-		r = vd_cfg_error(c, key, "invalid URL \"%s\": %s", m,
-				 curl_url_strerror(rc));
-		free(m);
-		goto out;
-	}
-	curl_url_get(u, CURLUPART_SCHEME, &scheme, 0);
-	curl_url_get(u, CURLUPART_HOST, &host, 0);
-	if (http_only && (scheme == NULL || (strcmp(scheme, "http") != 0 &&
-					     strcmp(scheme, "https") != 0))) {
-		r = vd_cfg_error(c, key, "expected an http:// or https:// URL");
-		goto out;
-	}
-	if (host == NULL || *host == '\0')
-		r = vd_cfg_error(c, key, "URL has no host");
-out:
-	curl_free(scheme);
-	curl_free(host);
-	curl_url_cleanup(u);
-	return r;
+const char *
+vd_check_type_target_key(const struct vd_check_type *t)
+{
+	const struct vd_check_key *k;
+	for (k = t->keys; k && k->name; k++)
+		if (k->flags & VD_KEY_TARGET)
+			return k->name;
+	return NULL;
+}
+
+bool
+vd_check_type_has_key(const struct vd_check_type *t, const char *key)
+{
+	const struct vd_check_key *k;
+	size_t i;
+
+	for (i = 0; vd_check_common_keys[i]; i++)
+		if (strcmp(vd_check_common_keys[i], key) == 0)
+			return true;
+	if ((t->flags & VD_TYPE_TLS) && strcmp(key, "tls") == 0)
+		return true;
+	for (k = t->keys; k && k->name; k++)
+		if (strcmp(k->name, key) == 0)
+			return true;
+	return false;
 }

@@ -179,7 +179,7 @@ sh_parse(struct vd_check *chk, struct vd_cfg *c)
 	sc->hsts_min_max_age = DEFAULT_HSTS_MAX_AGE;
 	r = vd_cfg_str(c, "url", true, &sc->url);
 	if (!r)
-		r = vd_check_url(c, "url", sc->url, true);
+		r = vd_check_url(c, "url", sc->url);
 	sc->https = sc->url && strncasecmp(sc->url, "https:", 6) == 0;
 	if (!r)
 		r = vd_cfg_strmap(c, "headers", &sc->hdr_names, &sc->hdr_values,
@@ -666,6 +666,16 @@ sh_timeout_detail(struct vd_attempt *att, char *buf, size_t len)
 		vd_http_req_progress(run->req, buf, len);
 }
 
+static const struct vd_check_key security_headers_keys[] = {
+	{"url", VD_KEY_REQUIRED | VD_KEY_TARGET},
+	{"headers", 0},
+	{"follow_redirects", 0},
+	{"max_redirects", 0},
+	{"allow_link_local", 0},
+	{"expect", 0},
+	{NULL, 0},
+};
+
 const struct vd_check_type vd_check_security_headers = {
 	.name = "security_headers",
 	.parse = sh_parse,
@@ -675,4 +685,5 @@ const struct vd_check_type vd_check_security_headers = {
 	.timeout_detail = sh_timeout_detail,
 	.flags = VD_TYPE_TLS,
 	.target = VD_TARGET_URL,
+	.keys = security_headers_keys,
 };

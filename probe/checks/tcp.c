@@ -365,6 +365,14 @@ tcp_cancel(struct vd_attempt *att)
 	free(run);
 }
 
+static const struct vd_check_key tcp_keys[] = {
+	{"host", VD_KEY_REQUIRED | VD_KEY_TARGET},
+	{"port", VD_KEY_REQUIRED},
+	{"send", 0},
+	{"expect", 0},
+	{NULL, 0},
+};
+
 const struct vd_check_type vd_check_tcp = {
 	.name = "tcp",
 	.parse = tcp_parse,
@@ -373,4 +381,5 @@ const struct vd_check_type vd_check_tcp = {
 	.free = tcp_free,
 	.flags = 0,
 	.target = VD_TARGET_HOST,
+	.keys = tcp_keys,
 };

@@ -832,6 +832,13 @@ tls_cancel(struct vd_attempt *att)
 	free(run);
 }
 
+static const struct vd_check_key tls_keys[] = {
+	{"host", VD_KEY_REQUIRED | VD_KEY_TARGET},
+	{"port", 0},
+	{"expect", 0},
+	{NULL, 0},
+};
+
 const struct vd_check_type vd_check_tls = {
 	.name = "tls",
 	.parse = tls_parse,
@@ -840,4 +847,5 @@ const struct vd_check_type vd_check_tls = {
 	.free = tls_free,
 	.flags = VD_TYPE_TLS,
 	.target = VD_TARGET_HOST,
+	.keys = tls_keys,
 };

@@ -19,6 +19,7 @@ extern const struct vd_check_type vd_check_redis;
 extern const struct vd_check_type vd_check_env_file;
 extern const struct vd_check_type vd_check_json_file;
 extern const struct vd_check_type vd_check_exec;
+extern const struct vd_check_type vd_check_dns;
 
 /*
  * Validates url (taken from key) as an http or https URL with a host

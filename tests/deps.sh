@@ -13,7 +13,7 @@ time
 docker-registry skopeo apache2-utils
 libxml2-utils
 zsh fish man-db groff-base python3-yaml tmux
-libcrypt-dev wrk libpcre2-dev"
+libcrypt-dev wrk libpcre2-dev dnsmasq-base"
 
 missing=""
 for p in $PKGS; do

@@ -127,11 +127,11 @@ addresses(const struct addrinfo *ai, int family)
 	}
 	if (n)
 		qsort(v, n, sizeof(*v), cmp_str);
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n; i++)
 		if (i == 0 || strcmp(v[i], v[i - 1]) != 0)
 			cJSON_AddItemToArray(arr, cJSON_CreateString(v[i]));
+	for (i = 0; i < n; i++)
 		free(v[i]);
-	}
 	free(v);
 	return arr;
 }

@@ -211,6 +211,10 @@ struct vd_check_key {
 #define VD_KEY_REQUIRED 0x1
 /* /probe fills it from its target (the module's template must not). */
 #define VD_KEY_TARGET 0x2
+/* Taken only to be refused with a reason better than "unknown key" (a
+ * redis check's "tls": Debian's hiredis has no TLS); never valid, so the
+ * schema leaves it out. */
+#define VD_KEY_REFUSED 0x4
 
 /* The keys every check has (name, type, stage, ..., max_body), NULL-
  * terminated; "tls" is every VD_TYPE_TLS type's too. */

@@ -626,6 +626,16 @@ vd_suite_parse(const char *text, size_t len, const char *name,
 	defaults = vd_cfg_take(&c, "defaults");
 	if (!r && defaults && !cJSON_IsObject(defaults))
 		r = vd_cfg_error(&c, "defaults", "expected an object");
+	/* what a check is, not how it runs: never a default (and the
+	 * schema can then tell a check's type from the check itself) */
+	if (!r && defaults && cJSON_IsObject(defaults) &&
+	    cJSON_GetObjectItemCaseSensitive(defaults, "name"))
+		r = vd_cfg_error(&c, "defaults.name",
+				 "each check names itself; not a default");
+	if (!r && defaults && cJSON_IsObject(defaults) &&
+	    cJSON_GetObjectItemCaseSensitive(defaults, "type"))
+		r = vd_cfg_error(&c, "defaults.type",
+				 "each check states its type; not a default");
 	checks = vd_cfg_take(&c, "checks");
 	if (!r && checks == NULL && !(opts && opts->checks_optional))
 		r = vd_cfg_error(&c, "checks", "required");

@@ -990,9 +990,15 @@ redis_cancel(struct vd_attempt *att)
 }
 
 static const struct vd_check_key redis_keys[] = {
-	{"url", 0},	{"host", 0},	 {"port", 0},
-	{"db", 0},	{"username", 0}, {"password_env", 0},
-	{"command", 0}, {"expect", 0},	 {"tls", 0}, /* refused with a reason */
+	{"url", 0},
+	{"host", 0},
+	{"port", 0},
+	{"db", 0},
+	{"username", 0},
+	{"password_env", 0},
+	{"command", 0},
+	{"expect", 0},
+	{"tls", VD_KEY_REFUSED}, /* hiredis 0.14: no TLS, said in a reason */
 	{NULL, 0},
 };
 

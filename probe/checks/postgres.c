@@ -2,39 +2,31 @@
  * postgres.c - the "postgres" check: connect with libpq's non-blocking API
  * on the loop, run one query, judge its first value, its row count, the
  * server version and whether the server is a primary. Knows nothing of
- * suites, reports or exporters; depends on libpq, libev and probe/.
+ * suites, reports or exporters; depends on libpq and probe/.
  *
  * Nothing here blocks the loop: the host name is resolved by vd_resolve
- * and handed to libpq as hostaddr (host stays for TLS and password files);
- * every PQconnectPoll runs on a small per-prober thread pool (the login:
- * SCRAM's key derivation and the TLS handshake are milliseconds of CPU
- * each); a query still running at the deadline is cancelled on the server
- * by a short-lived thread (PQcancel opens a connection and blocks), which
- * the prober waits for, briefly, when it is freed.
+ * and handed to libpq as hostaddr (host stays for TLS and password
+ * files); the connection, its login steps, the query and a cancel on the
+ * server at the deadline are driven by the libpq-on-libev adapter
+ * (probe/pq_ev.c).
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 
 #include <libpq-fe.h>
 
 #include "../../lib/cfg.h"
+#include "../pq_ev.h"
 #include "../probe_int.h"
 #include "../../lib/util.h"
 #include "checks.h"
 
 /* Addresses of one name handed to libpq at most (it tries them in order). */
 #define PG_MAX_ADDRS 8
-/* How long freeing the prober waits for server-side cancels (seconds). */
-#define PG_CANCEL_WAIT 5
-/* Threads at most per prober calling PQconnectPoll; more polls queue. */
-#define PG_POLL_THREADS 4
 
 struct pg_conf {
 	char **keys; /* the DSN's options (libpq keywords), as given */
@@ -61,16 +53,11 @@ enum pg_phase {
 	PG_DONE,
 };
 
-struct pg_poll;
-
 struct pg_run {
 	struct vd_attempt *att;
 	struct vd_resolve *res;
-	PGconn *conn;	      /* not to be touched while poll is set */
-	struct pg_poll *poll; /* a PQconnectPoll handed to the pool */
-	ev_io io;
+	struct vd_pq_ev *pq; /* the connection, on the loop */
 	enum pg_phase phase;
-	bool in_query;	  /* a query was sent and has not ended */
 	double t_connect; /* ev_now when libpq started connecting */
 	double t_query;	  /* ev_now when the query was sent */
 	bool got_first;
@@ -81,198 +68,6 @@ struct pg_run {
 	bool value_null;
 	size_t bytes; /* result bytes read, against max_body */
 };
-
-/* --- server-side cancel, off the loop --------------------------------- */
-
-struct pg_cancels {
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	unsigned running;
-};
-
-struct pg_cancel_job {
-	struct pg_cancels *pc;
-	PGcancel *cancel;
-};
-
-static void *
-pg_cancels_create(struct vd_prober *p)
-{
-	struct pg_cancels *pc = vd_xcalloc(1, sizeof(*pc));
-	(void)p;
-	pthread_mutex_init(&pc->mu, NULL);
-	pthread_cond_init(&pc->cv, NULL);
-	return pc;
-}
-
-/* Waits up to PG_CANCEL_WAIT seconds for cancels in flight: a CLI run
- * that exits at once would otherwise leave the query running. A thread
- * still stuck after that keeps the state (leaked on purpose). */
-static void
-pg_cancels_destroy(void *state)
-{
-	struct pg_cancels *pc = state;
-	struct timespec until;
-	int err = 0;
-
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += PG_CANCEL_WAIT;
-	pthread_mutex_lock(&pc->mu);
-	while (pc->running > 0 && err != ETIMEDOUT)
-		err = pthread_cond_timedwait(&pc->cv, &pc->mu, &until);
-	if (pc->running > 0) {
-		pthread_mutex_unlock(&pc->mu);
-		return;
-	}
-	pthread_mutex_unlock(&pc->mu);
-	pthread_mutex_destroy(&pc->mu);
-	pthread_cond_destroy(&pc->cv);
-	free(pc);
-}
-
-static void *
-pg_cancel_thread(void *arg)
-{
-	struct pg_cancel_job *job = arg;
-	struct pg_cancels *pc = job->pc;
-	char err[256];
-
-	/* The outcome is not reported: the attempt has its result already. */
-	(void)PQcancel(job->cancel, err, sizeof(err));
-	PQfreeCancel(job->cancel);
-	free(job);
-	pthread_mutex_lock(&pc->mu);
-	pc->running--;
-	pthread_cond_broadcast(&pc->cv);
-	pthread_mutex_unlock(&pc->mu);
-	return NULL;
-}
-
-/* Asks the server to cancel conn's running query, without blocking. */
-static void
-pg_cancel_on_server(struct vd_prober *p, PGconn *conn)
-{
-	struct pg_cancels *pc = vd_prober_shared(
-		p, "postgres-cancel", pg_cancels_create, pg_cancels_destroy);
-	struct pg_cancel_job *job;
-	pthread_attr_t attr;
-	pthread_t tid;
-	sigset_t all, old;
-	int err;
-
-	job = vd_xcalloc(1, sizeof(*job));
-	job->pc = pc;
-	job->cancel = PQgetCancel(conn);
-	if (job->cancel == NULL) {
-		free(job);
-		return;
-	}
-	pthread_mutex_lock(&pc->mu);
-	pc->running++;
-	pthread_mutex_unlock(&pc->mu);
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	/* Signals belong to the loop's thread. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	err = pthread_create(&tid, &attr, pg_cancel_thread, job);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	pthread_attr_destroy(&attr);
-	if (err != 0) {
-		/* No thread: the query runs on until the server notices. */
-		PQfreeCancel(job->cancel);
-		free(job);
-		pthread_mutex_lock(&pc->mu);
-		pc->running--;
-		pthread_mutex_unlock(&pc->mu);
-	}
-}
-
-/* --- PQconnectPoll off the loop ---------------------------------------- */
-
-/*
- * The loop hands a PGconn to the prober's worker pool (probe/workers.c)
- * for one PQconnectPoll and gets the answer back from the loop; only one
- * thread touches the PGconn at a time. A poll whose attempt ends while a
- * worker runs it is abandoned: the worker finishes the PGconn and frees
- * the poll. Freeing the prober stops the pool and joins its threads: a
- * poll never blocks (the socket is non-blocking), so this is brief, and
- * it lets each thread's OpenSSL state be freed before the process exits.
- */
-
-struct pg_poll {
-	PGconn *conn;
-	struct pg_run *run;
-	PostgresPollingStatusType st;
-	struct vd_job *job;
-};
-
-static void connect_step(struct pg_run *run, PostgresPollingStatusType st);
-
-/* On a worker thread. */
-static void
-poll_run(void *arg)
-{
-	struct pg_poll *j = arg;
-	j->st = PQconnectPoll(j->conn);
-}
-
-/* On the loop: the step may end another attempt. */
-static void
-poll_done(void *arg)
-{
-	struct pg_poll *j = arg;
-	struct pg_run *run = j->run;
-	PostgresPollingStatusType st = j->st;
-
-	free(j);
-	run->poll = NULL;
-	/* An attempt ended meanwhile keeps its PGconn for cancel(). */
-	if (!run->att->finished)
-		connect_step(run, st);
-}
-
-/* An abandoned poll, or one left at prober free: on either side. */
-static void
-poll_discard(void *arg)
-{
-	struct pg_poll *j = arg;
-	PQfinish(j->conn);
-	free(j);
-}
-
-static void *
-polls_create(struct vd_prober *p)
-{
-	return vd_workers_new(vd_prober_loop(p), PG_POLL_THREADS, true);
-}
-
-static void
-polls_destroy(void *state)
-{
-	vd_workers_free(state);
-}
-
-/* Hands run->conn to the pool for one PQconnectPoll; the answer comes
- * to connect_step() from the loop. Returns false (nothing handed over)
- * when there is no thread to run it. */
-static bool
-poll_submit(struct pg_run *run)
-{
-	struct vd_workers *w = vd_prober_shared(
-		run->att->prober, "postgres-poll", polls_create, polls_destroy);
-	struct pg_poll *j = vd_xcalloc(1, sizeof(*j));
-
-	j->conn = run->conn;
-	j->run = run;
-	j->job = vd_job_submit(w, poll_run, poll_done, poll_discard, j);
-	if (j->job == NULL) {
-		free(j);
-		return false;
-	}
-	run->poll = j;
-	return true;
-}
 
 /* --- configuration ----------------------------------------------------- */
 
@@ -589,14 +384,6 @@ pg_parse(struct vd_check *chk, struct vd_cfg *cfg)
 
 /* --- running ----------------------------------------------------------- */
 
-static void
-pg_notice(void *arg, const char *msg)
-{
-	/* Server notices are not ours to print. */
-	(void)arg;
-	(void)msg;
-}
-
 static bool
 is_sqlstate(const char *s)
 {
@@ -707,8 +494,9 @@ vd_pg_fuzz_conn_error(const char *msg)
 	return out;
 }
 
+/* The login failed: the reason says why, as the server or libpq put it. */
 static void
-finish_conn_error(struct pg_run *run)
+finish_conn_error(struct pg_run *run, PGconn *conn)
 {
 	struct vd_attempt *att = run->att;
 	struct conn_err e;
@@ -716,7 +504,7 @@ finish_conn_error(struct pg_run *run)
 	const char *what = "connection failed";
 	char extra[600] = "";
 
-	conn_err_parse(PQerrorMessage(run->conn), &e);
+	conn_err_parse(PQerrorMessage(conn), &e);
 	if (e.sqlstate[0]) {
 		if (strcmp(e.sqlstate, "28P01") == 0 ||
 		    strcmp(e.sqlstate, "28000") == 0) {
@@ -740,7 +528,7 @@ finish_conn_error(struct pg_run *run)
 			 e.detail ? " (" : "", e.detail ? e.detail : "",
 			 e.detail ? ")" : "", e.sqlstate);
 	} else {
-		if (PQconnectionNeedsPassword(run->conn)) {
+		if (PQconnectionNeedsPassword(conn)) {
 			kind = VD_REASON_AUTH;
 			what = "authentication failed";
 		} else if (strstr(e.text, strerror(ECONNREFUSED)) ||
@@ -764,28 +552,6 @@ finish_conn_error(struct pg_run *run)
 			  extra);
 	conn_err_free(&e);
 }
-
-/* (Re)arms the watcher on libpq's current socket for events. */
-static void
-watch(struct pg_run *run, int events)
-{
-	struct ev_loop *loop = run->att->loop;
-	int fd = PQsocket(run->conn);
-
-	if (fd < 0) {
-		vd_attempt_finish(run->att, VD_STATUS_ERROR, VD_REASON_CONNECT,
-				  "connection lost");
-		return;
-	}
-	if (ev_is_active(&run->io) && run->io.fd == fd &&
-	    (run->io.events & (EV_READ | EV_WRITE)) == events)
-		return;
-	ev_io_stop(loop, &run->io);
-	ev_io_set(&run->io, fd, events);
-	ev_io_start(loop, &run->io);
-}
-
-static void send_query(struct pg_run *run, const char *sql, bool single_row);
 
 static void
 judge(struct pg_run *run)
@@ -904,8 +670,9 @@ take_rows(struct pg_run *run, const PGresult *res)
 
 /* Handles one result; returns false once the attempt is finished. */
 static bool
-on_result(struct pg_run *run, PGresult *res)
+on_result(struct vd_pq_ev *c, PGresult *res, void *udata)
 {
+	struct pg_run *run = udata;
 	struct vd_attempt *att = run->att;
 
 	if (!run->got_first) {
@@ -959,13 +726,21 @@ on_result(struct pg_run *run, PGresult *res)
 	return true;
 }
 
+static void
+send_query(struct pg_run *run, struct vd_pq_ev *c, const char *sql,
+	   bool single_row)
+{
+	run->t_query = ev_now(run->att->loop);
+	vd_pq_ev_send(c, sql, single_row);
+}
+
 /* The query string has ended (PQgetResult returned NULL). */
 static void
-query_done(struct pg_run *run)
+query_done(struct vd_pq_ev *c, void *udata)
 {
+	struct pg_run *run = udata;
 	const struct pg_conf *pc = run->att->check->conf;
 
-	run->in_query = false;
 	if (run->phase == PG_RECOVERY) {
 		bool rec = run->value && strcmp(run->value, "t") == 0;
 		if (run->value == NULL || run->value_null) {
@@ -993,7 +768,7 @@ query_done(struct pg_run *run)
 		run->bytes = 0;
 		run->got_first = false;
 		run->phase = PG_QUERY;
-		send_query(run, pc->query, true);
+		send_query(run, c, pc->query, true);
 		return;
 	}
 	run->phase = PG_DONE;
@@ -1001,78 +776,14 @@ query_done(struct pg_run *run)
 }
 
 static void
-query_io(struct pg_run *run, int revents)
+connected(struct vd_pq_ev *c, void *udata)
 {
-	struct vd_attempt *att = run->att;
-	PGresult *res;
-	int fl = 0;
-
-	if (revents & EV_READ) {
-		if (!PQconsumeInput(run->conn)) {
-			struct conn_err e;
-			conn_err_parse(PQerrorMessage(run->conn), &e);
-			vd_attempt_finish(
-				att, VD_STATUS_ERROR, VD_REASON_CONNECT,
-				"connection lost during the query: %s", e.text);
-			conn_err_free(&e);
-			return;
-		}
-	}
-	fl = PQflush(run->conn);
-	if (fl < 0) {
-		vd_attempt_finish(att, VD_STATUS_ERROR, VD_REASON_CONNECT,
-				  "connection lost sending the query");
-		return;
-	}
-	while (!PQisBusy(run->conn)) {
-		bool more;
-		res = PQgetResult(run->conn);
-		if (res == NULL) {
-			query_done(run);
-			return;
-		}
-		more = on_result(run, res);
-		PQclear(res);
-		if (!more)
-			return;
-	}
-	watch(run, fl == 1 ? EV_READ | EV_WRITE : EV_READ);
-}
-
-static void
-send_query(struct pg_run *run, const char *sql, bool single_row)
-{
-	struct vd_attempt *att = run->att;
-	int fl;
-
-	run->t_query = ev_now(att->loop);
-	if (!PQsendQuery(run->conn, sql)) {
-		struct conn_err e;
-		conn_err_parse(PQerrorMessage(run->conn), &e);
-		vd_attempt_finish(att, VD_STATUS_ERROR, VD_REASON_CONNECT,
-				  "could not send the query: %s", e.text);
-		conn_err_free(&e);
-		return;
-	}
-	run->in_query = true;
-	if (single_row)
-		PQsetSingleRowMode(run->conn);
-	fl = PQflush(run->conn);
-	if (fl < 0) {
-		vd_attempt_finish(att, VD_STATUS_ERROR, VD_REASON_CONNECT,
-				  "connection lost sending the query");
-		return;
-	}
-	watch(run, fl == 1 ? EV_READ | EV_WRITE : EV_READ);
-}
-
-static void
-connected(struct pg_run *run)
-{
+	struct pg_run *run = udata;
 	struct vd_attempt *att = run->att;
 	const struct pg_conf *pc = att->check->conf;
-	const char *ver = PQparameterStatus(run->conn, "server_version");
-	int num = PQserverVersion(run->conn);
+	PGconn *conn = vd_pq_ev_conn(c);
+	const char *ver = PQparameterStatus(conn, "server_version");
+	int num = PQserverVersion(conn);
 
 	att->result->timings[VD_PHASE_CONNECT] =
 		ev_now(att->loop) - run->t_connect;
@@ -1084,66 +795,75 @@ connected(struct pg_run *run)
 				  ver ? ver : "?", pc->min_version_src);
 		return;
 	}
-	if (PQsetnonblocking(run->conn, 1) != 0) {
-		vd_attempt_finish(att, VD_STATUS_ERROR, VD_REASON_INTERNAL,
-				  "could not make the connection non-blocking");
-		return;
-	}
 	if (pc->primary >= 0) {
 		run->phase = PG_RECOVERY;
-		send_query(run, "SELECT pg_is_in_recovery()", false);
+		send_query(run, c, "SELECT pg_is_in_recovery()", false);
 	} else {
 		run->phase = PG_QUERY;
-		send_query(run, pc->query, true);
+		send_query(run, c, pc->query, true);
 	}
 }
 
-/* Goes on from PQconnectPoll's answer st (from the loop). */
+/* The adapter's failures, worded as the check's reasons always were. */
 static void
-connect_step(struct pg_run *run, PostgresPollingStatusType st)
+failed(struct vd_pq_ev *c, enum vd_pq_ev_err err, void *udata)
 {
-	switch (st) {
-	case PGRES_POLLING_READING:
-		watch(run, EV_READ);
+	struct pg_run *run = udata;
+	struct vd_attempt *att = run->att;
+	struct conn_err e;
+
+	switch (err) {
+	case VD_PQ_EV_OOM:
+		vd_attempt_finish(att, VD_STATUS_ERROR, VD_REASON_INTERNAL,
+				  "libpq: out of memory");
 		break;
-	case PGRES_POLLING_WRITING:
-		watch(run, EV_WRITE);
+	case VD_PQ_EV_CONNECT:
+		finish_conn_error(run, vd_pq_ev_conn(c));
 		break;
-	case PGRES_POLLING_OK:
-		connected(run);
+	case VD_PQ_EV_NONBLOCK:
+		att->result->timings[VD_PHASE_CONNECT] =
+			ev_now(att->loop) - run->t_connect;
+		vd_attempt_finish(att, VD_STATUS_ERROR, VD_REASON_INTERNAL,
+				  "could not make the connection non-blocking");
 		break;
-	case PGRES_POLLING_FAILED:
-	default:
-		finish_conn_error(run);
+	case VD_PQ_EV_LOST:
+		vd_attempt_finish(att, VD_STATUS_ERROR, VD_REASON_CONNECT,
+				  "connection lost");
+		break;
+	case VD_PQ_EV_SEND:
+		conn_err_parse(PQerrorMessage(vd_pq_ev_conn(c)), &e);
+		vd_attempt_finish(att, VD_STATUS_ERROR, VD_REASON_CONNECT,
+				  "could not send the query: %s", e.text);
+		conn_err_free(&e);
+		break;
+	case VD_PQ_EV_FLUSH:
+		vd_attempt_finish(att, VD_STATUS_ERROR, VD_REASON_CONNECT,
+				  "connection lost sending the query");
+		break;
+	case VD_PQ_EV_CONSUME:
+		conn_err_parse(PQerrorMessage(vd_pq_ev_conn(c)), &e);
+		vd_attempt_finish(att, VD_STATUS_ERROR, VD_REASON_CONNECT,
+				  "connection lost during the query: %s",
+				  e.text);
+		conn_err_free(&e);
 		break;
 	}
 }
 
-static void
-connect_io(struct pg_run *run)
+static bool
+live(void *udata)
 {
-	/* libpq may close its socket and open another inside the poll: the
-	 * watcher is stopped first and re-armed on PQsocket() after. The
-	 * poll itself runs on the pool, unless no thread can be had. */
-	ev_io_stop(run->att->loop, &run->io);
-	if (!poll_submit(run))
-		connect_step(run, PQconnectPoll(run->conn));
+	const struct pg_run *run = udata;
+	return !run->att->finished;
 }
 
-static void
-io_cb(struct ev_loop *loop, ev_io *w, int revents)
-{
-	struct pg_run *run = w->data;
-
-	if (run->att->finished) {
-		ev_io_stop(loop, w); /* cancel() follows from the loop */
-		return;
-	}
-	if (run->phase == PG_CONNECTING)
-		connect_io(run);
-	else
-		query_io(run, revents);
-}
+static const struct vd_pq_ev_cbs pg_cbs = {
+	.live = live,
+	.connected = connected,
+	.result = on_result,
+	.query_done = query_done,
+	.failed = failed,
+};
 
 /* Connects with the DSN's options plus hostaddr (may be NULL). */
 static void
@@ -1189,23 +909,10 @@ start_connect(struct pg_run *run, const char *hostaddr)
 
 	run->phase = PG_CONNECTING;
 	run->t_connect = ev_now(att->loop);
-	run->conn = PQconnectStartParams(keys, vals, 0);
+	run->pq = vd_pq_ev_connect(att->prober, keys, vals, &pg_cbs, run);
 	free(keys);
 	free(vals);
 	vd_free_secret(hosts);
-	if (run->conn == NULL) {
-		vd_attempt_finish(att, VD_STATUS_ERROR, VD_REASON_INTERNAL,
-				  "libpq: out of memory");
-		return;
-	}
-	PQsetNoticeProcessor(run->conn, pg_notice, NULL);
-	PQsetErrorVerbosity(run->conn, PQERRORS_VERBOSE);
-	if (PQstatus(run->conn) == CONNECTION_BAD) {
-		finish_conn_error(run);
-		return;
-	}
-	/* As if PQconnectPoll had answered PGRES_POLLING_WRITING. */
-	watch(run, EV_WRITE);
 }
 
 static void
@@ -1256,8 +963,6 @@ pg_start(struct vd_attempt *att)
 	struct pg_run *run = vd_xcalloc(1, sizeof(*run));
 
 	run->att = att;
-	ev_io_init(&run->io, io_cb, 0, EV_READ);
-	run->io.data = run;
 	att->data = run;
 	if (pc->host) {
 		run->phase = PG_RESOLVING;
@@ -1275,18 +980,8 @@ pg_cancel(struct vd_attempt *att)
 	if (run == NULL)
 		return;
 	vd_resolve_cancel(run->res);
-	ev_io_stop(att->loop, &run->io);
-	if (run->poll) {
-		/* The PGconn is finished here or, if a worker is in
-		 * PQconnectPoll, by that worker. */
-		vd_job_abandon(run->poll->job);
-		run->conn = NULL;
-	}
-	if (run->conn) {
-		if (run->in_query)
-			pg_cancel_on_server(att->prober, run->conn);
-		PQfinish(run->conn);
-	}
+	/* a query still running is cancelled on the server */
+	vd_pq_ev_free(run->pq);
 	free(run->value);
 	free(run);
 }

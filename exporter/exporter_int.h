@@ -39,7 +39,8 @@ struct vd_exp_module {
 	char *name;
 	cJSON *tmpl; /* the check template (no name, no target keys) */
 	enum vd_target_kind target; /* the check type's (its table entry) */
-	double timeout; /* seconds, per attempt: the template's, as the loader parsed it */
+	double timeout; /* seconds, per attempt: the template's, as the loader
+			   parsed it */
 	struct vd_exp_allow *allow;
 	size_t nallow; /* 0: /probe refuses every target of the module */
 };

@@ -910,7 +910,7 @@ exec_parse(struct vd_check *chk, struct vd_cfg *c)
 
 static const struct vd_check_key exec_keys[] = {
 	{"argv", VD_KEY_REQUIRED}, {"cwd", 0},	  {"env", 0},
-	{"max_output", 0},	   {"expect", 0}, {NULL, 0},
+	{"max_output", 0},	   {"expect", 0}, {NULL, 0}, /* the end */
 };
 
 const struct vd_check_type vd_check_exec = {

@@ -377,7 +377,52 @@ static const struct {
 	{"{\"modules\": {\"m\": {\"check\": {\"type\": \"http\"}, "
 	 "\"allow\": \"*\", \"extra\": 1}}}",
 	 "modules.m.extra"},
+	/* the key the target fills, as the table entry names it */
+	{"{\"modules\": {\"m\": {\"check\": {\"type\": \"tcp\", "
+	 "\"host\": \"x\", \"port\": 1}}}}",
+	 "t.json: modules.m.check.host: set by the /probe target; remove it"},
+	{"{\"modules\": {\"m\": {\"check\": {\"type\": \"dns\"}}}}",
+	 "t.json: modules.m.check.type: a dns check has no url or host"},
+	/* the timeout is the loader's to parse, and to refuse */
+	{"{\"modules\": {\"m\": {\"check\": {\"type\": \"http\", "
+	 "\"timeout\": \"5 s\"}}}}",
+	 "t.json: modules.m.check.timeout: "},
 };
+
+/* A module's timeout is parsed once, by the suite loader, and a /probe's
+ * is set on its check as seconds, never printed and parsed again. */
+START_TEST(test_module_timeout)
+{
+	char err[1200];
+	struct vd_exp_config *cfg = load(
+		"{\"modules\": {\"slow\": {\"check\": {\"type\": \"http\", "
+		"\"timeout\": \"1m30s\"}, \"allow\": \"*\"}, "
+		"\"plain\": {\"check\": {\"type\": \"tcp\"}, \"allow\": "
+		"\"*\"}}}",
+		err, sizeof(err));
+	const struct vd_exp_module *slow, *plain;
+	struct vd_suite *s;
+
+	ck_assert_msg(cfg != NULL, "%s", err);
+	slow = vd_exp_module_find(cfg, "slow");
+	plain = vd_exp_module_find(cfg, "plain");
+	ck_assert(slow->timeout == 90.0);
+	ck_assert(plain->timeout == 5.0); /* the loader's default */
+	/* 1.2345 s has no exact "%ldms" form: it arrives whole */
+	s = vd_exp_module_check(slow, "http://127.0.0.1/", "127.0.0.1", -1,
+				1.2345, err, sizeof(err));
+	ck_assert_msg(s != NULL, "%s", err);
+	ck_assert(s->checks[0]->timeout == 1.2345);
+	vd_suite_free(s);
+	s = vd_exp_module_check(plain, NULL, "127.0.0.1", 7, -1, err,
+				sizeof(err));
+	ck_assert_msg(s != NULL, "%s", err);
+	ck_assert(s->checks[0]->timeout == 5.0);
+	ck_assert_str_eq(s->checks[0]->target, "127.0.0.1:7");
+	vd_suite_free(s);
+	vd_exp_config_free(cfg);
+}
+END_TEST
 
 START_TEST(test_config_refused)
 {
@@ -621,6 +666,7 @@ metrics_suite(void)
 	tcase_add_test(tc, test_allowlist);
 	tcase_add_loop_test(tc, test_config_refused, 0,
 			    sizeof(bad) / sizeof(bad[0]));
+	tcase_add_test(tc, test_module_timeout);
 	tcase_add_test(tc, test_auth);
 	tcase_add_loop_test(tc, test_http_parse, 0,
 			    sizeof(http_reqs) / sizeof(http_reqs[0]));

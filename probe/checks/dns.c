@@ -204,6 +204,13 @@ resolved_cb(struct addrinfo *ai, int gai_err, void *udata)
 
 	run->res = NULL; /* the resolver frees its handle after this call */
 	att->result->timings[VD_PHASE_RESOLVE] = ev_now(att->loop) - att->start;
+	if (ai == NULL && gai_err == EAI_SYSTEM &&
+	    (errno == EMFILE || errno == ENFILE)) {
+		vd_attempt_finish(att, VD_STATUS_ERROR, VD_REASON_INTERNAL,
+				  "out of file descriptors (resolving %s)",
+				  dc->host);
+		return;
+	}
 	if (ai == NULL) {
 		/* an answer that the name does not exist (or has no address)
 		 * is one to judge; a failure to get an answer is not */

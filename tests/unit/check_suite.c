@@ -113,6 +113,12 @@ static const struct {
 	{"{\"defaults\": {\"timeout\": \"1s\", \"retires\": 3}, \"checks\": "
 	 "[" CHK("a", "") "]}",
 	 "f.json: defaults.retires: not used by any check (unknown key?)"},
+	{"{\"defaults\": {\"type\": \"http\"}, \"checks\": "
+	 "[" CHK("a", "") "]}",
+	 "f.json: defaults.type: each check states its type; not a default"},
+	{"{\"defaults\": {\"name\": \"x\"}, \"checks\": "
+	 "[" CHK("a", "") "]}",
+	 "f.json: defaults.name: each check names itself; not a default"},
 	/* wrong types */
 	{SUITE("{\"name\": 5, \"type\": \"http\", " U "}"),
 	 "f.json: checks[0].name: expected a string, got a number"},

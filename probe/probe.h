@@ -216,8 +216,9 @@ struct vd_check_key {
  * schema leaves it out. */
 #define VD_KEY_REFUSED 0x4
 
-/* The keys every check has (name, type, stage, ..., max_body), NULL-
- * terminated; "tls" is every VD_TYPE_TLS type's too. */
+/* The keys every check has (name, type, stage, ..., every), NULL-
+ * terminated; "tls" is every VD_TYPE_TLS type's too, "max_body" a key of
+ * the types that read a peer's bytes or a file (their tables list it). */
 extern const char *const vd_check_common_keys[];
 
 /*
@@ -277,7 +278,8 @@ struct vd_check_type {
 
 /* The key of t flagged VD_KEY_TARGET, or NULL. */
 const char *vd_check_type_target_key(const struct vd_check_type *t);
-/* True when key is one of the common keys or one of t's own. */
+/* True when key is one of the common keys or one of t's own (any key,
+ * when t has no key table). */
 bool vd_check_type_has_key(const struct vd_check_type *t, const char *key);
 
 #define VD_TYPE_TLS 0x1 /* accepts the "tls" object */

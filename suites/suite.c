@@ -462,7 +462,9 @@ parse_check(struct vd_suite *s, const cJSON *own, const cJSON *defaults,
 		r = vd_cfg_duration(&c, "every", &chk->every);
 	if (!r && vd_cfg_has(&c, "every") && chk->every < 0.1)
 		r = vd_cfg_error(&c, "every", "must be at least 100ms");
-	if (!r)
+	/* only where the type reads a peer's bytes or a file (its table
+	 * entry lists it): exec has max_output, tls and dns read nothing */
+	if (!r && vd_check_type_has_key(chk->type, "max_body"))
 		r = vd_cfg_size(&c, "max_body", &chk->max_body);
 	if (!r && (chk->type->flags & VD_TYPE_TLS))
 		r = vd_cfg_tls(&c, &chk->tls);

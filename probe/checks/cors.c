@@ -401,6 +401,7 @@ static const struct vd_check_key cors_keys[] = {
 	{"request_headers", 0},
 	{"allow_link_local", 0},
 	{"expect", 0},
+	{"max_body", 0},
 	{NULL, 0},
 };
 

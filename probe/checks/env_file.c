@@ -439,8 +439,13 @@ env_parse_conf(struct vd_check *chk, struct vd_cfg *c)
 }
 
 static const struct vd_check_key env_file_keys[] = {
-	{"path", VD_KEY_REQUIRED}, {"require", 0},   {"forbid", 0},
-	{"placeholders", 0},	   {"check_all", 0}, {NULL, 0}, /* the end */
+	{"path", VD_KEY_REQUIRED},
+	{"require", 0},
+	{"forbid", 0},
+	{"placeholders", 0},
+	{"check_all", 0},
+	{"max_body", 0},
+	{NULL, 0}, /* the end */
 };
 
 const struct vd_check_type vd_check_env_file = {

@@ -629,6 +629,7 @@ static const struct vd_check_key http_keys[] = {
 	{"auth", 0},
 	{"allow_link_local", 0},
 	{"expect", 0},
+	{"max_body", 0},
 	{NULL, 0},
 };
 

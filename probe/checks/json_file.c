@@ -210,10 +210,8 @@ json_parse_conf(struct vd_check *chk, struct vd_cfg *c)
 }
 
 static const struct vd_check_key json_file_keys[] = {
-	{"path", VD_KEY_REQUIRED},
-	{"require", 0},
-	{"equals", 0},
-	{NULL, 0},
+	{"path", VD_KEY_REQUIRED}, {"require", 0}, {"equals", 0},
+	{"max_body", 0},	   {NULL, 0},
 };
 
 const struct vd_check_type vd_check_json_file = {

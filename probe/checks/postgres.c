@@ -987,10 +987,8 @@ pg_cancel(struct vd_attempt *att)
 }
 
 static const struct vd_check_key postgres_keys[] = {
-	{"dsn", VD_KEY_REQUIRED},
-	{"query", 0},
-	{"expect", 0},
-	{NULL, 0},
+	{"dsn", VD_KEY_REQUIRED}, {"query", 0}, {"expect", 0},
+	{"max_body", 0},	  {NULL, 0},
 };
 
 const struct vd_check_type vd_check_postgres = {

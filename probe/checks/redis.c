@@ -998,6 +998,7 @@ static const struct vd_check_key redis_keys[] = {
 	{"password_env", 0},
 	{"command", 0},
 	{"expect", 0},
+	{"max_body", 0},
 	{"tls", VD_KEY_REFUSED}, /* hiredis 0.14: no TLS, said in a reason */
 	{NULL, 0},
 };

@@ -24,8 +24,8 @@ const struct vd_check_type *const vd_check_types[] = {
 
 /* Taken by the loader (suites/suite.c) before the type's parse runs. */
 const char *const vd_check_common_keys[] = {
-	"name",	   "type",     "stage", "critical", "tags", "timeout",
-	"retries", "interval", "every", "max_body", NULL,
+	"name",	   "type",    "stage",	  "critical", "tags",
+	"timeout", "retries", "interval", "every",    NULL,
 };
 
 const char *
@@ -44,6 +44,9 @@ vd_check_type_has_key(const struct vd_check_type *t, const char *key)
 	const struct vd_check_key *k;
 	size_t i;
 
+	/* a type without a key table takes what its parse takes */
+	if (t->keys == NULL)
+		return true;
 	for (i = 0; vd_check_common_keys[i]; i++)
 		if (strcmp(vd_check_common_keys[i], key) == 0)
 			return true;

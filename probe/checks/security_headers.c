@@ -673,6 +673,7 @@ static const struct vd_check_key security_headers_keys[] = {
 	{"max_redirects", 0},
 	{"allow_link_local", 0},
 	{"expect", 0},
+	{"max_body", 0},
 	{NULL, 0},
 };
 

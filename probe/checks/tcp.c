@@ -370,6 +370,7 @@ static const struct vd_check_key tcp_keys[] = {
 	{"port", VD_KEY_REQUIRED},
 	{"send", 0},
 	{"expect", 0},
+	{"max_body", 0},
 	{NULL, 0},
 };
 

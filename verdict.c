@@ -195,7 +195,7 @@ cmd_run(struct vd_app *app, int argc, char **argv)
 	const struct vd_report_writer *w = &vd_report_text;
 	const char *progress = "auto";
 	enum vd_progress_mode pmode = VD_PROGRESS_NONE;
-	const char *output = NULL, *summary;
+	const char *output = NULL, *summary, *env;
 	char **only = NULL, **rpath = NULL;
 	const struct vd_report_writer **rw = NULL;
 	size_t nrep = 0;
@@ -245,6 +245,7 @@ cmd_run(struct vd_app *app, int argc, char **argv)
 					      "tap or markdown");
 				goto out;
 			}
+			/* NOLINTNEXTLINE(bugprone-sizeof-expression) */
 			rw = vd_xreallocarray(rw, nrep + 1, sizeof(*rw));
 			rpath = vd_xreallocarray(rpath, nrep + 1,
 						 sizeof(*rpath));
@@ -293,6 +294,7 @@ cmd_run(struct vd_app *app, int argc, char **argv)
 	}
 	if (load_suite(argv[optind], &suite) < 0)
 		goto out;
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression) */
 	sel = vd_xcalloc(suite->nchecks, sizeof(*sel));
 	for (i = 0; i < suite->nchecks; i++) {
 		bool keep = nonly == 0;
@@ -336,8 +338,9 @@ cmd_run(struct vd_app *app, int argc, char **argv)
 	in.suite = suite->name;
 	in.sum = &ctx.sum;
 	in.verbosity = verbosity;
+	env = getenv("NO_COLOR");
 	in.color = w == &vd_report_text && isatty(STDOUT_FILENO) &&
-		   (getenv("NO_COLOR") == NULL || *getenv("NO_COLOR") == '\0');
+		   (env == NULL || *env == '\0');
 	status = ctx.sum.passed ? VD_EXIT_OK : VD_EXIT_FAIL;
 	if (w->write(stdout, &in) < 0 || fflush(stdout) != 0) {
 		vd_log("run", "could not write the report");
@@ -349,8 +352,8 @@ cmd_run(struct vd_app *app, int argc, char **argv)
 	for (i = 0; i < nrep; i++)
 		if (write_report(rw[i], &in, rpath[i], "w") < 0)
 			status = VD_EXIT_FAIL;
-	if (getenv("GITHUB_ACTIONS") &&
-	    strcmp(getenv("GITHUB_ACTIONS"), "true") == 0 &&
+	env = getenv("GITHUB_ACTIONS");
+	if (env && strcmp(env, "true") == 0 &&
 	    (vd_report_github.write(stderr, &in) < 0 || fflush(stderr) != 0))
 		status = VD_EXIT_FAIL;
 	summary = getenv("GITHUB_STEP_SUMMARY");

@@ -30,13 +30,13 @@
 #include "../lib/util.h"
 #include "exporter_int.h"
 
-#define IN_MAX	    (16 * 1024) /* request line and headers, bytes */
-#define MAX_BODY    (64 * 1024) /* request bodies, bytes */
-#define MAX_HEADERS 64		/* header lines in one request */
+#define IN_MAX	    ((size_t)16 * 1024) /* request line and headers, bytes */
+#define MAX_BODY    ((size_t)64 * 1024) /* request bodies, bytes */
+#define MAX_HEADERS 64			/* header lines in one request */
 /* After an error answer the rest of the request is read and dropped for
  * at most LINGER seconds or DRAIN_MAX bytes, so that the client reads
  * the answer (closing on unread data would reset the connection). */
-#define DRAIN_MAX      (1024 * 1024)
+#define DRAIN_MAX      ((size_t)1024 * 1024)
 #define LINGER	       2.0
 #define LISTEN_BACKLOG 1024
 #define ACCEPT_BATCH   64
@@ -1391,7 +1391,7 @@ accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	(void)revents;
 
 	for (i = 0; i < ACCEPT_BATCH; i++) {
-		struct sockaddr_storage ss;
+		struct sockaddr_storage ss = {0};
 		socklen_t sl = sizeof(ss);
 		int fd;
 

@@ -359,6 +359,7 @@ vd_cfg_child(struct vd_cfg *c, const char *key, struct vd_cfg *child)
 	const cJSON *it = vd_cfg_take(c, key);
 	char path[600];
 
+	memset(child, 0, sizeof(*child));
 	if (it == NULL)
 		return 0;
 	if (!cJSON_IsObject(it))

@@ -20,6 +20,7 @@
 #include "probe/report.h"
 #include "deployer/deployer.h"
 #include "exporter/exporter.h"
+#include "suites/init.h"
 #include "suites/suite.h"
 
 static void
@@ -40,6 +41,8 @@ usage_main(FILE *f)
 		"  serve CONFIG.json    run checks on intervals, serve "
 		"/metrics and /probe\n"
 		"  types                list the check types\n"
+		"  init URL [FILE]      write a starter suite of the checks "
+		"that pass at URL\n"
 		"  deploy --config F --version V  deploy, gate, promote or "
 		"roll back\n"
 		"  rollback --config F [--to V]   roll back to the known-good "
@@ -445,6 +448,7 @@ static const struct command commands[] = {
 	{"run", cmd_run},
 	{"validate", cmd_validate},
 	{"types", cmd_types},
+	{"init", vd_cmd_init},
 	{"deploy", cmd_deploy},
 	{"rollback", cmd_rollback},
 	{"history", cmd_history},

@@ -196,7 +196,8 @@ url_with_path(CURLU *cu, const char *path)
 static int
 target_parse(struct target *t, const char *url)
 {
-	char *scheme = NULL, *host = NULL, *port = NULL, *user = NULL;
+	char *scheme = NULL, *host = NULL, *port = NULL, *user = NULL,
+	     *query = NULL;
 	int r = -1;
 	size_t n;
 
@@ -224,6 +225,23 @@ target_parse(struct target *t, const char *url)
 			"instead\n");
 		goto out;
 	}
+	if (curl_url_get(t->cu, CURLUPART_QUERY, &query, 0) == CURLUE_OK) {
+		const char *q = query;
+		while (*q) {
+			size_t len = strcspn(q, "&"), nl = strcspn(q, "=&");
+			if (vd_query_name_is_secret(q, nl)) {
+				fprintf(stderr,
+					"verdict: init: URL: the query "
+					"parameter \"%.*s\" looks like a "
+					"secret, which the suite file would "
+					"hold; leave it out and add it to the "
+					"suite as ${VARIABLE}\n",
+					(int)(nl > 64 ? 64 : nl), q);
+				goto out;
+			}
+			q += len + (q[len] == '&');
+		}
+	}
 	t->url = vd_xstrdup(url);
 	n = strlen(host);
 	if (n >= 2 && host[0] == '[' && host[n - 1] == ']')
@@ -238,6 +256,7 @@ out:
 	curl_free(host);
 	curl_free(port);
 	curl_free(user);
+	curl_free(query);
 	return r;
 }
 
@@ -549,6 +568,8 @@ choose(const struct target *t, struct cand *v, size_t n, cJSON **keep,
 			   strcmp(health->what, c->what) == 0)))
 			health = c;
 	}
+	if (home == NULL || sec == NULL)
+		return 0; /* candidates() always makes both */
 	vd_buf_init(&hdrs, 0);
 	for (i = 0; i < n; i++) {
 		struct cand *c = &v[i];

@@ -122,6 +122,10 @@ run_verdict init "https://admin:initsecret42@127.0.0.1:$HS/" -
 assert_eq "password in URL: exit code" "$RC" 2
 assert_match "password in URL: message" "$(cat "$T/err")" 'no user or password in the URL'
 assert_eq "password in URL: never echoed" "$(grep -c initsecret42 "$T/err" || true)" 0
+run_verdict init "http://127.0.0.1:$HP/?v=1&access_token=initsecret43" -
+assert_eq "token in URL: exit code" "$RC" 2
+assert_match "token in URL: message" "$(cat "$T/err")" 'query parameter "access_token" looks like a secret'
+assert_eq "token in URL: never echoed" "$(grep -c initsecret43 "$T/err" || true)" 0
 run_verdict init --timeout soon "http://127.0.0.1:$HP/" -
 assert_eq "bad timeout: exit code" "$RC" 2
 run_verdict init --help

@@ -45,7 +45,8 @@ struct view {
 	size_t total, done;
 	struct running_list running;
 	size_t nrunning;
-	int rows, cols; /* the terminal's, when the region was set */
+	int rows, cols;	     /* the terminal's, when the region was set */
+	struct vd_buf frame; /* what one draw writes, in one write(2) */
 	ev_timer redraw;
 };
 
@@ -72,17 +73,28 @@ region_set(struct view *v)
 {
 	int i;
 	for (i = 0; i < VIEW_ROWS; i++)
-		fputc('\n', v->out);
-	fprintf(v->out, "\033[%dA\0337\033[1;%dr\0338", VIEW_ROWS,
-		v->rows - VIEW_ROWS);
+		vd_buf_puts(&v->frame, "\n");
+	vd_buf_printf(&v->frame, "\033[%dA\0337\033[1;%dr\0338", VIEW_ROWS,
+		      v->rows - VIEW_ROWS);
 }
 
 /* Gives the whole screen back and clears the view's rows. */
 static void
 region_reset(struct view *v)
 {
-	fprintf(v->out, "\0337\033[r\033[%d;1H\033[J\0338",
-		v->rows - VIEW_ROWS + 1);
+	vd_buf_printf(&v->frame, "\0337\033[r\033[%d;1H\033[J\0338",
+		      v->rows - VIEW_ROWS + 1);
+}
+
+/* Writes the frame at once (stderr is unbuffered: a frame written piece
+ * by piece would flicker). */
+static void
+frame_flush(struct view *v)
+{
+	if (v->frame.len > 0)
+		(void)fwrite(v->frame.data, 1, v->frame.len, v->out);
+	fflush(v->out);
+	vd_buf_reset(&v->frame);
 }
 
 static void view_line(struct view *v, int row, const char *fmt, ...)
@@ -102,8 +114,8 @@ view_line(struct view *v, int row, const char *fmt, ...)
 	}
 	if ((int)strlen(buf) > v->cols - 1)
 		buf[v->cols - 1] = '\0';
-	fprintf(v->out, "\033[%d;1H%s\033[K", v->rows - VIEW_ROWS + 1 + row,
-		buf);
+	vd_buf_printf(&v->frame, "\033[%d;1H%s\033[K",
+		      v->rows - VIEW_ROWS + 1 + row, buf);
 }
 
 static void
@@ -123,7 +135,7 @@ draw(struct view *v)
 	}
 	v->cols = cols;
 	snprintf(el, sizeof(el), "%.1fs", ev_time() - v->start);
-	fputs("\0337", v->out);
+	vd_buf_puts(&v->frame, "\0337");
 	if (v->gate)
 		view_line(v, 0, "verdict: %s: %s gate, %zu/%zu done, %s",
 			  v->title, v->gate, v->done, v->total, el);
@@ -154,8 +166,8 @@ draw(struct view *v)
 	}
 	while (row < VIEW_ROWS)
 		view_line(v, row++, NULL);
-	fputs("\0338", v->out);
-	fflush(v->out);
+	vd_buf_puts(&v->frame, "\0338");
+	frame_flush(v);
 }
 
 static void
@@ -192,6 +204,7 @@ vd_dep_progress_begin(enum vd_progress_mode mode, const char *title)
 	v->title = vd_mask_brief(title, 80);
 	v->start = ev_time();
 	TAILQ_INIT(&v->running);
+	vd_buf_init(&v->frame, 0);
 	view = v;
 	if (mode != VD_PROGRESS_TTY)
 		return;
@@ -221,9 +234,10 @@ vd_dep_progress_end(void)
 		ev_ref(v->loop);
 		ev_timer_stop(v->loop, &v->redraw);
 		region_reset(v);
-		fflush(v->out);
+		frame_flush(v);
 	}
 	running_clear(v);
+	vd_buf_free(&v->frame);
 	free(v->title);
 	free(v->gate);
 	free(v->last);

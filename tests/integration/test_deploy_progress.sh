@@ -78,7 +78,7 @@ assert_match "tty: step and hook lines scroll above it" "$seen" '\[deploy\] depl
 assert_eq "tty: the view is in the bottom rows" \
 	"$(printf '%s\n' "$seen" | awk '/^verdict: deploy t1 to staging: health gate/ { print NR }')" 35
 assert_no_match "tty: no retry lines in the log" "$seen" 'attempt [0-9]+/10 failed'
-for _ in $(seq 1 100); do
+for _ in $(seq 1 300); do
 	screen=$(tmux -S "$SOCK" capture-pane -p)
 	case $screen in *EXIT=*) break ;; esac
 	sleep 0.1

@@ -64,6 +64,12 @@ assert_eq "headers: the three sent today" \
 	"Referrer-Policy,X-Content-Type-Options,X-Frame-Options"
 run_verdict validate "$S"
 assert_eq "https: the suite validates" "$RC" 0
+assert_eq "https: the editors' schema accepts it" "$(python3 - "$here/../../suites/suite.schema.json" "$S" << 'PY'
+import json, sys, jsonschema
+errs = list(jsonschema.Draft7Validator(json.load(open(sys.argv[1]))).iter_errors(json.load(open(sys.argv[2]))))
+print(errs[0].message if errs else "ok")
+PY
+)" ok
 run_verdict run --format json "$S"
 assert_eq "https: the suite passes" "$RC" 0
 assert_eq "https: every check ran and passed" "$(jq_out '.counts.pass')" 4

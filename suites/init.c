@@ -108,9 +108,9 @@ usage(FILE *f)
 		"\n"
 		"Exit codes: 0 the suite was written, 1 nothing passed or "
 		"FILE could not be\n"
-		"written (nothing is left behind), 2 usage error, bad URL or "
-		"FILE exists\n"
-		"(nothing was probed).\n",
+		"written (nothing is left behind), 2 usage error, bad URL, "
+		"FILE exists or\n"
+		"its folder cannot take it (nothing was probed).\n",
 		DEFAULT_FILE);
 }
 
@@ -594,12 +594,6 @@ choose(const struct target *t, struct cand *v, size_t n, cJSON **keep,
 					    : "");
 		cJSON_AddStringToObject(health->obj, "stage", "health");
 		keep[k++] = health->obj;
-	} else {
-		fprintf(stderr,
-			"verdict: init: no JSON health endpoint found (tried "
-			"/health, /healthz, /api/health/ and %zu more "
-			"paths)\n",
-			sizeof(health_paths) / sizeof(health_paths[0]) - 4);
 	}
 	if (home->ran && home->status == VD_STATUS_PASS) {
 		double max = home->total * MAX_TIME_X;
@@ -668,6 +662,12 @@ choose(const struct target *t, struct cand *v, size_t n, cJSON **keep,
 			keep[k++] = o;
 		}
 	}
+	if (health == NULL)
+		fprintf(stderr,
+			"verdict: init: no JSON health endpoint found (tried "
+			"/health, /healthz, /api/health/ and %zu more "
+			"paths)\n",
+			sizeof(health_paths) / sizeof(health_paths[0]) - 4);
 	cJSON_Delete(present);
 	vd_buf_free(&hdrs);
 	for (i = 0; health && i < k; i++)
@@ -745,6 +745,22 @@ vd_cmd_init(int argc, char **argv)
 	if (strcmp(file, "-") != 0 && lstat(file, &sb) == 0) {
 		say_exists(file);
 		goto out;
+	}
+	if (strcmp(file, "-") != 0) {
+		/* a folder that cannot take the file: said before probing */
+		char *dir = vd_xstrdup(file), *slash = strrchr(dir, '/');
+		if (slash)
+			slash[slash == dir ? 1 : 0] = '\0';
+		r = access(slash ? dir : ".", W_OK);
+		if (r < 0) {
+			char *m = vd_mask_brief(file, 200);
+			fprintf(stderr, "verdict: init: %s: %s\n", m,
+				strerror(errno));
+			free(m);
+		}
+		free(dir);
+		if (r < 0)
+			goto out;
 	}
 	if (ca && !t.https) {
 		fprintf(stderr, "verdict: init: --ca-file: URL is not https\n");

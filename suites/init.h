@@ -8,7 +8,8 @@
 
 /* The command; argv[0] is "init". Returns 0 (suite written), 1 (nothing
  * passed, or the file could not be written: nothing left behind) or 2
- * (usage error, bad URL, FILE exists: nothing probed). */
+ * (usage error, bad URL, FILE exists or its folder is not writable:
+ * nothing probed). */
 int vd_cmd_init(int argc, char **argv);
 
 #endif

@@ -89,6 +89,10 @@ assert_eq "exists: exit code" "$RC" 2
 assert_match "exists: message" "$(cat "$T/err")" "^verdict: init: $S exists; not overwritten"
 assert_eq "exists: the file is unchanged" "$(md5sum < "$S")" "$sum"
 
+run_verdict init "http://127.0.0.1:$HP/" "$T/no/such/folder/s.json"
+assert_eq "no folder: exit code, before probing" "$RC" 2
+assert_eq "no folder: says so" "$(cat "$T/err")" "verdict: init: $T/no/such/folder/s.json: No such file or directory"
+
 # --- https without the CA: nothing verifies, nothing is written
 run_verdict init "https://127.0.0.1:$HS/" "$T/untrusted.json"
 assert_eq "untrusted: exit code" "$RC" 1

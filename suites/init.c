@@ -20,11 +20,10 @@
 
 #include "init.h"
 #include "suite.h"
+#include "../lib/app.h"
+#include "../lib/exit.h"
+#include "../lib/log.h"
 #include "../lib/util.h"
-
-#define EXIT_WRITTEN 0
-#define EXIT_NOTHING 1
-#define EXIT_USAGE   2
 
 #define DEFAULT_FILE "verdict.json"
 #define TLS_MIN_DAYS 14
@@ -208,21 +207,19 @@ target_parse(struct target *t, const char *url)
 	    curl_url_get(t->cu, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
 	    curl_url_get(t->cu, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) !=
 		    CURLUE_OK) {
-		fprintf(stderr, "verdict: init: URL: expected "
-				"http://HOST[:PORT][/PATH] or https://...\n");
+		vd_log("init", "URL: expected "
+			       "http://HOST[:PORT][/PATH] or https://...");
 		goto out;
 	}
 	if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0) {
-		fprintf(stderr,
-			"verdict: init: URL: scheme must be http or https\n");
+		vd_log("init", "URL: scheme must be http or https");
 		goto out;
 	}
 	if (curl_url_get(t->cu, CURLUPART_USER, &user, 0) == CURLUE_OK) {
 		/* a password written into a suite file is a secret at rest */
-		fprintf(stderr,
-			"verdict: init: URL: no user or password in the URL; "
-			"add \"auth\" with password_env to the suite "
-			"instead\n");
+		vd_log("init", "URL: no user or password in the URL; "
+			       "add \"auth\" with password_env to the suite "
+			       "instead");
 		goto out;
 	}
 	if (curl_url_get(t->cu, CURLUPART_QUERY, &query, 0) == CURLUE_OK) {
@@ -230,13 +227,13 @@ target_parse(struct target *t, const char *url)
 		while (*q) {
 			size_t len = strcspn(q, "&"), nl = strcspn(q, "=&");
 			if (vd_query_name_is_secret(q, nl)) {
-				fprintf(stderr,
-					"verdict: init: URL: the query "
-					"parameter \"%.*s\" looks like a "
-					"secret, which the suite file would "
-					"hold; leave it out and add it to the "
-					"suite as ${VARIABLE}\n",
-					(int)(nl > 64 ? 64 : nl), q);
+				vd_log("init",
+				       "URL: the query "
+				       "parameter \"%.*s\" looks like a "
+				       "secret, which the suite file would "
+				       "hold; leave it out and add it to the "
+				       "suite as ${VARIABLE}",
+				       (int)(nl > 64 ? 64 : nl), q);
 				goto out;
 			}
 			q += len + (q[len] == '&');
@@ -370,12 +367,13 @@ doc_load(const cJSON *doc)
 	struct vd_suite *s = NULL;
 	if (vd_suite_parse(text, strlen(text), "init", NULL, &s, err,
 			   sizeof(err)) < 0)
-		fprintf(stderr, "verdict: init: %s\n", err);
+		vd_log("init", "%s", err);
 	free(text);
 	return s;
 }
 
 struct run_ctx {
+	struct ev_loop *loop;
 	struct cand *cands;
 	size_t n;
 	bool done;
@@ -404,21 +402,22 @@ run_done(const struct vd_run_summary *sum, void *udata)
 			c->tls_ver = vd_xstrdup(f->str);
 	}
 	ctx->done = true;
-	ev_break(EV_DEFAULT, EVBREAK_ALL);
+	ev_break(ctx->loop, EVBREAK_ALL);
 }
 
-/* Runs every candidate once, concurrently. Returns 0 or -1. */
+/* Runs every candidate once, concurrently, on the app's loop (SIGINT
+ * and SIGTERM break it). Returns 0, or -1 when the run did not end. */
 static int
-probe_all(struct vd_suite *s, struct cand *cands, size_t n)
+probe_all(struct vd_app *app, struct vd_suite *s, struct cand *cands, size_t n)
 {
-	struct vd_prober *p = vd_prober_new(EV_DEFAULT, NULL);
-	struct run_ctx ctx = {cands, n, false};
+	struct vd_prober *p = vd_prober_new(app->loop, NULL);
+	struct run_ctx ctx = {app->loop, cands, n, false};
 	struct vd_run *run;
 
 	run = vd_run_start(p, (const struct vd_check *const *)s->checks,
 			   s->nchecks, run_done, NULL, &ctx);
 	if (!ctx.done)
-		ev_run(EV_DEFAULT, 0);
+		ev_run(app->loop, 0);
 	vd_run_free(run);
 	vd_prober_free(p);
 	return ctx.done ? 0 : -1;
@@ -503,8 +502,7 @@ write_new(const char *path, const char *text)
 	if (fd < 0) {
 		if (errno == EEXIST)
 			return -2;
-		fprintf(stderr, "verdict: init: %s: %s\n", path,
-			strerror(errno));
+		vd_log("init", "%s: %s", path, strerror(errno));
 		return -1;
 	}
 	while (off < len) {
@@ -512,8 +510,8 @@ write_new(const char *path, const char *text)
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0) {
-			fprintf(stderr, "verdict: init: %s: %s\n", path,
-				strerror(w < 0 ? errno : EIO));
+			vd_log("init", "%s: %s", path,
+			       strerror(w < 0 ? errno : EIO));
 			close(fd);
 			unlink(path);
 			return -1;
@@ -521,8 +519,7 @@ write_new(const char *path, const char *text)
 		off += (size_t)w;
 	}
 	if (close(fd) < 0) {
-		fprintf(stderr, "verdict: init: %s: %s\n", path,
-			strerror(errno));
+		vd_log("init", "%s: %s", path, strerror(errno));
 		unlink(path);
 		return -1;
 	}
@@ -533,10 +530,10 @@ static void
 say_exists(const char *path)
 {
 	char *m = vd_mask_brief(path, 200);
-	fprintf(stderr,
-		"verdict: init: %s exists; not overwritten (remove it or "
-		"name another FILE)\n",
-		m);
+	vd_log("init",
+	       "%s exists; not overwritten (remove it or "
+	       "name another FILE)",
+	       m);
 	free(m);
 }
 
@@ -611,8 +608,8 @@ choose(const struct target *t, struct cand *v, size_t n, cJSON **keep,
 			  t->url, d, home->total * 1000.0, MAX_TIME_X);
 		keep[k++] = home->obj;
 	} else {
-		fprintf(stderr, "verdict: init: not kept: home: %s\n",
-			home->reason ? home->reason : "did not run");
+		vd_log("init", "not kept: home: %s",
+		       home->reason ? home->reason : "did not run");
 	}
 	if (tls && tls->ran && tls->status == VD_STATUS_PASS) {
 		set_descr(tls->obj,
@@ -623,8 +620,8 @@ choose(const struct target *t, struct cand *v, size_t n, cJSON **keep,
 			  tls->tls_ver ? tls->tls_ver : "?");
 		keep[k++] = tls->obj;
 	} else if (tls) {
-		fprintf(stderr, "verdict: init: not kept: tls: %s\n",
-			tls->reason ? tls->reason : "did not run");
+		vd_log("init", "not kept: tls: %s",
+		       tls->reason ? tls->reason : "did not run");
 	}
 	if (sec->ran && sec->status == VD_STATUS_PASS) {
 		set_descr(sec->obj,
@@ -635,9 +632,8 @@ choose(const struct target *t, struct cand *v, size_t n, cJSON **keep,
 			  t->url);
 		keep[k++] = sec->obj;
 	} else {
-		fprintf(stderr,
-			"verdict: init: not kept: security-headers: %s\n",
-			sec->reason ? sec->reason : "did not run");
+		vd_log("init", "not kept: security-headers: %s",
+		       sec->reason ? sec->reason : "did not run");
 		if (present) {
 			/* the headers it sends today must not go missing */
 			cJSON *o = new_check("security-headers-present", "http",
@@ -663,11 +659,11 @@ choose(const struct target *t, struct cand *v, size_t n, cJSON **keep,
 		}
 	}
 	if (health == NULL)
-		fprintf(stderr,
-			"verdict: init: no JSON health endpoint found (tried "
-			"/health, /healthz, /api/health/ and %zu more "
-			"paths)\n",
-			sizeof(health_paths) / sizeof(health_paths[0]) - 4);
+		vd_log("init",
+		       "no JSON health endpoint found (tried "
+		       "/health, /healthz, /api/health/ and %zu more "
+		       "paths)",
+		       sizeof(health_paths) / sizeof(health_paths[0]) - 4);
 	cJSON_Delete(present);
 	vd_buf_free(&hdrs);
 	for (i = 0; health && i < k; i++)
@@ -677,7 +673,7 @@ choose(const struct target *t, struct cand *v, size_t n, cJSON **keep,
 }
 
 int
-vd_cmd_init(int argc, char **argv)
+vd_cmd_init(struct vd_app *app, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{"ca-file", required_argument, NULL, 'A'},
@@ -693,7 +689,7 @@ vd_cmd_init(int argc, char **argv)
 	cJSON **objs = NULL, **keep = NULL, *doc = NULL, *made = NULL;
 	struct vd_suite *s = NULL;
 	size_t n = 0, k = 0, i;
-	int ch, status = EXIT_USAGE, r;
+	int ch, status = VD_EXIT_USAGE, r;
 	struct stat sb;
 	double dur;
 
@@ -706,9 +702,8 @@ vd_cmd_init(int argc, char **argv)
 			free(ca);
 			ca = realpath(optarg, NULL);
 			if (ca == NULL) {
-				fprintf(stderr,
-					"verdict: init: --ca-file: %s\n",
-					strerror(errno));
+				vd_log("init", "--ca-file: %s",
+				       strerror(errno));
 				goto out;
 			}
 			break;
@@ -717,16 +712,15 @@ vd_cmd_init(int argc, char **argv)
 			break;
 		case 'T':
 			if (vd_parse_duration(optarg, &dur) < 0 || dur <= 0) {
-				fprintf(stderr,
-					"verdict: init: --timeout: expected a "
-					"duration like 5s or 500ms\n");
+				vd_log("init", "--timeout: expected a "
+					       "duration like 5s or 500ms");
 				goto out;
 			}
 			timeout = optarg;
 			break;
 		case 'h':
 			usage(stdout);
-			status = EXIT_WRITTEN;
+			status = VD_EXIT_OK;
 			goto out;
 		default:
 			usage(stderr);
@@ -734,7 +728,7 @@ vd_cmd_init(int argc, char **argv)
 		}
 	}
 	if (optind >= argc || argc - optind > 2) {
-		fprintf(stderr, "verdict: init: expected URL [FILE]\n");
+		vd_log("init", "expected URL [FILE]");
 		usage(stderr);
 		goto out;
 	}
@@ -754,8 +748,7 @@ vd_cmd_init(int argc, char **argv)
 		r = access(slash ? dir : ".", W_OK);
 		if (r < 0) {
 			char *m = vd_mask_brief(file, 200);
-			fprintf(stderr, "verdict: init: %s: %s\n", m,
-				strerror(errno));
+			vd_log("init", "%s: %s", m, strerror(errno));
 			free(m);
 		}
 		free(dir);
@@ -763,11 +756,13 @@ vd_cmd_init(int argc, char **argv)
 			goto out;
 	}
 	if (ca && !t.https) {
-		fprintf(stderr, "verdict: init: --ca-file: URL is not https\n");
+		vd_log("init", "--ca-file: URL is not https");
 		goto out;
 	}
 
 	n = candidates(&t, ca, &cands);
+	/* an array of pointers: the size of a pointer is meant */
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression) */
 	objs = vd_xcalloc(n, sizeof(*objs));
 	for (i = 0; i < n; i++)
 		objs[i] = cands[i].obj;
@@ -777,17 +772,24 @@ vd_cmd_init(int argc, char **argv)
 	doc = NULL;
 	if (s == NULL)
 		goto out;
-	status = EXIT_NOTHING;
-	if (probe_all(s, cands, n) < 0) {
-		fprintf(stderr, "verdict: init: the probe did not finish\n");
+	status = VD_EXIT_FAIL;
+	if (probe_all(app, s, cands, n) < 0) {
+		if (app->signal) {
+			vd_log("init", "stopped by %s; nothing written",
+			       strsignal(app->signal));
+			status = VD_EXIT_SIGNAL_BASE + app->signal;
+		} else {
+			vd_log("init", "the loop stopped early; nothing "
+				       "written");
+		}
 		goto out;
 	}
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression) */
 	keep = vd_xcalloc(n, sizeof(*keep));
 	k = choose(&t, cands, n, keep, &made);
 	if (k == 0) {
-		fprintf(stderr,
-			"verdict: init: nothing at the URL passed; no suite "
-			"written\n");
+		vd_log("init", "nothing at the URL passed; no suite "
+			       "written");
 		goto out;
 	}
 	doc = suite_doc(name ? name : t.host, timeout, keep, k);
@@ -804,15 +806,15 @@ vd_cmd_init(int argc, char **argv)
 	}
 	if (strcmp(file, "-") == 0) {
 		if (fputs(text, stdout) < 0 || fflush(stdout) != 0) {
-			fprintf(stderr, "verdict: init: could not write "
-					"stdout\n");
+			vd_log("init", "could not write "
+				       "stdout");
 			goto out;
 		}
 	} else {
 		r = write_new(file, text);
 		if (r == -2) {
 			say_exists(file);
-			status = EXIT_USAGE;
+			status = VD_EXIT_USAGE;
 			goto out;
 		}
 		if (r < 0)
@@ -829,12 +831,12 @@ vd_cmd_init(int argc, char **argv)
 					      ->valuestring);
 		m = vd_mask_brief(strcmp(file, "-") == 0 ? "stdout" : file,
 				  200);
-		fprintf(stderr, "verdict: init: wrote %s: %zu check%s (%s)\n",
-			m, k, k == 1 ? "" : "s", names.data);
+		vd_log("init", "wrote %s: %zu check%s (%s)", m, k,
+		       k == 1 ? "" : "s", names.data);
 		free(m);
 		vd_buf_free(&names);
 	}
-	status = EXIT_WRITTEN;
+	status = VD_EXIT_OK;
 out:
 	for (i = 0; i < n; i++) {
 		cJSON_Delete(cands[i].obj);

@@ -122,6 +122,24 @@ assert_eq "dead: exit code" "$RC" 1
 assert_match "dead: why" "$(cat "$T/err")" 'not kept: home: connection refused'
 assert_eq "dead: no file" "$(ls "$T/dead.json" 2> /dev/null || true)" ""
 
+# --- stopped by SIGINT while a check hangs: 130, nothing written
+start_faultd
+"$VERDICT" init "$F/hang" "$T/hang.json" > /dev/null 2> "$T/err" &
+pid=$!
+for _ in $(seq 1 100); do # until the checks are connected to faultd
+	ss -Htn state established "dport = :$FP" | grep -q . && break
+	sleep 0.1
+done
+kill -INT "$pid"
+set +e
+wait "$pid"
+RC=$?
+set -e
+assert_eq "SIGINT: exit code" "$RC" 130
+assert_match "SIGINT: says so" "$(cat "$T/err")" 'init: stopped by Interrupt; nothing written'
+assert_eq "SIGINT: no file" "$(ls "$T/hang.json" 2> /dev/null || true)" ""
+assert_clean_stderr "SIGINT"
+
 # --- usage
 run_verdict init
 assert_eq "no URL: exit code" "$RC" 2

@@ -109,7 +109,8 @@ usage(FILE *f)
 		"FILE could not be\n"
 		"written (nothing is left behind), 2 usage error, bad URL, "
 		"FILE exists or\n"
-		"its folder cannot take it (nothing was probed).\n",
+		"its folder cannot take it (nothing was probed), 128 + N "
+		"stopped by signal N.\n",
 		DEFAULT_FILE);
 }
 

@@ -62,9 +62,10 @@ enum cand_kind { C_HOME, C_TLS, C_SECHDR, C_HEADER, C_HEALTH };
 /* One candidate check and what its run said. */
 struct cand {
 	enum cand_kind kind;
-	cJSON *obj;	  /* the check as it would be written (owned) */
-	const char *what; /* C_HEADER: the header; C_HEALTH: the path */
-	bool status_ok;	  /* C_HEALTH: also expects "status": "ok" */
+	cJSON *obj;		/* the check as it would be written (owned) */
+	const char *what;	/* C_HEADER: the header; C_HEALTH: the path */
+	const char *status_val; /* C_HEALTH: the JSON "status" expected,
+				 * NULL: none */
 	enum vd_status status;
 	char *reason;  /* masked */
 	double total;  /* seconds, the attempt's total; < 0 unknown */
@@ -159,7 +160,7 @@ add_tls(cJSON *o, const char *ca)
 
 static struct cand *
 cand_add(struct cand **v, size_t *n, enum cand_kind kind, cJSON *obj,
-	 const char *what, bool status_ok)
+	 const char *what)
 {
 	struct cand *c;
 	*v = vd_xreallocarray(*v, *n + 1, sizeof(**v));
@@ -168,7 +169,6 @@ cand_add(struct cand **v, size_t *n, enum cand_kind kind, cJSON *obj,
 	c->kind = kind;
 	c->obj = obj;
 	c->what = what;
-	c->status_ok = status_ok;
 	c->total = c->days = -1;
 	return c;
 }
@@ -278,7 +278,7 @@ candidates(const struct target *t, const char *ca, struct cand **out)
 	o = new_check("home", "http", "");
 	add_str(o, "url", t->url);
 	add_tls(o, ca);
-	cand_add(&v, &n, C_HOME, o, NULL, false);
+	cand_add(&v, &n, C_HOME, o, NULL);
 
 	if (t->https) {
 		o = new_check("tls", "tls", "");
@@ -289,13 +289,13 @@ candidates(const struct target *t, const char *ca, struct cand **out)
 		cJSON_AddTrueToObject(e, "verify");
 		cJSON_AddNumberToObject(e, "min_days_left", TLS_MIN_DAYS);
 		cJSON_AddStringToObject(e, "min_version", "TLSv1.2");
-		cand_add(&v, &n, C_TLS, o, NULL, false);
+		cand_add(&v, &n, C_TLS, o, NULL);
 	}
 
 	o = new_check("security-headers", "security_headers", "");
 	add_str(o, "url", t->url);
 	add_tls(o, ca);
-	cand_add(&v, &n, C_SECHDR, o, NULL, false);
+	cand_add(&v, &n, C_SECHDR, o, NULL);
 
 	for (i = 0; sec_headers[i]; i++) {
 		char *name = vd_xasprintf("header-%zu", i);
@@ -306,38 +306,30 @@ candidates(const struct target *t, const char *ca, struct cand **out)
 		e = cJSON_AddObjectToObject(o, "expect");
 		cJSON_AddTrueToObject(cJSON_AddObjectToObject(e, "headers"),
 				      sec_headers[i]);
-		cand_add(&v, &n, C_HEADER, o, sec_headers[i], false);
+		cand_add(&v, &n, C_HEADER, o, sec_headers[i]);
 	}
 
 	for (i = 0; health_paths[i]; i++) {
 		char *u = url_with_path(t->cu, health_paths[i]);
-		int ok;
+		cJSON *h;
 		if (u == NULL)
 			continue;
-		for (ok = 0; ok < 2; ok++) {
-			cJSON *h;
-			d = vd_xasprintf("health-%zu%s", i, ok ? "-ok" : "");
-			o = new_check(d, "http", "");
-			free(d);
-			add_str(o, "url", u);
-			add_tls(o, ca);
-			h = cJSON_AddObjectToObject(o, "headers");
-			cJSON_AddStringToObject(h, "Accept",
-						"application/json");
-			e = cJSON_AddObjectToObject(o, "expect");
-			cJSON_AddStringToObject(
-				cJSON_AddObjectToObject(
-					cJSON_AddObjectToObject(e, "headers"),
-					"Content-Type"),
-				"contains", "json");
-			cJSON_AddStringToObject(e, "body_regex", "^\\s*[{\\[]");
-			if (ok)
-				cJSON_AddStringToObject(
-					cJSON_AddObjectToObject(e, "json"),
-					"status", "ok");
-			cand_add(&v, &n, C_HEALTH, o, health_paths[i], ok);
-		}
+		d = vd_xasprintf("health-%zu", i);
+		o = new_check(d, "http", "");
+		free(d);
+		add_str(o, "url", u);
 		free(u);
+		add_tls(o, ca);
+		h = cJSON_AddObjectToObject(o, "headers");
+		cJSON_AddStringToObject(h, "Accept", "application/json");
+		e = cJSON_AddObjectToObject(o, "expect");
+		cJSON_AddStringToObject(
+			cJSON_AddObjectToObject(
+				cJSON_AddObjectToObject(e, "headers"),
+				"Content-Type"),
+			"contains", "json");
+		cJSON_AddStringToObject(e, "body_regex", "^\\s*[{\\[]");
+		cand_add(&v, &n, C_HEALTH, o, health_paths[i]);
 	}
 	*out = v;
 	return n;
@@ -538,6 +530,72 @@ say_exists(const char *path)
 	free(m);
 }
 
+/* Values of a health document's "status" that say it is up, tried in
+ * this order on the health path found. */
+static const char *const health_states[] = {
+	"ok", "pass", "healthy", "up", "UP", "green", NULL,
+};
+
+/* The first passing health path (round one) gets the "status" its JSON
+ * body says, when it says one of health_states: a second run of one
+ * candidate per value, the first that passes replaces it. Returns 0, or
+ * -1 when the run was stopped. */
+static int
+health_status(struct vd_app *app, const char *name, const char *timeout,
+	      struct cand *v, size_t n)
+{
+	struct cand *h = NULL, *c2 = NULL;
+	cJSON **objs = NULL, *doc;
+	struct vd_suite *s;
+	size_t i, n2 = 0;
+	int r = 0;
+
+	for (i = 0; i < n && h == NULL; i++)
+		if (v[i].kind == C_HEALTH && v[i].ran &&
+		    v[i].status == VD_STATUS_PASS)
+			h = &v[i];
+	if (h == NULL)
+		return 0;
+	for (i = 0; health_states[i]; i++) {
+		cJSON *o = cJSON_Duplicate(h->obj, 1), *e;
+		char *nm = vd_xasprintf("health-status-%zu", i);
+		cJSON_ReplaceItemInObjectCaseSensitive(o, "name",
+						       cJSON_CreateString(nm));
+		free(nm);
+		e = cJSON_GetObjectItemCaseSensitive(o, "expect");
+		cJSON_AddStringToObject(cJSON_AddObjectToObject(e, "json"),
+					"status", health_states[i]);
+		cand_add(&c2, &n2, C_HEALTH, o, h->what);
+		c2[n2 - 1].status_val = health_states[i];
+	}
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression) */
+	objs = vd_xcalloc(n2, sizeof(*objs));
+	for (i = 0; i < n2; i++)
+		objs[i] = c2[i].obj;
+	doc = suite_doc(name, timeout, objs, n2);
+	s = doc_load(doc);
+	cJSON_Delete(doc);
+	if (s && probe_all(app, s, c2, n2) < 0)
+		r = -1;
+	for (i = 0; r == 0 && i < n2; i++)
+		if (c2[i].ran && c2[i].status == VD_STATUS_PASS) {
+			cJSON_Delete(h->obj);
+			h->obj = c2[i].obj;
+			h->status_val = c2[i].status_val;
+			c2[i].obj = NULL;
+			break;
+		}
+	for (i = 0; i < n2; i++) {
+		cJSON_Delete(c2[i].obj);
+		free(c2[i].reason);
+		free(c2[i].tls_ver);
+	}
+	free(c2);
+	free(objs);
+	vd_suite_free(s);
+	return r;
+}
+
 /* Chooses what to keep and fills keep[] (borrowed objects, adjusted in
  * place; a check made of several candidates goes in *made, the caller's
  * to free). Prints what was left out. Returns how many. */
@@ -560,11 +618,8 @@ choose(const struct target *t, struct cand *v, size_t n, cJSON **keep,
 			tls = c;
 		else if (c->kind == C_SECHDR)
 			sec = c;
-		else if (c->kind == C_HEALTH && pass &&
-			 (health == NULL ||
-			  (!health->status_ok && c->status_ok &&
-			   strcmp(health->what, c->what) == 0)))
-			health = c;
+		else if (c->kind == C_HEALTH && pass && health == NULL)
+			health = c; /* the first path, in order of preference */
 	}
 	if (home == NULL || sec == NULL)
 		return 0; /* candidates() always makes both */
@@ -581,15 +636,18 @@ choose(const struct target *t, struct cand *v, size_t n, cJSON **keep,
 	}
 
 	if (health) {
+		char *st = health->status_val
+				   ? vd_xasprintf(" whose \"status\" is \"%s\"",
+						  health->status_val)
+				   : vd_xstrdup("");
 		cJSON_ReplaceItemInObjectCaseSensitive(
 			health->obj, "name", cJSON_CreateString("health"));
 		set_descr(health->obj,
 			  "GET %s answers 2xx with a JSON body%s: the "
 			  "application says it is up. In the health stage, "
 			  "which must pass before the other checks run.",
-			  health->what,
-			  health->status_ok ? " whose \"status\" is \"ok\""
-					    : "");
+			  health->what, st);
+		free(st);
 		cJSON_AddStringToObject(health->obj, "stage", "health");
 		keep[k++] = health->obj;
 	}
@@ -774,7 +832,8 @@ vd_cmd_init(struct vd_app *app, int argc, char **argv)
 	if (s == NULL)
 		goto out;
 	status = VD_EXIT_FAIL;
-	if (probe_all(app, s, cands, n) < 0) {
+	if (probe_all(app, s, cands, n) < 0 ||
+	    health_status(app, name ? name : t.host, timeout, cands, n) < 0) {
 		if (app->signal) {
 			vd_log("init", "stopped by %s; nothing written",
 			       strsignal(app->signal));

@@ -31,7 +31,10 @@ nginx_conf "$T/ng" "
 		listen 127.0.0.1:$HP;
 		location = / { default_type text/html; return 200 '<html>app</html>'; }
 		location = /health { default_type text/html; return 200 '<html>healthy</html>'; }
-		location = /api/health/ { default_type application/json; return 200 '{\"healthy\": true}'; }
+		location = /api/health/ {
+			default_type application/json;
+			if (-f $T/spring) { return 200 '{\"status\": \"UP\"}'; }
+			return 200 '{\"healthy\": true}'; }
 	}"
 start_nginx "$T/ng" "$HP" "$HS"
 
@@ -115,6 +118,19 @@ cp "$T/out" "$T/http.json"
 run_verdict run --format json "$T/http.json"
 assert_eq "http: the suite passes" "$RC" 0
 assert_eq "http: the URL probed is the one given" "$(check_field home .target)" "http://127.0.0.1:$HP/?v=\$HOME"
+
+# a "status" other than "ok" that says up is expected as it is
+touch "$T/spring"
+run_verdict init "http://127.0.0.1:$HP/" -
+assert_eq "UP: exit code" "$RC" 0
+assert_eq "UP: the status expected" "$(jq_out '.checks[0].expect.json.status')" UP
+assert_match "UP: the description says it" "$(jq_out '.checks[0].description')" 'whose "status" is "UP"'
+cp "$T/out" "$T/up.json"
+run_verdict run --format json "$T/up.json"
+assert_eq "UP: the suite passes" "$RC" 0
+rm -f "$T/spring"
+run_verdict run --format json "$T/up.json"
+assert_eq "UP: ... and fails when the status goes" "$(check_field health .status)" fail
 
 # --- nothing there
 run_verdict init "http://127.0.0.1:$DEAD/" "$T/dead.json"

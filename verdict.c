@@ -149,27 +149,6 @@ run_progress(const struct vd_run_event *ev, void *udata)
 	vd_progress_event(ctx->progress, ev);
 }
 
-/* --progress: "auto" is tty on a terminal (not TERM=dumb), else plain. */
-static int
-progress_mode(const char *s, enum vd_progress_mode *out)
-{
-	const char *term = getenv("TERM");
-	if (strcmp(s, "auto") == 0)
-		*out = isatty(STDERR_FILENO) && term && *term &&
-				       strcmp(term, "dumb") != 0
-			       ? VD_PROGRESS_TTY
-			       : VD_PROGRESS_PLAIN;
-	else if (strcmp(s, "tty") == 0)
-		*out = VD_PROGRESS_TTY;
-	else if (strcmp(s, "plain") == 0)
-		*out = VD_PROGRESS_PLAIN;
-	else if (strcmp(s, "none") == 0)
-		*out = VD_PROGRESS_NONE;
-	else
-		return -1;
-	return 0;
-}
-
 static int
 load_suite(const char *path, struct vd_suite **out)
 {
@@ -274,7 +253,8 @@ cmd_run(struct vd_app *app, int argc, char **argv)
 			verbosity = 1;
 			break;
 		case 'P':
-			if (progress_mode(optarg, &pmode) < 0) {
+			if (vd_progress_mode_parse(optarg, STDERR_FILENO,
+						   &pmode) < 0) {
 				vd_log("run", "--progress: expected auto, tty, "
 					      "plain or none");
 				goto out;
@@ -317,7 +297,7 @@ cmd_run(struct vd_app *app, int argc, char **argv)
 	if (verbosity < 0 && strcmp(progress, "auto") == 0)
 		pmode = VD_PROGRESS_NONE;
 	else
-		(void)progress_mode(progress, &pmode);
+		(void)vd_progress_mode_parse(progress, STDERR_FILENO, &pmode);
 	ctx.progress = vd_progress_new(app->loop, stderr, pmode, n);
 	run = vd_run_start(prober, (const struct vd_check *const *)sel, n,
 			   run_done, run_progress, &ctx);
@@ -445,16 +425,11 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{"run", cmd_run},
-	{"validate", cmd_validate},
-	{"types", cmd_types},
-	{"init", vd_cmd_init},
-	{"deploy", cmd_deploy},
-	{"rollback", cmd_rollback},
-	{"history", cmd_history},
-	{"status", cmd_status},
-	{"serve", vd_cmd_serve},
-	{NULL, NULL},
+	{"run", cmd_run},	  {"validate", cmd_validate},
+	{"types", cmd_types},	  {"init", vd_cmd_init},
+	{"deploy", cmd_deploy},	  {"rollback", cmd_rollback},
+	{"history", cmd_history}, {"status", cmd_status},
+	{"serve", vd_cmd_serve},  {NULL, NULL},
 };
 
 /* SIGINT, SIGTERM, SIGHUP: the command's on_signal, else SIGINT and

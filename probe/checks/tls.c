@@ -197,6 +197,54 @@ parse_expect(struct vd_cfg *parent, struct tls_conf *tc, bool tls_verify)
 	return r;
 }
 
+/*
+ * "url": "https://host[:port]/..." instead of host and port: the port
+ * from the URL (443 by default), the host verified (unless server_name).
+ * The URL is not repeated in errors: it may carry credentials.
+ */
+static int
+parse_url(struct vd_cfg *c, struct tls_conf *tc)
+{
+	char *url = NULL, *scheme = NULL, *host = NULL, *port = NULL;
+	CURLU *u = curl_url();
+	int r;
+
+	if (u == NULL)
+		abort();
+	r = vd_cfg_str(c, "url", true, &url);
+	if (!r && vd_cfg_has(c, "host"))
+		r = vd_cfg_error(c, "host", "not with url (give one of them)");
+	if (!r && vd_cfg_has(c, "port"))
+		r = vd_cfg_error(c, "port",
+				 "not with url (the port is in the URL)");
+	if (!r && (curl_url_set(u, CURLUPART_URL, url,
+				CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK ||
+		   curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+		   curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK))
+		r = vd_cfg_error(c, "url",
+				 "expected an https:// URL with a host");
+	if (!r && strcasecmp(scheme, "https") != 0)
+		r = vd_cfg_error(c, "url",
+				 "expected an https:// URL, not %.16s://",
+				 scheme);
+	if (!r && curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) !=
+			  CURLUE_OK)
+		r = vd_cfg_error(c, "url", "expected a port in 1-65535");
+	if (!r) {
+		size_t n = strlen(host);
+		tc->host = host[0] == '[' && n > 2
+				   ? vd_xstrndup(host + 1, n - 2)
+				   : vd_xstrdup(host);
+		snprintf(tc->port, sizeof(tc->port), "%s", port);
+	}
+	vd_free_secret(url);
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(port);
+	curl_url_cleanup(u);
+	return r;
+}
+
 static int
 tls_parse(struct vd_check *chk, struct vd_cfg *c)
 {
@@ -206,7 +254,10 @@ tls_parse(struct vd_check *chk, struct vd_cfg *c)
 	chk->conf = tc;
 	tc->verify = -1;
 	tc->min_days_left = -1;
-	r = vd_check_host_port(c, 443, &tc->host, tc->port);
+	if (vd_cfg_has(c, "url"))
+		r = parse_url(c, tc);
+	else
+		r = vd_check_host_port(c, 443, &tc->host, tc->port);
 	if (!r)
 		r = parse_expect(c, tc, chk->tls.verify);
 	if (!r) {

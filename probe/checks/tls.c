@@ -207,6 +207,7 @@ parse_url(struct vd_cfg *c, struct tls_conf *tc)
 {
 	char *url = NULL, *scheme = NULL, *host = NULL, *port = NULL;
 	CURLU *u = curl_url();
+	size_t n;
 	int r;
 
 	if (u == NULL)
@@ -217,26 +218,32 @@ parse_url(struct vd_cfg *c, struct tls_conf *tc)
 	if (!r && vd_cfg_has(c, "port"))
 		r = vd_cfg_error(c, "port",
 				 "not with url (the port is in the URL)");
-	if (!r && (curl_url_set(u, CURLUPART_URL, url,
-				CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK ||
-		   curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-		   curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK))
+	if (r)
+		goto out;
+	if (curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) !=
+		    CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
 		r = vd_cfg_error(c, "url",
 				 "expected an https:// URL with a host");
-	if (!r && strcasecmp(scheme, "https") != 0)
+		goto out;
+	}
+	if (strcasecmp(scheme, "https") != 0) {
 		r = vd_cfg_error(c, "url",
 				 "expected an https:// URL, not %.16s://",
 				 scheme);
-	if (!r && curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) !=
-			  CURLUE_OK)
-		r = vd_cfg_error(c, "url", "expected a port in 1-65535");
-	if (!r) {
-		size_t n = strlen(host);
-		tc->host = host[0] == '[' && n > 2
-				   ? vd_xstrndup(host + 1, n - 2)
-				   : vd_xstrdup(host);
-		snprintf(tc->port, sizeof(tc->port), "%s", port);
+		goto out;
 	}
+	if (curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) !=
+	    CURLUE_OK) {
+		r = vd_cfg_error(c, "url", "expected a port in 1-65535");
+		goto out;
+	}
+	n = strlen(host);
+	tc->host = host[0] == '[' && n > 2 ? vd_xstrndup(host + 1, n - 2)
+					   : vd_xstrdup(host);
+	snprintf(tc->port, sizeof(tc->port), "%s", port);
+out:
 	vd_free_secret(url);
 	curl_free(scheme);
 	curl_free(host);

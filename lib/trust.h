@@ -24,10 +24,12 @@
  * Cost: a store or client identity is read and parsed once, when first
  * used, and again when its file changed (inode, size or mtime); files are
  * looked at with stat() at most once per recheck interval (1 s by default)
- * per file. Loading runs on the caller's thread (the loop): parsing the
- * system bundle (~140 certificates) takes a few milliseconds, once per
- * change of the file. Directory stores ($SSL_CERT_DIR) read a hashed file
- * when a certificate is looked up during a handshake.
+ * per file. Loading runs on the caller's thread (the loop), as it did
+ * before this module: Debian 12's system bundle (144 certificates) costs
+ * about 18 ms of CPU with OpenSSL 3.0 (80-130 ms of wall time on a 2-core
+ * machine at load 11), a one-certificate private CA 0.1 ms, once per
+ * change of the file and trust store. Directory stores ($SSL_CERT_DIR)
+ * read a hashed file when a certificate is looked up during a handshake.
  */
 #ifndef VD_TRUST_H
 #define VD_TRUST_H

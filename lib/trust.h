@@ -66,9 +66,9 @@ int vd_trust_curl(struct vd_trust *t, CURL *easy,
 
 /*
  * Applies opts (NULL: every default) to a client SSL object before its
- * handshake: the verify store (always set, so that verification is
- * evaluated even when opts->verify is false: the caller chooses the
- * verify mode), the client certificate, and the name: opts->server_name,
+ * handshake, from t (not NULL): the verify store (always set, so that
+ * verification is evaluated even when opts->verify is false: the caller chooses
+ * the verify mode), the client certificate, and the name: opts->server_name,
  * else host, as SNI (unless an address) and as the name or address
  * verified (no partial wildcards). Returns 0, or VD_ERR_CONFIG with err
  * set when a file cannot be used.

@@ -24,7 +24,7 @@ const struct vd_check_type *const vd_check_types[] = {
 
 /* Taken by the loader (suites/suite.c) before the type's parse runs. */
 const char *const vd_check_common_keys[] = {
-	"name",	   "type",    "stage",	  "critical", "tags",
+	"name",	   "type",    "stage",	  "critical", "description", "tags",
 	"timeout", "retries", "interval", "every",    NULL,
 };
 

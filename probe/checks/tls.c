@@ -24,6 +24,7 @@
 #include "../../lib/cfg.h"
 #include "../probe_int.h"
 #include "../../lib/trust.h"
+#include "../../lib/url.h"
 #include "../../lib/util.h"
 #include "checks.h"
 
@@ -205,13 +206,11 @@ parse_expect(struct vd_cfg *parent, struct tls_conf *tc, bool tls_verify)
 static int
 parse_url(struct vd_cfg *c, struct tls_conf *tc)
 {
-	char *url = NULL, *scheme = NULL, *host = NULL, *port = NULL;
-	CURLU *u = curl_url();
-	size_t n;
+	char *url = NULL;
+	struct vd_url u = {0};
+	enum vd_url_err e;
 	int r;
 
-	if (u == NULL)
-		abort();
 	r = vd_cfg_str(c, "url", true, &url);
 	if (!r && vd_cfg_has(c, "host"))
 		r = vd_cfg_error(c, "host", "not with url (give one of them)");
@@ -220,35 +219,27 @@ parse_url(struct vd_cfg *c, struct tls_conf *tc)
 				 "not with url (the port is in the URL)");
 	if (r)
 		goto out;
-	if (curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) !=
-		    CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
+	e = vd_url_split(url, true, &u, NULL);
+	if (e != VD_URL_OK) {
 		r = vd_cfg_error(c, "url",
 				 "expected an https:// URL with a host");
 		goto out;
 	}
-	if (strcasecmp(scheme, "https") != 0) {
+	if (strcasecmp(u.scheme, "https") != 0) {
 		r = vd_cfg_error(c, "url",
 				 "expected an https:// URL, not %.16s://",
-				 scheme);
+				 u.scheme);
 		goto out;
 	}
-	if (curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) !=
-	    CURLUE_OK) {
+	if (u.port == NULL) {
 		r = vd_cfg_error(c, "url", "expected a port in 1-65535");
 		goto out;
 	}
-	n = strlen(host);
-	tc->host = host[0] == '[' && n > 2 ? vd_xstrndup(host + 1, n - 2)
-					   : vd_xstrdup(host);
-	snprintf(tc->port, sizeof(tc->port), "%s", port);
+	tc->host = vd_xstrdup(u.host);
+	snprintf(tc->port, sizeof(tc->port), "%s", u.port);
 out:
 	vd_free_secret(url);
-	curl_free(scheme);
-	curl_free(host);
-	curl_free(port);
-	curl_url_cleanup(u);
+	vd_url_release(&u);
 	return r;
 }
 

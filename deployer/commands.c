@@ -203,8 +203,8 @@ deploy_or_rollback(int argc, char **argv, bool rollback)
 		free(q);
 		return VD_DEP_EXIT_CONFIG;
 	}
-	return vd_dep_run_deploy(config, version, format, report, quiet,
-				 rollback);
+	return vd_dep_run_deploy(EV_DEFAULT, config, version, format, report,
+				 quiet, rollback);
 }
 
 int

@@ -322,27 +322,74 @@ pause_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	p->fired = true;
 }
 
-/* Waits secs on the loop; a stop signal cuts it short. */
+/* Waits secs on the caller's loop; a stop signal cuts it short. */
 static void
-pause_loop(struct vd_dep_rt *rt, double secs)
+pause_for(struct vd_dep_rt *rt, double secs)
 {
 	struct pause p;
 	memset(&p, 0, sizeof(p));
 	ev_timer_init(&p.t, pause_cb, secs, 0.);
 	ev_timer_start(rt->loop, &p.t);
-	while (!p.fired && !rt->stop_signal)
-		ev_run(rt->loop, EVRUN_ONCE);
+	(void)vd_dep_await(rt, &p.fired);
 	ev_timer_stop(rt->loop, &p.t);
 }
 
 static bool
-retryable(const struct vd_dep_http_req *r)
+retryable(const struct vd_dep_http *h)
 {
-	if (!r->done)
+	if (!h->done)
 		return false;
-	if (r->code != CURLE_OK)
+	if (h->resp.error)
 		return true; /* refused, reset, timed out */
-	return r->status == 429 || r->status >= 500;
+	return h->resp.status == 429 || h->resp.status >= 500;
+}
+
+/* The request's header lines ("Name: value") as names and values, plus
+ * a JSON Content-Type for a body and no 100-continue round trip. The
+ * arrays own copies; values are wiped when freed (they carry tokens). */
+struct hdr_split {
+	char **names;
+	char **values;
+	size_t n;
+};
+
+static void
+hdr_split(const struct vd_notify_req *nr, struct hdr_split *hs)
+{
+	size_t i, cap = nr->nheaders + 2;
+	hs->names = vd_xcalloc(cap, sizeof(char *));
+	hs->values = vd_xcalloc(cap, sizeof(char *));
+	hs->n = 0;
+	for (i = 0; i < nr->nheaders; i++) {
+		const char *c = strchr(nr->headers[i], ':');
+		const char *v;
+		if (c == NULL)
+			continue;
+		v = c + 1;
+		while (*v == ' ' || *v == '\t')
+			v++;
+		hs->names[hs->n] = vd_xstrndup(nr->headers[i],
+					       (size_t)(c - nr->headers[i]));
+		hs->values[hs->n++] = vd_xstrdup(v);
+	}
+	if (nr->body) {
+		hs->names[hs->n] = vd_xstrdup("Content-Type");
+		hs->values[hs->n++] = vd_xstrdup("application/json");
+	}
+	hs->names[hs->n] = vd_xstrdup("Expect");
+	hs->values[hs->n++] = vd_xstrdup("");
+}
+
+static void
+hdr_split_free(struct hdr_split *hs)
+{
+	size_t i;
+	for (i = 0; i < hs->n; i++) {
+		free(hs->names[i]);
+		vd_free_secret(hs->values[i]);
+	}
+	free(hs->names);
+	free(hs->values);
 }
 
 /* Sends one request with retries; fills *status and returns 0 on a 2xx,
@@ -352,46 +399,48 @@ deliver(struct vd_dep_ctx *ctx, const struct vd_notify_req *nr, long *status,
 	char **answer_body, char **why)
 {
 	struct vd_dep_rt *rt = &ctx->rt;
-	struct vd_dep_http_req r, *rp = &r;
+	struct vd_fetch_opts o;
+	struct hdr_split hs;
+	struct vd_dep_http h;
 	long tries = rt->stop_signal ? 0 : ctx->cfg->notify_retries;
 	double wait = ctx->cfg->notify_interval;
 	long i;
-	size_t h;
 	int res = -1;
 
 	*status = 0;
 	*why = NULL;
 	*answer_body = NULL;
+	hdr_split(nr, &hs);
+	memset(&o, 0, sizeof(o));
+	o.url = nr->url;
+	o.method = nr->method ? nr->method : "POST";
+	o.hdr_names = hs.names;
+	o.hdr_values = hs.values;
+	o.nhdrs = hs.n;
+	o.body = nr->body;
+	o.body_len = nr->body ? strlen(nr->body) : 0;
+	o.timeout = ctx->cfg->notify_timeout;
+	o.max_body = 256 * 1024;
 	for (i = 0; i <= tries; i++) {
-		vd_dep_http_req_init(&r, nr->method ? nr->method : "POST",
-				     nr->url);
-		r.timeout = ctx->cfg->notify_timeout;
-		r.max_body = 256 * 1024;
-		for (h = 0; h < nr->nheaders; h++)
-			vd_dep_http_req_header(&r, "%s", nr->headers[h]);
-		if (nr->body) {
-			r.body = vd_xstrdup(nr->body);
-			vd_dep_http_req_header(
-				&r, "Content-Type: application/json");
-		}
-		(void)vd_dep_http_run(rt, &rp, 1);
-		*status = r.status;
+		(void)vd_dep_fetch(rt, &o, &h);
+		*status = h.done ? h.resp.status : 0;
 		free(*why);
-		*why = vd_dep_http_why(&r);
-		if (r.done && r.code == CURLE_OK && r.status >= 200 &&
-		    r.status < 300) {
-			*answer_body = vd_xstrdup(r.resp.data);
+		*why = vd_dep_http_why(&h);
+		if (h.done && h.resp.error == NULL && h.resp.status >= 200 &&
+		    h.resp.status < 300) {
+			*answer_body = vd_xstrdup(h.resp.body);
 			res = 0;
 		}
-		if (res == 0 || !retryable(&r) || i == tries ||
+		if (res == 0 || !retryable(&h) || i == tries ||
 		    rt->stop_signal) {
-			vd_dep_http_req_clear(&r);
+			vd_dep_http_clear(&h);
 			break;
 		}
-		vd_dep_http_req_clear(&r);
-		pause_loop(rt, wait);
+		vd_dep_http_clear(&h);
+		pause_for(rt, wait);
 		wait *= 2;
 	}
+	hdr_split_free(&hs);
 	if (res == 0) {
 		free(*why);
 		*why = NULL;

@@ -172,6 +172,27 @@ assert_eq "outbox: empty now" "$(jq_out .outbox)" 0
 assert_eq "outbox: history counts the deliveries of ob1" \
 	"$("$VERDICT" history --config "$T/ob/deploy.json" --format json | jq -r --arg id "$OB1" '.[] | select(.deployment_id == $id) | "\(.notifications_sent) \(.notifications_failed)"')" "2 2"
 
+# --- an endless answer: the body is capped while it is read, not waited out ---
+# (a client that keeps reading past its cap would time out after 60 s and
+# keep the notification in the outbox)
+FPORT=$(free_port)
+"$TOOLS/faultd" "$FPORT" > "$T/faultd.out" 2>&1 &
+PIDS="$PIDS $!"
+wait_port "$FPORT" 10
+mkdir -p "$T/capped"
+cat > "$T/capped/deploy.json" <<EOF
+{ "environment": "capped", "state_dir": "$T/capped/state",
+  "hooks": { "deploy": { "argv": ["true"] } },
+  "health": { "checks": [ { "name": "up", "type": "exec", "argv": ["true"] } ] },
+  "notify": { "retries": 0, "timeout": "60s",
+    "webhook": [ { "url": "http://127.0.0.1:$FPORT/endless" } ] } }
+EOF
+run_verdict deploy --config "$T/capped/deploy.json" --version v1 --format json
+assert_eq "endless answer: exit 0" "$RC" 0
+assert_eq "endless answer: both events sent" "$(jq_out '[.notifications[] | .event + ":" + .state + ":" + (.http_status|tostring)] | join(" ")')" \
+	"started:sent:200 promoted:sent:200"
+assert_eq "endless answer: nothing in the outbox" "$(jq -r '.outbox // [] | length' "$T/capped/state/capped.state.json")" 0
+
 # --- tokens stay out of outputs and records ---------------------------------------
 for f in "$T/out" "$T/err" "$T/app/.verdict/staging.history.jsonl" "$T/app/.verdict/staging.state.json"; do
 	for s in "$TELEGRAM_BOT_TOKEN" "$GITHUB_TOKEN" "$HOOK_KEY" "tg-Secret"; do

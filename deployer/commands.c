@@ -93,7 +93,7 @@ usage_rollback(FILE *f)
 }
 
 static int
-deploy_or_rollback(int argc, char **argv, bool rollback)
+deploy_or_rollback(struct vd_app *app, int argc, char **argv, bool rollback)
 {
 	static const struct option longopts[] = {
 		{"config", required_argument, NULL, 'c'},
@@ -203,20 +203,20 @@ deploy_or_rollback(int argc, char **argv, bool rollback)
 		free(q);
 		return VD_DEP_EXIT_CONFIG;
 	}
-	return vd_dep_run_deploy(EV_DEFAULT, config, version, format, report,
-				 quiet, rollback);
+	return vd_dep_run_deploy(app, config, version, format, report, quiet,
+				 rollback);
 }
 
 int
-vd_cmd_deploy(int argc, char **argv)
+vd_cmd_deploy(struct vd_app *app, int argc, char **argv)
 {
-	return deploy_or_rollback(argc, argv, false);
+	return deploy_or_rollback(app, argc, argv, false);
 }
 
 int
-vd_cmd_rollback(int argc, char **argv)
+vd_cmd_rollback(struct vd_app *app, int argc, char **argv)
 {
-	return deploy_or_rollback(argc, argv, true);
+	return deploy_or_rollback(app, argc, argv, true);
 }
 
 /* --- history and status: read-only ----------------------------------- */
@@ -445,8 +445,9 @@ ro_args(int argc, char **argv, const char *cmd, const char *usage,
 }
 
 int
-vd_cmd_history(int argc, char **argv)
+vd_cmd_history(struct vd_app *app, int argc, char **argv)
 {
+	(void)app; /* reads files only */
 	const char *config, *format;
 	long limit = 0;
 	struct ro ro;
@@ -554,8 +555,9 @@ status_code(const cJSON *ip, bool held, const cJSON *cur, const cJSON *kg,
 }
 
 int
-vd_cmd_status(int argc, char **argv)
+vd_cmd_status(struct vd_app *app, int argc, char **argv)
 {
+	(void)app; /* reads files only */
 	const char *config, *format;
 	struct ro ro;
 	cJSON *out, *ip = NULL, *kg = NULL, *cur = NULL, *last = NULL;

@@ -493,12 +493,12 @@ int vd_dep_recover(struct vd_dep_ctx *ctx, cJSON *recovered);
 int vd_dep_close_orphans(struct vd_dep_ctx *ctx, cJSON *recovered);
 
 /*
- * Runs `deploy` (rollback false) or `rollback` to its end on loop (the
- * default loop: hooks use ev_child), owning SIGINT, SIGTERM and SIGHUP
- * meanwhile; returns the exit code. version may be NULL for a rollback
- * (the known-good one).
+ * Runs `deploy` (rollback false) or `rollback` to its end on app->loop
+ * (the default loop: hooks use ev_child); while it runs, app->on_signal
+ * turns SIGINT, SIGTERM and SIGHUP into a clean stop. Returns the exit
+ * code. version may be NULL for a rollback (the known-good one).
  */
-int vd_dep_run_deploy(struct ev_loop *loop, const char *config,
+int vd_dep_run_deploy(struct vd_app *app, const char *config,
 		      const char *version, const char *format,
 		      const char *report, bool quiet, bool rollback);
 

@@ -1,6 +1,7 @@
 /*
- * deploy.c - `verdict deploy` and `verdict rollback`, step by step: owns
- * the command's stop signals on the loop it is given, checks the
+ * deploy.c - `verdict deploy` and `verdict rollback`, step by step: says
+ * what a stop signal means (the composition root watches them on the
+ * loop it hands over), checks the
  * version, takes the lock, finishes what earlier runs left (recover.c),
  * opens the record, runs the flow (flow.c), records the result
  * (result.c) and writes the report.
@@ -376,26 +377,24 @@ run_deployment(struct vd_dep_ctx *ctx, const struct run_opts *o)
 
 /* --- the command's loop and stop signals -------------------------------- */
 
+/* The composition root's signal watchers call this while a deployment
+ * runs: the flow stops at its next step, the result is recorded. */
 static void
-signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
+on_signal(struct vd_app *app, int signum)
 {
-	struct vd_dep_rt *rt = w->data;
-	(void)revents;
+	struct vd_dep_rt *rt = app->ctx;
 	if (rt->stop_signal == 0)
-		rt->stop_signal = w->signum;
-	ev_break(loop, EVBREAK_ALL);
+		rt->stop_signal = signum;
+	ev_break(app->loop, EVBREAK_ALL);
 }
 
 int
-vd_dep_run_deploy(struct ev_loop *loop, const char *config, const char *version,
+vd_dep_run_deploy(struct vd_app *app, const char *config, const char *version,
 		  const char *format, const char *report, bool quiet,
 		  bool rollback)
 {
-	static const int signals[] = {SIGINT, SIGTERM, SIGHUP};
-	ev_signal sig[3];
 	struct vd_dep_ctx ctx;
 	struct run_opts o;
-	size_t i;
 	int code;
 
 	o.config = config;
@@ -409,19 +408,12 @@ vd_dep_run_deploy(struct ev_loop *loop, const char *config, const char *version,
 	/* a file size limit (ulimit -f) gives EFBIG, a message and exit 1,
 	 * not a silent death by SIGXFSZ with half a line written */
 	signal(SIGXFSZ, SIG_IGN);
-	vd_dep_rt_init(&ctx.rt, loop);
-	for (i = 0; i < 3; i++) {
-		ev_signal_init(&sig[i], signal_cb, signals[i]);
-		sig[i].data = &ctx.rt;
-		ev_signal_start(loop, &sig[i]);
-		/* the signal watchers must not keep the loop alive */
-		ev_unref(loop);
-	}
+	vd_dep_rt_init(&ctx.rt, app->loop);
+	app->ctx = &ctx.rt;
+	app->on_signal = on_signal;
 	code = run_deployment(&ctx, &o);
-	for (i = 0; i < 3; i++) {
-		ev_ref(loop);
-		ev_signal_stop(loop, &sig[i]);
-	}
+	app->on_signal = NULL;
+	app->ctx = NULL;
 	cJSON_Delete(ctx.report);
 	cJSON_Delete(ctx.notify_log);
 	vd_dep_state_close(&ctx.st);

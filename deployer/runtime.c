@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../lib/log.h"
 #include "dep_int.h"
 
 void
@@ -86,12 +87,9 @@ void
 vd_dep_say(const struct vd_dep_rt *rt, const char *fmt, ...)
 {
 	va_list ap;
-	char *m;
 	if (rt && rt->quiet)
 		return;
 	va_start(ap, fmt);
-	m = vd_xvasprintf_masked(fmt, ap);
+	vd_logv(NULL, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "verdict: %s\n", m);
-	free(m);
 }

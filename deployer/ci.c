@@ -41,9 +41,11 @@ vd_dep_actor(void)
 	static char who[64];
 	const struct passwd *pw;
 	size_t i;
-	for (i = 0; vars[i]; i++)
-		if (getenv(vars[i]) && *getenv(vars[i]))
-			return getenv(vars[i]);
+	for (i = 0; vars[i]; i++) {
+		const char *v = getenv(vars[i]);
+		if (v && *v)
+			return v;
+	}
 	pw = getpwuid(getuid());
 	if (pw && pw->pw_name && *pw->pw_name)
 		snprintf(who, sizeof(who), "%s", pw->pw_name);

@@ -419,6 +419,8 @@ ro_args(int argc, char **argv, const char *cmd, const char *usage,
 			break;
 		case 'n': {
 			char *end;
+			if (limit == NULL) /* not in the option string then */
+				break;
 			*limit = strtol(optarg, &end, 10);
 			if (*end || *limit < 1) {
 				fprintf(stderr,

@@ -420,7 +420,7 @@ deliver(struct vd_dep_ctx *ctx, const struct vd_notify_req *nr, long *status,
 	o.body = nr->body;
 	o.body_len = nr->body ? strlen(nr->body) : 0;
 	o.timeout = ctx->cfg->notify_timeout;
-	o.max_body = 256 * 1024;
+	o.max_body = (size_t)256 * 1024;
 	for (i = 0; i <= tries; i++) {
 		(void)vd_dep_fetch(rt, &o, &h);
 		*status = h.done ? h.resp.status : 0;

@@ -116,7 +116,7 @@ req_setup(struct vd_fetch_opts *o, const struct vd_dep_registry_conf *rc,
 	o->url = url;
 	o->timeout = rc->timeout;
 	o->tls = &rc->tls;
-	o->max_body = 64 * 1024;
+	o->max_body = (size_t)64 * 1024;
 }
 
 static char *

@@ -149,7 +149,7 @@ vd_fetch_start(struct vd_prober *p, const struct vd_fetch_opts *o,
 	f->chk.type = &fetch_type;
 	f->chk.critical = true;
 	f->chk.timeout = o->timeout > 0 ? o->timeout : 30;
-	f->chk.max_body = o->max_body ? o->max_body : 1024 * 1024;
+	f->chk.max_body = o->max_body ? o->max_body : (size_t)1024 * 1024;
 	f->chk.conf = f;
 	f->cb = cb;
 	f->udata = udata;

@@ -225,8 +225,66 @@ roll_back(struct vd_dep_ctx *ctx, const char *failed_version, char **reason)
 	return v == VD_GATE_INTERRUPTED ? "interrupted" : "rollback_failed";
 }
 
-const char *
-vd_dep_deploy_flow(struct vd_dep_ctx *ctx, char **reason)
+/* A step of the deploy flow returns GO_ON, a result name, or NULL when a
+ * record could not be written. */
+static const char GO_ON[] = "go on";
+
+/* The registry pre-flight, when configured: refused before anything
+ * changed when an image is missing or the registry cannot tell. */
+static const char *
+preflight(struct vd_dep_ctx *ctx, char **reason)
+{
+	cJSON *details, *line;
+	char *why = NULL;
+	int r;
+
+	if (ctx->cfg->registry == NULL)
+		return GO_ON;
+	if (step(ctx, "preflight") < 0)
+		return NULL;
+	details = cJSON_CreateArray();
+	r = vd_dep_registry_check(&ctx->rt, ctx->cfg->registry,
+				  vd_dep_jstr(ctx->dep, "version"), details,
+				  &why);
+	vd_dep_jset(ctx->report, "preflight", cJSON_Duplicate(details, 1));
+	line = cJSON_CreateObject();
+	vd_dep_jset(line, "images", details);
+	vd_dep_jset_str(line, "verdict", r == 0 ? "ok" : "refused");
+	(void)vd_dep_record(ctx, "preflight", line);
+	if (r == VD_ERR_SYSTEM) {
+		free(why);
+		*reason = vd_xstrdup("stopped during the pre-flight");
+		return "interrupted";
+	}
+	if (r != 0) {
+		*reason = vd_mask(why ? why : "pre-flight failed");
+		free(why);
+		return "refused";
+	}
+	return GO_ON;
+}
+
+/* A hook of the new version (deploy, promote): its failure rolls back. */
+static const char *
+new_version_hook(struct vd_dep_ctx *ctx, const struct vd_dep_hook_conf *h,
+		 const char *label, char **reason)
+{
+	const char *ver = vd_dep_jstr(ctx->dep, "version");
+	const char *prev = vd_dep_jstr(ctx->dep, "previous_version");
+
+	if (run_hook(ctx, h, label, ver, prev, reason))
+		return GO_ON;
+	if (ctx->rt.stop_signal) {
+		vd_dep_set_current(ctx, ver, "unknown");
+		return "interrupted";
+	}
+	return roll_back(ctx, ver, reason);
+}
+
+/* Health, then smoke (if any) after health passed: a failure rolls
+ * back; an inconclusive gate rolls back only when configured to. */
+static const char *
+gates(struct vd_dep_ctx *ctx, char **reason)
 {
 	const char *ver = vd_dep_jstr(ctx->dep, "version");
 	const char *prev = vd_dep_jstr(ctx->dep, "previous_version");
@@ -234,49 +292,6 @@ vd_dep_deploy_flow(struct vd_dep_ctx *ctx, char **reason)
 	enum vd_gate_verdict v;
 	char *why = NULL;
 
-	*reason = NULL;
-	if (ctx->cfg->registry) {
-		cJSON *details = cJSON_CreateArray(), *line;
-		int r;
-		if (step(ctx, "preflight") < 0) {
-			cJSON_Delete(details);
-			return NULL;
-		}
-		r = vd_dep_registry_check(&ctx->rt, ctx->cfg->registry, ver,
-					  details, &why);
-		vd_dep_jset(ctx->report, "preflight",
-			    cJSON_Duplicate(details, 1));
-		line = cJSON_CreateObject();
-		vd_dep_jset(line, "images", details);
-		vd_dep_jset_str(line, "verdict", r == 0 ? "ok" : "refused");
-		(void)vd_dep_record(ctx, "preflight", line);
-		if (r == VD_ERR_SYSTEM) {
-			free(why);
-			*reason = vd_xstrdup("stopped during the pre-flight");
-			return "interrupted";
-		}
-		if (r != 0) {
-			*reason = vd_mask(why ? why : "pre-flight failed");
-			free(why);
-			return "refused";
-		}
-	}
-	if (ctx->rt.stop_signal) {
-		*reason = vd_xstrdup("stopped before the deploy hook");
-		return "interrupted";
-	}
-	if (step(ctx, "deploy") < 0)
-		return NULL;
-	vd_dep_set_current(ctx, ver, "deploying");
-	if (!run_hook(ctx, ctx->cfg->deploy, "deploy", ver, prev, &why)) {
-		*reason = why;
-		if (ctx->rt.stop_signal) {
-			vd_dep_set_current(ctx, ver, "unknown");
-			return "interrupted";
-		}
-		return roll_back(ctx, ver, reason);
-	}
-	vd_dep_set_current(ctx, ver, "unverified");
 	if (step(ctx, "health") < 0)
 		return NULL;
 	v = run_gate(ctx, ctx->cfg->health_src, "health", ver, prev, &why);
@@ -289,6 +304,10 @@ vd_dep_deploy_flow(struct vd_dep_ctx *ctx, char **reason)
 		v = run_gate(ctx, ctx->cfg->smoke_src, "smoke", ver, prev,
 			     &why);
 	}
+	if (v == VD_GATE_PASS) {
+		free(why);
+		return GO_ON;
+	}
 	if (v == VD_GATE_INTERRUPTED) {
 		*reason = why;
 		vd_dep_set_current(ctx, ver, "unknown");
@@ -299,16 +318,35 @@ vd_dep_deploy_flow(struct vd_dep_ctx *ctx, char **reason)
 		free(why);
 		return "inconclusive";
 	}
-	if (v != VD_GATE_PASS) {
-		*reason = vd_xasprintf(
-			"%s %s: %s", gate,
-			v == VD_GATE_INCONCLUSIVE ? "inconclusive" : "failed",
-			why);
-		free(why);
-		return roll_back(ctx, ver, reason);
-	}
+	*reason = vd_xasprintf(
+		"%s %s: %s", gate,
+		v == VD_GATE_INCONCLUSIVE ? "inconclusive" : "failed", why);
 	free(why);
-	why = NULL;
+	return roll_back(ctx, ver, reason);
+}
+
+const char *
+vd_dep_deploy_flow(struct vd_dep_ctx *ctx, char **reason)
+{
+	const char *ver = vd_dep_jstr(ctx->dep, "version");
+	const char *r;
+
+	*reason = NULL;
+	if ((r = preflight(ctx, reason)) != GO_ON)
+		return r;
+	if (ctx->rt.stop_signal) {
+		*reason = vd_xstrdup("stopped before the deploy hook");
+		return "interrupted";
+	}
+	if (step(ctx, "deploy") < 0)
+		return NULL;
+	vd_dep_set_current(ctx, ver, "deploying");
+	if ((r = new_version_hook(ctx, ctx->cfg->deploy, "deploy", reason)) !=
+	    GO_ON)
+		return r;
+	vd_dep_set_current(ctx, ver, "unverified");
+	if ((r = gates(ctx, reason)) != GO_ON)
+		return r;
 	if (ctx->rt.stop_signal) {
 		*reason = vd_xstrdup("stopped before promoting");
 		vd_dep_set_current(ctx, ver, "unknown");
@@ -317,14 +355,9 @@ vd_dep_deploy_flow(struct vd_dep_ctx *ctx, char **reason)
 	if (step(ctx, "promote") < 0)
 		return NULL;
 	if (ctx->cfg->promote &&
-	    !run_hook(ctx, ctx->cfg->promote, "promote", ver, prev, &why)) {
-		*reason = why;
-		if (ctx->rt.stop_signal) {
-			vd_dep_set_current(ctx, ver, "unknown");
-			return "interrupted";
-		}
-		return roll_back(ctx, ver, reason);
-	}
+	    (r = new_version_hook(ctx, ctx->cfg->promote, "promote", reason)) !=
+		    GO_ON)
+		return r;
 	vd_dep_set_known_good(ctx, ver);
 	vd_dep_set_current(ctx, ver, "known_good");
 	return "promoted";

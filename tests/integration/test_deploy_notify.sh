@@ -193,6 +193,36 @@ assert_eq "endless answer: both events sent" "$(jq_out '[.notifications[] | .eve
 	"started:sent:200 promoted:sent:200"
 assert_eq "endless answer: nothing in the outbox" "$(jq -r '.outbox // [] | length' "$T/capped/state/capped.state.json")" 0
 
+# --- a stop signal while the result is notified: the notification still ----
+# goes out (the signal reaches the deployer through verdict.c's watchers)
+SPORT=$(free_port)
+"$TOOLS/recorder" -p "$SPORT" -o "$T/slow.jsonl" -d "/slow=1500" 2> "$T/slowrec.err" &
+PIDS="$PIDS $!"
+wait_port "$SPORT" 10
+mkdir -p "$T/sig"
+cat > "$T/sig/deploy.json" <<EOF
+{ "environment": "sig", "state_dir": "$T/sig/state",
+  "hooks": { "deploy": { "argv": ["true"] } },
+  "health": { "checks": [ { "name": "up", "type": "exec", "argv": ["true"] } ] },
+  "notify": { "retries": 0, "timeout": "30s",
+    "webhook": [ { "url": "http://127.0.0.1:$SPORT/slow" } ] } }
+EOF
+"$VERDICT" deploy --config "$T/sig/deploy.json" --version v1 > "$T/sig.out" 2> "$T/sig.err" &
+pid=$!
+n=0
+while ! grep -q "result: promoted" "$T/sig.err" 2>/dev/null && [ $n -lt 600 ]; do
+	sleep 0.05
+	n=$((n + 1))
+done
+kill -TERM "$pid"
+rc=0
+wait "$pid" || rc=$?
+assert_eq "SIGTERM while notifying the result: exit 0 (promoted)" "$rc" 0
+assert_eq "SIGTERM while notifying: recorded sent" \
+	"$(jq -r 'select(.event == "notify" and .what == "promoted") | .state' "$T/sig/state/sig.history.jsonl" | tr '\n' ' ')" "sending sent "
+assert_eq "SIGTERM while notifying: both events arrived" \
+	"$(jq -r '.body | fromjson | .event' "$T/slow.jsonl" | tr '\n' ' ')" "started promoted "
+
 # --- tokens stay out of outputs and records ---------------------------------------
 for f in "$T/out" "$T/err" "$T/app/.verdict/staging.history.jsonl" "$T/app/.verdict/staging.state.json"; do
 	for s in "$TELEGRAM_BOT_TOKEN" "$GITHUB_TOKEN" "$HOOK_KEY" "tg-Secret"; do

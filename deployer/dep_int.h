@@ -2,8 +2,9 @@
  * dep_int.h - what the deployer shares only with itself: its parsed
  * configuration, the run-time (the caller's loop, the prober, the one
  * wait, HTTP on the checks' client), records, the state directory, hooks,
- * the gate, the registry pre-flight, notifiers and the report. Never included from outside deployer/; includes only public
- * headers of the prober and the suite loader (never probe_int.h).
+ * the gate, the registry pre-flight, notifiers and the report. Never included
+ * from outside deployer/; includes only public headers of the prober and the
+ * suite loader (never probe_int.h).
  */
 #ifndef VD_DEP_INT_H
 #define VD_DEP_INT_H

@@ -131,7 +131,7 @@ progress_begin(enum vd_progress_mode mode, const char *config,
 }
 
 static int
-deploy_or_rollback(int argc, char **argv, bool rollback)
+deploy_or_rollback(struct vd_app *app, int argc, char **argv, bool rollback)
 {
 	static const struct option longopts[] = {
 		{"config", required_argument, NULL, 'c'},
@@ -261,22 +261,22 @@ deploy_or_rollback(int argc, char **argv, bool rollback)
 					     STDERR_FILENO, &pmode);
 	quiet = pmode == VD_PROGRESS_NONE;
 	progress_begin(pmode, config, version, rollback);
-	code = vd_dep_run_deploy(config, version, format, report, quiet,
+	code = vd_dep_run_deploy(app, config, version, format, report, quiet,
 				 rollback);
 	vd_dep_progress_end();
 	return code;
 }
 
 int
-vd_cmd_deploy(int argc, char **argv)
+vd_cmd_deploy(struct vd_app *app, int argc, char **argv)
 {
-	return deploy_or_rollback(argc, argv, false);
+	return deploy_or_rollback(app, argc, argv, false);
 }
 
 int
-vd_cmd_rollback(int argc, char **argv)
+vd_cmd_rollback(struct vd_app *app, int argc, char **argv)
 {
-	return deploy_or_rollback(argc, argv, true);
+	return deploy_or_rollback(app, argc, argv, true);
 }
 
 /* --- history and status: read-only ----------------------------------- */
@@ -479,6 +479,8 @@ ro_args(int argc, char **argv, const char *cmd, const char *usage,
 			break;
 		case 'n': {
 			char *end;
+			if (limit == NULL) /* not in the option string then */
+				break;
 			*limit = strtol(optarg, &end, 10);
 			if (*end || *limit < 1) {
 				fprintf(stderr,
@@ -505,8 +507,9 @@ ro_args(int argc, char **argv, const char *cmd, const char *usage,
 }
 
 int
-vd_cmd_history(int argc, char **argv)
+vd_cmd_history(struct vd_app *app, int argc, char **argv)
 {
+	(void)app; /* reads files only */
 	const char *config, *format;
 	long limit = 0;
 	struct ro ro;
@@ -614,8 +617,9 @@ status_code(const cJSON *ip, bool held, const cJSON *cur, const cJSON *kg,
 }
 
 int
-vd_cmd_status(int argc, char **argv)
+vd_cmd_status(struct vd_app *app, int argc, char **argv)
 {
+	(void)app; /* reads files only */
 	const char *config, *format;
 	struct ro ro;
 	cJSON *out, *ip = NULL, *kg = NULL, *cur = NULL, *last = NULL;

@@ -371,6 +371,63 @@ struct vd_run *vd_run_start(struct vd_prober *p,
 /* Frees a run (cancelling what is in flight). NULL is a no-op. */
 void vd_run_free(struct vd_run *run);
 
+/* --- one outbound HTTP request outside a suite (probe/fetch.c) --- */
+
+/*
+ * What a request asks. Strings are copied by vd_fetch_start() (tls is
+ * referenced: it must outlive the fetch); header
+ * lines that name credentials never reach an output, and every copy is
+ * wiped when the fetch is freed.
+ */
+struct vd_fetch_opts {
+	const char *url;	/* http:// or https:// */
+	const char *method;	/* NULL: GET; "HEAD" reads no body */
+	char *const *hdr_names; /* request headers */
+	char *const *hdr_values;
+	size_t nhdrs;
+	const char *body; /* NULL: none */
+	size_t body_len;
+	const char *userpwd;	       /* "user:password" (basic) or NULL */
+	const struct vd_tls_opts *tls; /* NULL: verify with the default store */
+	double timeout;		       /* seconds for the whole request */
+	size_t max_body; /* bytes of body kept; more stops the read */
+};
+
+/* What came back; valid while the fetch lives. */
+struct vd_fetch_resp {
+	long status;	   /* 0: no answer */
+	const char *error; /* NULL when a response arrived, else one line
+			    * (masked): "connection refused", "timeout
+			    * after 5s (connecting)" */
+	const char *body;  /* NUL-terminated, at most max_body bytes */
+	size_t body_len;
+	bool truncated; /* max_body reached; the read stopped there */
+};
+
+struct vd_fetch;
+
+/* Called once, from the loop, when the request has its answer. MUST NOT
+ * free the fetch (free it once cb has returned). */
+typedef void vd_fetch_cb(struct vd_fetch *f, const struct vd_fetch_resp *resp,
+			 void *udata);
+
+/*
+ * Sends one request on p with the checks' client (probe/http_req.c): its
+ * own connection, the name resolved off the loop and judged by the
+ * address policy, no redirects followed, no proxy, the body capped while
+ * it is read, the TLS options applied as for a check, the deadline
+ * enforced by the engine. Never NULL; cb is never called from inside
+ * vd_fetch_start().
+ */
+struct vd_fetch *vd_fetch_start(struct vd_prober *p,
+				const struct vd_fetch_opts *opts,
+				vd_fetch_cb *cb, void *udata);
+/* The last value of response header name (case-insensitive), or NULL. */
+const char *vd_fetch_header(const struct vd_fetch *f, const char *name);
+/* Stops a request still in flight (cb is not called) and frees it,
+ * wiping its copies of headers, credentials, URL and body. NULL: no-op. */
+void vd_fetch_free(struct vd_fetch *f);
+
 /* Seconds since the epoch, as a double. */
 double vd_now_unix(void);
 

@@ -16,6 +16,8 @@
 struct hdr_expect {
 	char *name;
 	struct vd_text_match m;
+	struct vd_expect *e; /* operators beyond equals/contains/regex: the
+			      * value judged as a JSON string; m unused */
 };
 
 struct json_expect {
@@ -76,6 +78,7 @@ vd_http_conf_free(struct vd_http_conf *c)
 	for (i = 0; i < c->nhdr_expect; i++) {
 		free(c->hdrs[i].name);
 		vd_text_match_release(&c->hdrs[i].m);
+		vd_expect_free(c->hdrs[i].e);
 	}
 	free(c->hdrs);
 	for (i = 0; i < c->njson; i++) {
@@ -158,6 +161,23 @@ compile_re(struct vd_cfg *c, const char *key, const char *src,
 	return 0;
 }
 
+/* False for an operator object that needs more than equals, contains or
+ * regex (not, one_of, length, lt, ...): judged by the operator language. */
+static bool
+text_ops_only(const cJSON *v)
+{
+	const cJSON *el;
+	if (!vd_expect_is_ops(v))
+		return true;
+	cJSON_ArrayForEach(el, v) {
+		if (strcmp(el->string, "equals") != 0 &&
+		    strcmp(el->string, "contains") != 0 &&
+		    strcmp(el->string, "regex") != 0)
+			return false;
+	}
+	return true;
+}
+
 static int
 parse_expect_headers(struct vd_cfg *c, struct vd_http_conf *hc)
 {
@@ -176,6 +196,12 @@ parse_expect_headers(struct vd_cfg *c, struct vd_http_conf *hc)
 		char key[300];
 		snprintf(key, sizeof(key), "headers.%s", el->string);
 		h->name = vd_xstrdup(el->string);
+		if (text_ops_only(el) == false) {
+			h->m.rule = VD_TEXT_PRESENT;
+			if (vd_expect_parse(c, key, el, &h->e) < 0)
+				return VD_ERR_CONFIG;
+			continue;
+		}
 		if (vd_text_match_parse(c, key, el,
 					VD_TEXT_ALLOW_BOOL |
 						VD_TEXT_ALLOW_STRING,
@@ -514,8 +540,20 @@ judge_headers(struct vd_attempt *att, const struct vd_http_conf *hc,
 	for (i = 0; i < hc->nhdr_expect; i++) {
 		const struct hdr_expect *h = &hc->hdrs[i];
 		const char *v = vd_http_resp_header(resp, h->name);
-		enum vd_match m = vd_text_match_judge(
-			&h->m, v, v ? strlen(v) : 0, why, sizeof(why));
+		enum vd_match m;
+		if (h->e) {
+			cJSON *got = v ? cJSON_CreateString(v) : NULL;
+			m = vd_expect_judge(h->e, got, why, sizeof(why));
+			cJSON_Delete(got);
+			if (m == VD_MATCH_YES)
+				continue;
+			vd_attempt_finish_mismatch(att, m, VD_REASON_HEADER,
+						   "header %s: %s", h->name,
+						   why);
+			return true;
+		}
+		m = vd_text_match_judge(&h->m, v, v ? strlen(v) : 0, why,
+					sizeof(why));
 		if (m == VD_MATCH_YES)
 			continue;
 		if (m == VD_MATCH_LIMIT) {

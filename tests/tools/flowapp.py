@@ -134,6 +134,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 ("Set-Cookie", "sec=s3cure-cookie-value; Secure; Path=/")])
         if path == "/secure/check":
             return self.reply(200, {"got_secure": "sec" in cookies_of(self)})
+        if path == "/cookies":
+            return self.reply(200, {"names": sorted(cookies_of(self))})
         if path == "/health":
             return self.reply(200, {"status": "ok"})
         return self.reply(404, {"detail": "not found"})

@@ -96,11 +96,11 @@ struct vd_fact {
 
 /* One step of a multi-step check (a flow), as reports show it. */
 struct vd_step {
-	char *name;	     /* masked */
-	enum vd_status status; /* pass, fail or error */
-	long http_status;    /* 0: no response */
+	char *name;			/* masked */
+	enum vd_status status;		/* pass, fail or error */
+	long http_status;		/* 0: no response */
 	double timings[VD_PHASE_COUNT]; /* seconds; < 0: unknown */
-	char *reason;	     /* one line, masked; "" for a plain pass */
+	char *reason; /* one line, masked; "" for a plain pass */
 };
 
 struct vd_result {
@@ -130,9 +130,9 @@ void vd_result_fact_str(struct vd_result *res, const char *key,
 void vd_result_fact_num(struct vd_result *res, const char *key, double val);
 void vd_result_fact_bool(struct vd_result *res, const char *key, bool val);
 /* Appends a step (name and reason are masked and copied). */
-void vd_result_step(struct vd_result *res, const char *name,
-		    enum vd_status st, long http_status,
-		    const double timings[VD_PHASE_COUNT], const char *reason);
+void vd_result_step(struct vd_result *res, const char *name, enum vd_status st,
+		    long http_status, const double timings[VD_PHASE_COUNT],
+		    const char *reason);
 /* Returns the fact or NULL. */
 const struct vd_fact *vd_result_fact(const struct vd_result *res,
 				     const char *key);

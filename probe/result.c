@@ -127,8 +127,7 @@ vd_result_copy(struct vd_result *dst, const struct vd_result *src)
 		for (i = 0; i < src->nsteps; i++) {
 			dst->steps[i] = src->steps[i];
 			dst->steps[i].name = vd_xstrdup(src->steps[i].name);
-			dst->steps[i].reason =
-				vd_xstrdup(src->steps[i].reason);
+			dst->steps[i].reason = vd_xstrdup(src->steps[i].reason);
 		}
 		dst->nsteps = src->nsteps;
 	}

@@ -57,8 +57,8 @@ run_job(void *arg)
 {
 	struct vd_search *s = arg;
 	if (s->capture)
-		s->m = vd_regex_capture(s->re, s->subject, s->len,
-					&s->captured, &s->limit);
+		s->m = vd_regex_capture(s->re, s->subject, s->len, &s->captured,
+					&s->limit);
 	else
 		s->m = vd_regex_search(s->re, s->subject, s->len, &s->limit);
 }

@@ -64,8 +64,7 @@ struct vd_http_exch *vd_http_exch_start(struct vd_attempt *att,
 /* NULL does nothing. */
 void vd_http_exch_free(struct vd_http_exch *x);
 /* Where the exchange stands, for a timeout's reason. */
-void vd_http_exch_progress(const struct vd_http_exch *x, char *buf,
-			   size_t len);
+void vd_http_exch_progress(const struct vd_http_exch *x, char *buf, size_t len);
 
 /*
  * Validates url (taken from key): parses it with libcurl's URL parser and,

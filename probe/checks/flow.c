@@ -66,8 +66,8 @@ struct flow_run {
 	struct vd_http_req_opts o;
 	char *url, *body, **hdr_values;
 	size_t nhdr_values;
-	char **vals;	/* per slot: the captured value, or NULL */
-	char **held;	/* values held as secrets, released at the end */
+	char **vals; /* per slot: the captured value, or NULL */
+	char **held; /* values held as secrets, released at the end */
 	size_t nheld;
 	struct vd_search *search; /* a regex capture in flight */
 	size_t capi;		  /* ... its index in the step */
@@ -97,8 +97,8 @@ name_char(char c)
 }
 
 int
-vd_flow_tmpl_scan(const char *s, const char *const *names, size_t n,
-		  char *why, size_t len)
+vd_flow_tmpl_scan(const char *s, const char *const *names, size_t n, char *why,
+		  size_t len)
 {
 	const char *p = s;
 	while ((p = strstr(p, "{{")) != NULL) {
@@ -120,7 +120,8 @@ vd_flow_tmpl_scan(const char *s, const char *const *names, size_t n,
 			return -1;
 		}
 		for (i = 0; i < n; i++)
-			if (strlen(names[i]) == l && memcmp(names[i], b, l) == 0)
+			if (strlen(names[i]) == l &&
+			    memcmp(names[i], b, l) == 0)
 				break;
 		if (i == n) {
 			snprintf(why, len,
@@ -359,8 +360,7 @@ slot_of(struct flow_conf *fc, const char *name)
 	for (i = 0; i < fc->nnames; i++)
 		if (strcmp(fc->names[i], name) == 0)
 			return i;
-	fc->names = vd_xreallocarray(fc->names, fc->nnames + 1,
-				     sizeof(char *));
+	fc->names = vd_xreallocarray(fc->names, fc->nnames + 1, sizeof(char *));
 	fc->names[fc->nnames] = vd_xstrdup(name);
 	return fc->nnames++;
 }
@@ -461,10 +461,10 @@ parse_capture(struct vd_cfg *sc, struct step *st, struct flow_conf *fc)
 		vd_cfg_release(&cc);
 		if (r)
 			break;
-		cp->secret = secret || cp->kind == CAP_COOKIE ||
-			     vd_flow_secret_name(cp->name) ||
-			     (cp->kind != CAP_REGEX &&
-			      vd_flow_secret_name(cp->src));
+		cp->secret =
+			secret || cp->kind == CAP_COOKIE ||
+			vd_flow_secret_name(cp->name) ||
+			(cp->kind != CAP_REGEX && vd_flow_secret_name(cp->src));
 	}
 	/* slots after the step is read: a step cannot use its own */
 	for (i = 0; !r && i < st->ncaps; i++)
@@ -645,7 +645,8 @@ step_answered(struct vd_http_exch *x, const struct vd_http_resp *resp,
 		case CAP_COOKIE:
 			if (host == NULL)
 				host = url_host(fr->url);
-			set_val(fr, cp, vd_flow_cookie_pick(jar, cp->src, host));
+			set_val(fr, cp,
+				vd_flow_cookie_pick(jar, cp->src, host));
 			break;
 		case CAP_REGEX:
 			set_val(fr, cp, NULL); /* after judging, off the loop */

@@ -54,8 +54,8 @@ struct vd_http_exch {
 	struct vd_attempt *att;
 	const struct vd_http_conf *hc;
 	struct vd_http_req *req;
-	struct vd_search *search; /* body_regex, off the loop */
-	double start;		  /* ev_now() when the request began */
+	struct vd_search *search;  /* body_regex, off the loop */
+	double start;		   /* ev_now() when the request began */
 	vd_http_exch_cb *answered; /* may be NULL */
 	vd_http_exch_cb *cb;
 	void *udata;
@@ -383,8 +383,7 @@ url_sample(const char *url)
 }
 
 int
-vd_http_conf_parse(struct vd_cfg *c, bool templated,
-		   struct vd_http_conf **out)
+vd_http_conf_parse(struct vd_cfg *c, bool templated, struct vd_http_conf **out)
 {
 	struct vd_http_conf *hc = vd_xcalloc(1, sizeof(*hc));
 	long maxr = 10;
@@ -663,9 +662,9 @@ exch_done(struct vd_http_req *req, void *udata)
 		}
 	}
 	if (hc->body_regex != NULL) {
-		x->search = vd_search_start(att, hc->body_regex,
-					    resp->body.data, resp->body.len,
-					    body_searched, x);
+		x->search =
+			vd_search_start(att, hc->body_regex, resp->body.data,
+					resp->body.len, body_searched, x);
 		return;
 	}
 	judge_rest(x, resp);
@@ -746,8 +745,8 @@ http_start(struct vd_attempt *att)
 	struct vd_http_req_opts o;
 
 	vd_http_conf_opts(chk->conf, chk, &o);
-	att->data = vd_http_exch_start(att, chk->conf, &o, NULL, http_passed,
-				       att);
+	att->data =
+		vd_http_exch_start(att, chk->conf, &o, NULL, http_passed, att);
 }
 
 static void

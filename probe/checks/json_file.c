@@ -128,9 +128,9 @@ json_start(struct vd_attempt *att)
 		char *s, *w, *g;
 		if (jc->equals[i].e) {
 			char why[500];
-			enum vd_match m = vd_json_expect(root, jc->equals[i].path,
-							 jc->equals[i].e, why,
-							 sizeof(why));
+			enum vd_match m = vd_json_expect(
+				root, jc->equals[i].path, jc->equals[i].e, why,
+				sizeof(why));
 			if (m != VD_MATCH_YES)
 				add_finding(&f, &nf, why);
 			continue;

@@ -90,7 +90,8 @@ check_json(const struct vd_check *chk, const struct vd_result *res)
 			for (ph = 0; ph < VD_PHASE_COUNT; ph++)
 				if (s->timings[ph] >= 0)
 					add_num(t,
-						vd_phase_name((enum vd_phase)ph),
+						vd_phase_name(
+							(enum vd_phase)ph),
 						s->timings[ph]);
 			cJSON_AddItemToArray(steps, so);
 		}

@@ -46,8 +46,8 @@ END_TEST
 
 START_TEST(test_tmpl_fill)
 {
-	char *s = vd_flow_tmpl_fill("Bearer {{token}} {{csrf}}", names, vals,
-				    3, false);
+	char *s = vd_flow_tmpl_fill("Bearer {{token}} {{csrf}}", names, vals, 3,
+				    false);
 	ck_assert_str_eq(s, "Bearer t0k\"en c5rf");
 	free(s);
 	/* in a JSON body: escaped, so the document stays JSON */
@@ -97,7 +97,8 @@ START_TEST(test_cookie_pick)
 	l = curl_slist_append(
 		l, ".other.test\tTRUE\t/\tFALSE\t0\tsessionid\tother-value");
 	l = curl_slist_append(
-		l, "#HttpOnly_app.test\tFALSE\t/\tFALSE\t0\tsessionid\tapp-value");
+		l,
+		"#HttpOnly_app.test\tFALSE\t/\tFALSE\t0\tsessionid\tapp-value");
 	l = curl_slist_append(
 		l, ".example.test\tTRUE\t/api\tTRUE\t0\tcsrftoken\tcsrf-value");
 	l = curl_slist_append(l, "broken line without tabs");
@@ -139,8 +140,8 @@ END_TEST
 
 #define STEP(extra) "{\"url\": \"http://127.0.0.1:9/\"" extra "}"
 #define FLOW(steps)                                                            \
-	"{\"checks\": [{\"name\": \"f\", \"type\": \"flow\", \"steps\": [" steps \
-	"]}]}"
+	"{\"checks\": [{\"name\": \"f\", \"type\": \"flow\", \"steps\": "      \
+	"[" steps "]}]}"
 #define CAP(n, src) ", \"capture\": {\"" n "\": " src "}"
 
 static const struct {
@@ -155,7 +156,7 @@ static const struct {
 	 "f.json: checks[0].steps[1].headers.X-T: {{u}}: no earlier step "
 	 "captures \"u\""},
 	{FLOW("{\"url\": \"http://127.0.0.1:9/{{t}}\"" CAP(
-		"t", "{\"json\": \"a\"}") "}"),
+		 "t", "{\"json\": \"a\"}") "}"),
 	 "f.json: checks[0].steps[0].url: {{t}}: no earlier step captures "
 	 "\"t\""},
 	{FLOW(STEP(", \"body\": {\"a\": [\"x\", \"{{t}}\"]}")),

@@ -567,6 +567,27 @@ hold(struct flow_run *fr, const char *v)
 	fr->held[fr->nheld++] = vd_xstrdup(v);
 }
 
+/*
+ * A cookie of the jar (a Netscape line) is masked when its name looks
+ * secret or its value looks like an opaque id (16 bytes or more): a
+ * "lang=en" or "consent=true" cookie must not mask those words in every
+ * reason while the flow runs.
+ */
+static void
+hold_cookie(struct flow_run *fr, const char *line)
+{
+	const char *v = strrchr(line, '\t'), *n;
+	char *name;
+	if (v == NULL || v == line)
+		return;
+	for (n = v - 1; n > line && n[-1] != '\t'; n--)
+		;
+	name = vd_xstrndup(n, (size_t)(v - n));
+	if (vd_flow_secret_name(name) || strlen(v + 1) >= 16)
+		hold(fr, v + 1);
+	free(name);
+}
+
 static struct curl_slist *
 jar_list(struct flow_run *fr)
 {
@@ -624,11 +645,8 @@ step_answered(struct vd_http_exch *x, const struct vd_http_resp *resp,
 
 	(void)x;
 	fr->step_status = resp->status;
-	for (l = jar; l; l = l->next) {
-		const char *v = strrchr(l->data, '\t');
-		if (v && strlen(v + 1) >= 3)
-			hold(fr, v + 1);
-	}
+	for (l = jar; l; l = l->next)
+		hold_cookie(fr, l->data);
 	for (i = 0; i < st->ncaps; i++) {
 		const struct capture *cp = &st->caps[i];
 		const char *h;

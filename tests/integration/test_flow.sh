@@ -102,6 +102,13 @@ cat > "$T/flow.json" <<EOF
       { "name": "sent", "url": "$A/cookies",
         "expect": { "json": { "names": ["csrftoken"] } } },
       { "name": "always-fails", "url": "$A/health", "expect": { "status": 201 } } ] },
+  { "name": "hdr-ops", "type": "http", "url": "$A/health",
+    "expect": { "headers": { "Content-Type": { "one_of": ["text/html", "application/json"] },
+                             "Content-Length": { "lt": "1KiB" }, "X-Nope": { "exists": false } } } },
+  { "name": "hdr-ops-fail", "type": "http", "url": "$A/health", "critical": false,
+    "expect": { "headers": { "Content-Type": { "not": "application/json" } } } },
+  { "name": "manifest-ops", "type": "json_file", "path": "$T/manifest.json", "critical": false,
+    "equals": { "images": { "a": 1 }, "replicas": { "ge": 3 }, "env": { "one_of": ["staging"] } } },
   { "name": "step-timeout", "type": "flow", "critical": false, "timeout": "10s",
     "steps": [
       { "name": "quick", "url": "$A/health" },
@@ -109,6 +116,7 @@ cat > "$T/flow.json" <<EOF
 ] }
 EOF
 
+printf '{"env": "staging", "replicas": 2, "images": {"a": 1}}\n' > "$T/manifest.json"
 run_suite "$T/flow.json" 20
 assert_eq "exit code: only non-critical flows failed" "$RC" 0
 expect auth-flow pass none '^3 steps passed, last status 200$'
@@ -126,6 +134,10 @@ expect echo-token fail body '^step login: json token: got "\*\*\*", expected "no
 expect fresh-jar fail status '^step always-fails: status 201|^step always-fails: status 200, expected 201$'
 assert_eq "fresh-jar: two attempts, each from step one" "$(check_field fresh-jar '.attempts')" 2
 expect step-timeout error '^step hangs: '
+expect hdr-ops pass '^status 200$'
+expect hdr-ops-fail fail header '^header Content-Type: '
+# operators in json_file equals; an object of other keys is still a value
+expect manifest-ops fail policy '^replicas: 2 is not >= 3$'
 assert_eq "step-timeout: the failing step is a fact" "$(check_field step-timeout '.facts.flow_step')" hangs
 
 # --- text, -v: the steps under the check ------------------------------------

@@ -94,6 +94,15 @@ struct vd_fact {
 	bool b;	    /* VD_FACT_BOOL */
 };
 
+/* One step of a multi-step check (a flow), as reports show it. */
+struct vd_step {
+	char *name;			/* masked */
+	enum vd_status status;		/* pass, fail or error */
+	long http_status;		/* 0: no response */
+	double timings[VD_PHASE_COUNT]; /* seconds; < 0: unknown */
+	char *reason; /* one line, masked; "" for a plain pass */
+};
+
 struct vd_result {
 	enum vd_status status;
 	enum vd_reason reason_kind;
@@ -106,6 +115,8 @@ struct vd_result {
 	struct vd_fact *facts;
 	size_t nfacts;
 	size_t facts_cap;
+	struct vd_step *steps; /* flows: the steps that ran, in order */
+	size_t nsteps;
 };
 
 void vd_result_init(struct vd_result *res);
@@ -118,6 +129,10 @@ void vd_result_fact_str(struct vd_result *res, const char *key,
 			const char *val);
 void vd_result_fact_num(struct vd_result *res, const char *key, double val);
 void vd_result_fact_bool(struct vd_result *res, const char *key, bool val);
+/* Appends a step (name and reason are masked and copied). */
+void vd_result_step(struct vd_result *res, const char *name, enum vd_status st,
+		    long http_status, const double timings[VD_PHASE_COUNT],
+		    const char *reason);
 /* Returns the fact or NULL. */
 const struct vd_fact *vd_result_fact(const struct vd_result *res,
 				     const char *key);
@@ -259,6 +274,10 @@ struct vd_attempt {
 	struct vd_result *result; /* the type may set timings and facts */
 	void *data;		  /* the type's state, freed by cancel */
 	double start;		  /* ev_now() at start */
+	/* MAY be set by the type: prepended to every reason the attempt
+	 * finishes with (a flow's "step login: "); not owned, and must stay
+	 * valid until the attempt finishes. */
+	const char *reason_prefix;
 	bool finished;
 	bool timed_out;
 };

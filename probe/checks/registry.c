@@ -20,6 +20,7 @@ const struct vd_check_type *const vd_check_types[] = {
 	&vd_check_env_file,
 	&vd_check_json_file,
 	&vd_check_exec,
+	&vd_check_flow, /* one type a line: keeps merges clean */
 	NULL,
 };
 

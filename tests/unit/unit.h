@@ -18,5 +18,6 @@ Suite *deployer_suite(void);
 Suite *match_suite(void);
 Suite *peer_suite(void);
 Suite *trust_suite(void);
+Suite *flow_suite(void);
 
 #endif

@@ -17,6 +17,7 @@
 #include <ev.h>
 
 #include "../lib/cfg.h"
+#include "../lib/exit.h"
 #include "../probe/probe.h"
 #include "../lib/util.h"
 #include "../suites/suite.h"

@@ -116,7 +116,7 @@ check_version(const struct run *r)
 		r->cmd, e);
 	free(e);
 	free(m);
-	return VD_DEP_EXIT_CONFIG;
+	return VD_EXIT_USAGE;
 }
 
 /* Opens the state directory and takes the environment's lock. */
@@ -152,7 +152,7 @@ open_and_lock(struct run *r)
 		fprintf(stderr, "verdict: %s: environment %s is locked by %s\n",
 			r->cmd, ctx->cfg->environment, m);
 		free(m);
-		return VD_DEP_EXIT_LOCKED;
+		return VD_EXIT_LOCKED;
 	}
 	return rc < 0 ? STEP_FAIL : STEP_OK;
 }
@@ -205,7 +205,7 @@ rollback_target(struct run *r)
 			"verdict: rollback: environment %s has no known-good "
 			"version yet; give one with --to\n",
 			ctx->cfg->environment);
-		return VD_DEP_EXIT_CONFIG;
+		return VD_EXIT_USAGE;
 	}
 	if (kg && vd_streq(vd_dep_jstr(kg, "version"), r->version))
 		return STEP_OK;
@@ -218,7 +218,7 @@ rollback_target(struct run *r)
 		"verdict: rollback: %s was never promoted in %s; only "
 		"versions that passed the gate can be rolled back to\n",
 		r->version, ctx->cfg->environment);
-	return VD_DEP_EXIT_CONFIG;
+	return VD_EXIT_USAGE;
 }
 
 /* The deployment's record, committed before anything happens. */
@@ -320,8 +320,8 @@ run_flow(struct run *r)
 		report_finish(ctx, dep_copy, result, code, reason, r->t0);
 		if (vd_dep_report_emit(ctx->report, r->o->format,
 				       r->o->report) < 0 &&
-		    code == VD_DEP_EXIT_PROMOTED)
-			code = VD_DEP_EXIT_ERROR;
+		    code == VD_EXIT_OK)
+			code = VD_EXIT_FAIL;
 	}
 	free(reason);
 	cJSON_Delete(dep_copy);
@@ -339,7 +339,7 @@ say_failure(const struct run *r)
 			      "deploy or rollback records it interrupted"
 			    : "");
 	free(e);
-	return VD_DEP_EXIT_ERROR;
+	return VD_EXIT_FAIL;
 }
 
 /* The command, step by step, on ctx (its runtime set up by the caller). */
@@ -362,7 +362,7 @@ run_deployment(struct vd_dep_ctx *ctx, const struct run_opts *o)
 		char *e = vd_dep_escape(ctx->err, 0, false);
 		fprintf(stderr, "verdict: %s: %s\n", r.cmd, e);
 		free(e);
-		return VD_DEP_EXIT_CONFIG;
+		return VD_EXIT_USAGE;
 	}
 	ctx->rt.quiet = o->quiet;
 	report_init(ctx);

@@ -1,6 +1,6 @@
 /*
  * deployer.h - the deployer's public face: `verdict deploy`, `rollback`,
- * `history` and `status`, their exit codes, and the name rules that guard
+ * `history` and `status`, and the name rules that guard
  * argv, URLs and file names. Depends on libc and lib/app.h (the loop and
  * the signals the composition root hands a command); consumes the prober
  * through probe/probe.h and suites through suites/suite.h.
@@ -12,20 +12,7 @@
 
 #include "../lib/app.h"
 
-/* Exit codes of deploy and rollback (docs/deploy.md has the table). */
-enum {
-	VD_DEP_EXIT_PROMOTED = 0,    /* deploy: promoted; rollback: verified */
-	VD_DEP_EXIT_ERROR = 1,	     /* verdict could not work (state I/O) */
-	VD_DEP_EXIT_CONFIG = 2,	     /* usage or config error: nothing done */
-	VD_DEP_EXIT_ROLLED_BACK = 3, /* the gate failed; known-good restored */
-	VD_DEP_EXIT_ROLLBACK_FAILED = 4, /* a human is needed */
-	VD_DEP_EXIT_INCONCLUSIVE = 5,	 /* the gate could not judge */
-	VD_DEP_EXIT_LOCKED = 6,		 /* another deployment holds the lock */
-	VD_DEP_EXIT_REFUSED = 7, /* pre-flight refused: nothing changed */
-	VD_DEP_EXIT_INTERRUPTED =
-		8,		/* stopped by a signal / found interrupted */
-	VD_DEP_STATUS_NONE = 9, /* status: nothing known-good yet */
-};
+/* Exit codes: lib/exit.h (docs/deploy.md has the table). */
 
 /* The commands; argv[0] is the command name. Return an exit code.
  * deploy and rollback run on app->loop and set app->on_signal while they

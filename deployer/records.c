@@ -86,16 +86,16 @@ vd_dep_result_exit(const char *result)
 {
 	if (strcmp(result, "promoted") == 0 ||
 	    strcmp(result, "rollback_done") == 0)
-		return VD_DEP_EXIT_PROMOTED;
+		return VD_EXIT_OK;
 	if (strcmp(result, "rolled_back") == 0)
-		return VD_DEP_EXIT_ROLLED_BACK;
+		return VD_EXIT_ROLLED_BACK;
 	if (strcmp(result, "rollback_failed") == 0)
-		return VD_DEP_EXIT_ROLLBACK_FAILED;
+		return VD_EXIT_ROLLBACK_FAILED;
 	if (strcmp(result, "inconclusive") == 0)
-		return VD_DEP_EXIT_INCONCLUSIVE;
+		return VD_EXIT_INCONCLUSIVE;
 	if (strcmp(result, "refused") == 0)
-		return VD_DEP_EXIT_REFUSED;
-	return VD_DEP_EXIT_INTERRUPTED;
+		return VD_EXIT_REFUSED;
+	return VD_EXIT_INTERRUPTED;
 }
 
 cJSON *

@@ -98,7 +98,7 @@ vd_dep_close_orphans(struct vd_dep_ctx *ctx, cJSON *recovered)
 		vd_dep_jset_str(line, "deployment_id", it->string);
 		vd_dep_jset_str(line, "event", "result");
 		vd_dep_jset_str(line, "result", "interrupted");
-		vd_dep_jset_num(line, "exit_code", VD_DEP_EXIT_INTERRUPTED);
+		vd_dep_jset_num(line, "exit_code", VD_EXIT_INTERRUPTED);
 		vd_dep_jset_str(line, "reason", reason);
 		vd_dep_jset_str(line, "version", vd_dep_jstr(it, "version"));
 		vd_dep_jset_str(line, "kind", vd_dep_jstr(it, "kind"));

@@ -399,37 +399,22 @@ cmd_types(struct vd_app *app, int argc, char **argv)
 	return VD_EXIT_OK;
 }
 
-/* The deployer's commands still watch SIGINT/SIGTERM/SIGHUP themselves
- * (deployer/http.c): the app's watchers leave those signals to them. */
-static void
-leave_signals(struct vd_app *app, int signum)
-{
-	(void)app;
-	(void)signum;
-}
-
-#define DEPLOYER_COMMAND(name, fn)                                             \
-	static int name(struct vd_app *app, int argc, char **argv)             \
-	{                                                                      \
-		app->on_signal = leave_signals;                                \
-		return fn(argc, argv);                                         \
-	}
-DEPLOYER_COMMAND(cmd_deploy, vd_cmd_deploy)
-DEPLOYER_COMMAND(cmd_rollback, vd_cmd_rollback)
-DEPLOYER_COMMAND(cmd_history, vd_cmd_history)
-DEPLOYER_COMMAND(cmd_status, vd_cmd_status)
-
 struct command {
 	const char *name;
 	int (*fn)(struct vd_app *app, int argc, char **argv);
 };
 
 static const struct command commands[] = {
-	{"run", cmd_run},	  {"validate", cmd_validate},
-	{"types", cmd_types},	  {"init", vd_cmd_init},
-	{"deploy", cmd_deploy},	  {"rollback", cmd_rollback},
-	{"history", cmd_history}, {"status", cmd_status},
-	{"serve", vd_cmd_serve},  {NULL, NULL},
+	{"run", cmd_run},
+	{"validate", cmd_validate},
+	{"types", cmd_types},
+	{"init", vd_cmd_init},
+	{"deploy", vd_cmd_deploy},
+	{"rollback", vd_cmd_rollback},
+	{"history", vd_cmd_history},
+	{"status", vd_cmd_status},
+	{"serve", vd_cmd_serve},
+	{NULL, NULL},
 };
 
 /* SIGINT, SIGTERM, SIGHUP: the command's on_signal, else SIGINT and

@@ -131,7 +131,7 @@ progress_begin(enum vd_progress_mode mode, const char *config,
 }
 
 static int
-deploy_or_rollback(int argc, char **argv, bool rollback)
+deploy_or_rollback(struct vd_app *app, int argc, char **argv, bool rollback)
 {
 	static const struct option longopts[] = {
 		{"config", required_argument, NULL, 'c'},
@@ -165,7 +165,7 @@ deploy_or_rollback(int argc, char **argv, bool rollback)
 			if (rollback) {
 				fprintf(stderr,
 					"verdict: rollback: use --to V\n");
-				return VD_DEP_EXIT_CONFIG;
+				return VD_EXIT_USAGE;
 			}
 			version = optarg;
 			break;
@@ -173,7 +173,7 @@ deploy_or_rollback(int argc, char **argv, bool rollback)
 			if (!rollback) {
 				fprintf(stderr,
 					"verdict: deploy: use --version V\n");
-				return VD_DEP_EXIT_CONFIG;
+				return VD_EXIT_USAGE;
 			}
 			version = optarg;
 			break;
@@ -196,7 +196,7 @@ deploy_or_rollback(int argc, char **argv, bool rollback)
 					"verdict: %s: --progress: expected "
 					"auto, tty, plain or none\n",
 					cmd);
-				return VD_DEP_EXIT_CONFIG;
+				return VD_EXIT_USAGE;
 			}
 			progress = optarg;
 			break;
@@ -211,7 +211,7 @@ deploy_or_rollback(int argc, char **argv, bool rollback)
 				cmd, q);
 			free(q);
 			usage(stderr);
-			return VD_DEP_EXIT_CONFIG;
+			return VD_EXIT_USAGE;
 		}
 		}
 	}
@@ -221,7 +221,7 @@ deploy_or_rollback(int argc, char **argv, bool rollback)
 			cmd, q);
 		free(q);
 		usage(stderr);
-		return VD_DEP_EXIT_CONFIG;
+		return VD_EXIT_USAGE;
 	}
 	if (check && config) {
 		struct vd_dep_config *cfg = NULL;
@@ -230,7 +230,7 @@ deploy_or_rollback(int argc, char **argv, bool rollback)
 		    vd_dep_config_check_hooks(cfg, err, sizeof(err)) < 0) {
 			say_error(cmd, err);
 			vd_dep_config_free(cfg);
-			return VD_DEP_EXIT_CONFIG;
+			return VD_EXIT_USAGE;
 		}
 		printf("%s: ok (environment %s, %zu health and %zu smoke "
 		       "checks, "
@@ -245,7 +245,7 @@ deploy_or_rollback(int argc, char **argv, bool rollback)
 		fprintf(stderr, "verdict: %s: %s required\n", cmd,
 			config == NULL ? "--config" : "--version");
 		usage(stderr);
-		return VD_DEP_EXIT_CONFIG;
+		return VD_EXIT_USAGE;
 	}
 	if (strcmp(format, "text") != 0 && strcmp(format, "json") != 0) {
 		char *q = quote_arg(format);
@@ -253,7 +253,7 @@ deploy_or_rollback(int argc, char **argv, bool rollback)
 			"verdict: %s: unknown format \"%s\" (text, json)\n",
 			cmd, q);
 		free(q);
-		return VD_DEP_EXIT_CONFIG;
+		return VD_EXIT_USAGE;
 	}
 	/* -q means no progress, unless a mode is named too */
 	if (progress == NULL)
@@ -261,22 +261,22 @@ deploy_or_rollback(int argc, char **argv, bool rollback)
 					     STDERR_FILENO, &pmode);
 	quiet = pmode == VD_PROGRESS_NONE;
 	progress_begin(pmode, config, version, rollback);
-	code = vd_dep_run_deploy(config, version, format, report, quiet,
+	code = vd_dep_run_deploy(app, config, version, format, report, quiet,
 				 rollback);
 	vd_dep_progress_end();
 	return code;
 }
 
 int
-vd_cmd_deploy(int argc, char **argv)
+vd_cmd_deploy(struct vd_app *app, int argc, char **argv)
 {
-	return deploy_or_rollback(argc, argv, false);
+	return deploy_or_rollback(app, argc, argv, false);
 }
 
 int
-vd_cmd_rollback(int argc, char **argv)
+vd_cmd_rollback(struct vd_app *app, int argc, char **argv)
 {
-	return deploy_or_rollback(argc, argv, true);
+	return deploy_or_rollback(app, argc, argv, true);
 }
 
 /* --- history and status: read-only ----------------------------------- */
@@ -299,7 +299,7 @@ ro_open(struct ro *ro, const char *config, const char *cmd)
 	if (vd_dep_config_peek(config, &ro->env, &ro->dir, err, sizeof(err)) <
 	    0) {
 		say_error(cmd, err);
-		return VD_DEP_EXIT_CONFIG;
+		return VD_EXIT_USAGE;
 	}
 	if (stat(ro->dir, &sb) < 0)
 		return 0; /* nothing deployed yet */
@@ -308,7 +308,7 @@ ro_open(struct ro *ro, const char *config, const char *cmd)
 		    0 ||
 	    vd_dep_state_load(&ro->st, err, sizeof(err)) < 0) {
 		say_error(cmd, err);
-		return VD_DEP_EXIT_ERROR;
+		return VD_EXIT_FAIL;
 	}
 	return 0;
 }
@@ -439,7 +439,7 @@ close_unfinished(struct ro *ro, struct hist *h)
 				? vd_dep_jstr_or(ip, "step", "record")
 				: vd_dep_jstr_or(d, "last_step", "record"));
 		vd_dep_jset_str(d, "result", "interrupted");
-		vd_dep_jset_num(d, "exit_code", VD_DEP_EXIT_INTERRUPTED);
+		vd_dep_jset_num(d, "exit_code", VD_EXIT_INTERRUPTED);
 		vd_dep_jset_str(d, "reason", reason);
 		vd_dep_jset(d, "recorded", cJSON_CreateFalse());
 		free(reason);
@@ -479,13 +479,15 @@ ro_args(int argc, char **argv, const char *cmd, const char *usage,
 			break;
 		case 'n': {
 			char *end;
+			if (limit == NULL) /* not in the option string then */
+				break;
 			*limit = strtol(optarg, &end, 10);
 			if (*end || *limit < 1) {
 				fprintf(stderr,
 					"verdict: %s: --limit: "
 					"expected a positive number\n",
 					cmd);
-				return VD_DEP_EXIT_CONFIG;
+				return VD_EXIT_USAGE;
 			}
 			break;
 		}
@@ -493,20 +495,21 @@ ro_args(int argc, char **argv, const char *cmd, const char *usage,
 			printf("%s\n%s", usage, about);
 			return 0;
 		default:
-			return VD_DEP_EXIT_CONFIG;
+			return VD_EXIT_USAGE;
 		}
 	}
 	if (*config == NULL || optind != argc ||
 	    (strcmp(*format, "text") != 0 && strcmp(*format, "json") != 0)) {
 		fprintf(stderr, "%s", usage);
-		return VD_DEP_EXIT_CONFIG;
+		return VD_EXIT_USAGE;
 	}
 	return -1;
 }
 
 int
-vd_cmd_history(int argc, char **argv)
+vd_cmd_history(struct vd_app *app, int argc, char **argv)
 {
+	(void)app; /* reads files only */
 	const char *config, *format;
 	long limit = 0;
 	struct ro ro;
@@ -531,7 +534,7 @@ vd_cmd_history(int argc, char **argv)
 		fprintf(stderr, "verdict: history: cannot read the history\n");
 		cJSON_Delete(h.list);
 		ro_close(&ro);
-		return VD_DEP_EXIT_ERROR;
+		return VD_EXIT_FAIL;
 	}
 	if (ro.exists)
 		close_unfinished(&ro, &h);
@@ -569,7 +572,7 @@ vd_cmd_history(int argc, char **argv)
 	}
 	cJSON_Delete(h.list);
 	ro_close(&ro);
-	return fflush(stdout) == 0 ? 0 : VD_DEP_EXIT_ERROR;
+	return fflush(stdout) == 0 ? 0 : VD_EXIT_FAIL;
 }
 
 /*
@@ -586,16 +589,16 @@ status_code(const cJSON *ip, bool held, const cJSON *cur, const cJSON *kg,
 	if (cJSON_IsObject(ip) && !held) {
 		*why = "a deployment was interrupted: the next deploy or "
 		       "rollback records it";
-		return VD_DEP_EXIT_INTERRUPTED;
+		return VD_EXIT_INTERRUPTED;
 	}
 	if (held) {
 		*why = "a deployment is running";
-		return VD_DEP_EXIT_LOCKED;
+		return VD_EXIT_LOCKED;
 	}
 	if (st == NULL) {
 		*why = cJSON_IsObject(kg) ? "known-good"
 					  : "nothing known-good yet";
-		return cJSON_IsObject(kg) ? 0 : VD_DEP_STATUS_NONE;
+		return cJSON_IsObject(kg) ? 0 : VD_EXIT_NONE_KNOWN;
 	}
 	if (strcmp(st, "known_good") == 0) {
 		*why = "known-good and healthy";
@@ -603,19 +606,20 @@ status_code(const cJSON *ip, bool held, const cJSON *cur, const cJSON *kg,
 	}
 	if (strcmp(st, "unverified") == 0) {
 		*why = "running a version the gate could not judge";
-		return VD_DEP_EXIT_INCONCLUSIVE;
+		return VD_EXIT_INCONCLUSIVE;
 	}
 	if (strcmp(st, "failed") == 0 || strcmp(st, "unhealthy") == 0) {
 		*why = "not healthy: a human is needed";
-		return VD_DEP_EXIT_ROLLBACK_FAILED;
+		return VD_EXIT_ROLLBACK_FAILED;
 	}
 	*why = "what runs is unknown (a deployment was interrupted)";
-	return VD_DEP_EXIT_INTERRUPTED;
+	return VD_EXIT_INTERRUPTED;
 }
 
 int
-vd_cmd_status(int argc, char **argv)
+vd_cmd_status(struct vd_app *app, int argc, char **argv)
 {
+	(void)app; /* reads files only */
 	const char *config, *format;
 	struct ro ro;
 	cJSON *out, *ip = NULL, *kg = NULL, *cur = NULL, *last = NULL;
@@ -754,6 +758,6 @@ vd_cmd_status(int argc, char **argv)
 	cJSON_Delete(out);
 	ro_close(&ro);
 	if (fflush(stdout) != 0)
-		return VD_DEP_EXIT_ERROR;
+		return VD_EXIT_FAIL;
 	return code;
 }

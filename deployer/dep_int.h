@@ -1,9 +1,10 @@
 /*
  * dep_int.h - what the deployer shares only with itself: its parsed
- * configuration, the run-time (loop, signals, HTTP, prober), the state
- * directory, hooks, the gate, the registry pre-flight, notifiers and the
- * report. Never included from outside deployer/; includes only public
- * headers of the prober and the suite loader (never probe_int.h).
+ * configuration, the run-time (the caller's loop, the prober, the one
+ * wait, HTTP on the checks' client), records, the state directory, hooks,
+ * the gate, the registry pre-flight, notifiers and the report. Never included
+ * from outside deployer/; includes only public headers of the prober and the
+ * suite loader (never probe_int.h).
  */
 #ifndef VD_DEP_INT_H
 #define VD_DEP_INT_H
@@ -13,11 +14,10 @@
 #include <sys/types.h>
 
 #include <cjson/cJSON.h>
-#include <curl/curl.h>
 #include <ev.h>
 
 #include "../lib/cfg.h"
-#include "../lib/curl_ev.h"
+#include "../lib/exit.h"
 #include "../probe/probe.h"
 #include "../lib/util.h"
 #include "../suites/suite.h"
@@ -113,66 +113,52 @@ int vd_dep_config_peek(const char *path, char **env, char **state_dir,
  * cannot start a line of its own in a CI log ("::error::"). */
 char *vd_dep_escape(const char *s, size_t max, bool quoted);
 
-/* --- run-time: the loop, signals, curl multi (runtime.c, http.c) ----- */
+/* --- run-time: the caller's loop, the prober, waiting (runtime.c) --- */
 
 struct vd_dep_rt {
-	struct ev_loop *loop;
-	ev_signal sigint, sigterm, sighup;
-	int stop_signal; /* the signal that asked us to stop, or 0 */
-	bool finishing;	 /* the result is recorded: HTTP goes on
-			    after a stop signal (notifications) */
-	struct vd_curl_ev *http;
+	struct ev_loop *loop; /* the caller's: the deploy command's top */
+	int stop_signal;      /* the signal that asked us to stop, or 0; set
+				 by whoever owns the signals */
+	bool finishing;	      /* the result is recorded: HTTP goes on
+				 after a stop signal (notifications) */
 	struct vd_prober *prober;
 	bool quiet; /* no progress lines on stderr */
 };
 
-/* Sets up the loop (the default one), signal watchers, HTTP, prober. */
-void vd_dep_rt_init(struct vd_dep_rt *rt);
+/* Runs on loop (owned by the caller, which also owns the stop signals
+ * and sets stop_signal); creates the prober. */
+void vd_dep_rt_init(struct vd_dep_rt *rt, struct ev_loop *loop);
 void vd_dep_rt_cleanup(struct vd_dep_rt *rt);
+/* True when a stop signal arrived and the result is not yet recorded. */
+bool vd_dep_stopping(const struct vd_dep_rt *rt);
+/*
+ * The deployer's one wait: runs the caller's loop until a callback sets
+ * *done, or a stop signal arrives (vd_dep_stopping). Returns 0, or
+ * VD_ERR_SYSTEM when stopped first (the operation is still in flight:
+ * the caller cancels it).
+ */
+int vd_dep_await(struct vd_dep_rt *rt, const bool *done);
 /* Progress for people, on stderr, masked. */
 void vd_dep_say(const struct vd_dep_rt *rt, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-/* One HTTP request; the request owns every string in it. */
-struct vd_dep_http_req {
-	/* in */
-	char *method; /* "GET", "HEAD", "POST" */
-	char *url;
-	char **headers; /* "Name: value" */
-	size_t nheaders;
-	char *body;	/* NULL: none */
-	char *userpwd;	/* "user:password" (basic auth) or NULL */
-	double timeout; /* seconds for the whole transfer */
-	const struct vd_tls_opts *tls; /* NULL: verify with the system store */
-	size_t max_body;	       /* bytes kept (0: 1 MiB) */
-	/* out */
-	long status; /* 0: no answer */
-	CURLcode code;
-	char errbuf[CURL_ERROR_SIZE];
-	struct vd_buf resp;
-	char *www_authenticate; /* the last WWW-Authenticate header, or NULL */
-	char *digest;		/* the Docker-Content-Digest header, or NULL */
-	bool done;
-	/* private */
-	CURL *easy;
-	struct curl_slist *slist;
+/* One HTTP request of the deployer, on the checks' client (probe/fetch.c). */
+struct vd_dep_http {
+	struct vd_fetch *f;
+	struct vd_fetch_resp resp; /* valid while f lives, once done */
+	bool done;		   /* false: stopped before the answer */
 };
 
-void vd_dep_http_req_init(struct vd_dep_http_req *r, const char *method,
-			  const char *url);
-void vd_dep_http_req_header(struct vd_dep_http_req *r, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-/* Frees what the request owns (secrets wiped); it may be reused after init. */
-void vd_dep_http_req_clear(struct vd_dep_http_req *r);
-/*
- * Runs the requests concurrently on the loop until every one is done or
- * a stop signal arrives. Returns 0, or VD_ERR_SYSTEM when stopped early
- * (unfinished requests are then aborted with done false).
- */
-int vd_dep_http_run(struct vd_dep_rt *rt, struct vd_dep_http_req **reqs,
-		    size_t n);
-/* One line on why a request failed: "HTTP 503" or curl's words (masked). */
-char *vd_dep_http_why(const struct vd_dep_http_req *r);
+/* Sends o and waits for the answer (vd_dep_await). Returns 0, or
+ * VD_ERR_SYSTEM when stopped first. Clear h with vd_dep_http_clear
+ * either way. */
+int vd_dep_fetch(struct vd_dep_rt *rt, const struct vd_fetch_opts *o,
+		 struct vd_dep_http *h);
+/* Frees the request (wiping its headers, credentials and body). */
+void vd_dep_http_clear(struct vd_dep_http *h);
+/* One line on why a request failed: "HTTP 503" or the client's reason
+ * ("connection refused"), masked. */
+char *vd_dep_http_why(const struct vd_dep_http *h);
 
 /* --- the state directory (state.c) ----------------------------------- */
 
@@ -436,7 +422,8 @@ int vd_notify_event_send(struct vd_dep_ctx *ctx, const char *what,
  */
 int vd_notify_outbox_flush(struct vd_dep_ctx *ctx);
 
-/* --- one deployment: the flow (deploy.c) ------------------------------ */
+/* --- one deployment (deploy.c, records.c, ci.c, result.c, flow.c,
+ *     recover.c) ----------------------------------------------------- */
 
 struct vd_dep_ctx {
 	struct vd_dep_config *cfg;
@@ -448,17 +435,74 @@ struct vd_dep_ctx {
 	char err[1200];
 };
 
+/* --- records (records.c) ---------------------------------------------- */
+
+/* Appends a history line for the current deployment (takes line).
+ * Returns 0 or VD_ERR_IO with ctx->err. */
+int vd_dep_record(struct vd_dep_ctx *ctx, const char *event, cJSON *line);
+/*
+ * Commits a record that tells the story (the deployment, a step, the
+ * result): the state is written first, holding the line as
+ * in_progress.pending, then the line goes to the history; the next lock
+ * holder replays a pending line the history lacks. Takes line. Returns
+ * 0 or VD_ERR_IO with ctx->err.
+ */
+int vd_dep_commit(struct vd_dep_ctx *ctx, const char *event, cJSON *line);
 /* Records step name in the state and history before its side effect.
  * Returns 0 or VD_ERR_IO. */
 int vd_dep_step(struct vd_dep_ctx *ctx, const char *step, cJSON *extra);
-/* Appends a history line for the current deployment (takes line). */
-int vd_dep_record(struct vd_dep_ctx *ctx, const char *event, cJSON *line);
+/* The exit code of a result name ("promoted": 0, ...). */
+int vd_dep_result_exit(const char *result);
+/* Member key of the state if it is an object, else NULL. */
+cJSON *vd_dep_state_obj(cJSON *state, const char *key);
+/* Sets the state's current version (status "deploying", "known_good",
+ * "unknown", ...) / known-good version, for the current deployment. */
+void vd_dep_set_current(struct vd_dep_ctx *ctx, const char *version,
+			const char *status);
+void vd_dep_set_known_good(struct vd_dep_ctx *ctx, const char *version);
 
-/* Runs `deploy` (rollback false) or `rollback` to its end; returns the
- * exit code. version may be NULL for a rollback (the known-good one). */
-int vd_dep_run_deploy(const char *config, const char *version,
-		      const char *format, const char *report, bool quiet,
-		      bool rollback);
+/* --- who and where (ci.c) ---------------------------------------------- */
+
+/* A deployment id: "20251126T041500Z-a1b2c3" into buf. */
+void vd_dep_make_id(char *buf, size_t len);
+/* GITHUB_ACTOR, USER or LOGNAME, else the login name, else "uid N". */
+const char *vd_dep_actor(void);
+/* The CI metadata (GITHUB_* and CI, masked, lower-case keys). */
+cJSON *vd_dep_ci_info(void);
+/* This host's name, or "?". */
+const char *vd_dep_hostname(void);
+
+/* --- the result (result.c), the flows (flow.c), recovery (recover.c) -- */
+
+/*
+ * Records the result (state, then history), notifies it (a stop signal
+ * no longer cuts HTTP short) and closes the deployment. Returns the exit
+ * code, or VD_ERR_IO with ctx->err.
+ */
+int vd_dep_finish(struct vd_dep_ctx *ctx, const char *result,
+		  const char *reason);
+/* The flows of `deploy` and `rollback`: return the result name and set
+ * *reason (NULL for success), or NULL when a record could not be
+ * written (ctx->err says why). */
+const char *vd_dep_deploy_flow(struct vd_dep_ctx *ctx, char **reason);
+const char *vd_dep_rollback_flow(struct vd_dep_ctx *ctx, char **reason);
+/* Finishes a deployment the state holds in progress (its owner died):
+ * kills its orphaned hook, records it interrupted, sends what it owed.
+ * Adds what it did to recovered. Returns 0, or VD_ERR_IO. */
+int vd_dep_recover(struct vd_dep_ctx *ctx, cJSON *recovered);
+/* Closes as interrupted every deployment the history opened and never
+ * closed that the state does not know. Returns 0 or VD_ERR_IO. */
+int vd_dep_close_orphans(struct vd_dep_ctx *ctx, cJSON *recovered);
+
+/*
+ * Runs `deploy` (rollback false) or `rollback` to its end on app->loop
+ * (the default loop: hooks use ev_child); while it runs, app->on_signal
+ * turns SIGINT, SIGTERM and SIGHUP into a clean stop. Returns the exit
+ * code. version may be NULL for a rollback (the known-good one).
+ */
+int vd_dep_run_deploy(struct vd_app *app, const char *config,
+		      const char *version, const char *format,
+		      const char *report, bool quiet, bool rollback);
 
 /* --- the report (report.c) -------------------------------------------- */
 

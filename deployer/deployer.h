@@ -1,34 +1,26 @@
 /*
  * deployer.h - the deployer's public face: `verdict deploy`, `rollback`,
- * `history` and `status`, their exit codes, and the name rules that guard
- * argv, URLs and file names. Depends on nothing but libc; consumes the
- * prober through probe/probe.h and suites through suites/suite.h.
+ * `history` and `status`, and the name rules that guard
+ * argv, URLs and file names. Depends on libc and lib/app.h (the loop and
+ * the signals the composition root hands a command); consumes the prober
+ * through probe/probe.h and suites through suites/suite.h.
  */
 #ifndef VD_DEPLOYER_H
 #define VD_DEPLOYER_H
 
 #include <stdbool.h>
 
-/* Exit codes of deploy and rollback (docs/deploy.md has the table). */
-enum {
-	VD_DEP_EXIT_PROMOTED = 0,    /* deploy: promoted; rollback: verified */
-	VD_DEP_EXIT_ERROR = 1,	     /* verdict could not work (state I/O) */
-	VD_DEP_EXIT_CONFIG = 2,	     /* usage or config error: nothing done */
-	VD_DEP_EXIT_ROLLED_BACK = 3, /* the gate failed; known-good restored */
-	VD_DEP_EXIT_ROLLBACK_FAILED = 4, /* a human is needed */
-	VD_DEP_EXIT_INCONCLUSIVE = 5,	 /* the gate could not judge */
-	VD_DEP_EXIT_LOCKED = 6,		 /* another deployment holds the lock */
-	VD_DEP_EXIT_REFUSED = 7, /* pre-flight refused: nothing changed */
-	VD_DEP_EXIT_INTERRUPTED =
-		8,		/* stopped by a signal / found interrupted */
-	VD_DEP_STATUS_NONE = 9, /* status: nothing known-good yet */
-};
+#include "../lib/app.h"
 
-/* The commands; argv[0] is the command name. Return an exit code. */
-int vd_cmd_deploy(int argc, char **argv);
-int vd_cmd_rollback(int argc, char **argv);
-int vd_cmd_history(int argc, char **argv);
-int vd_cmd_status(int argc, char **argv);
+/* Exit codes: lib/exit.h (docs/deploy.md has the table). */
+
+/* The commands; argv[0] is the command name. Return an exit code.
+ * deploy and rollback run on app->loop and set app->on_signal while they
+ * run (SIGINT, SIGTERM and SIGHUP stop a deployment cleanly). */
+int vd_cmd_deploy(struct vd_app *app, int argc, char **argv);
+int vd_cmd_rollback(struct vd_app *app, int argc, char **argv);
+int vd_cmd_history(struct vd_app *app, int argc, char **argv);
+int vd_cmd_status(struct vd_app *app, int argc, char **argv);
 
 /*
  * True if s may be used as a version or an environment name: 1-128 bytes

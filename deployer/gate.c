@@ -127,8 +127,8 @@ vd_gate_run_suite(struct vd_dep_rt *rt, const struct vd_suite *suite,
 	run = vd_run_start(rt->prober,
 			   (const struct vd_check *const *)suite->checks,
 			   suite->nchecks, done_cb, progress_cb, &g);
-	while (!g.done && !rt->stop_signal)
-		ev_run(rt->loop, EVRUN_ONCE);
+	/* a stop signal ends the gate: the run is cancelled below */
+	(void)vd_dep_await(rt, &g.done);
 	vd_run_free(run);
 	if (!g.done)
 		v = VD_GATE_INTERRUPTED;

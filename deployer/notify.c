@@ -322,27 +322,74 @@ pause_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	p->fired = true;
 }
 
-/* Waits secs on the loop; a stop signal cuts it short. */
+/* Waits secs on the caller's loop; a stop signal cuts it short. */
 static void
-pause_loop(struct vd_dep_rt *rt, double secs)
+pause_for(struct vd_dep_rt *rt, double secs)
 {
 	struct pause p;
 	memset(&p, 0, sizeof(p));
 	ev_timer_init(&p.t, pause_cb, secs, 0.);
 	ev_timer_start(rt->loop, &p.t);
-	while (!p.fired && !rt->stop_signal)
-		ev_run(rt->loop, EVRUN_ONCE);
+	(void)vd_dep_await(rt, &p.fired);
 	ev_timer_stop(rt->loop, &p.t);
 }
 
 static bool
-retryable(const struct vd_dep_http_req *r)
+retryable(const struct vd_dep_http *h)
 {
-	if (!r->done)
+	if (!h->done)
 		return false;
-	if (r->code != CURLE_OK)
+	if (h->resp.error)
 		return true; /* refused, reset, timed out */
-	return r->status == 429 || r->status >= 500;
+	return h->resp.status == 429 || h->resp.status >= 500;
+}
+
+/* The request's header lines ("Name: value") as names and values, plus
+ * a JSON Content-Type for a body and no 100-continue round trip. The
+ * arrays own copies; values are wiped when freed (they carry tokens). */
+struct hdr_split {
+	char **names;
+	char **values;
+	size_t n;
+};
+
+static void
+hdr_split(const struct vd_notify_req *nr, struct hdr_split *hs)
+{
+	size_t i, cap = nr->nheaders + 2;
+	hs->names = vd_xcalloc(cap, sizeof(char *));
+	hs->values = vd_xcalloc(cap, sizeof(char *));
+	hs->n = 0;
+	for (i = 0; i < nr->nheaders; i++) {
+		const char *c = strchr(nr->headers[i], ':');
+		const char *v;
+		if (c == NULL)
+			continue;
+		v = c + 1;
+		while (*v == ' ' || *v == '\t')
+			v++;
+		hs->names[hs->n] = vd_xstrndup(nr->headers[i],
+					       (size_t)(c - nr->headers[i]));
+		hs->values[hs->n++] = vd_xstrdup(v);
+	}
+	if (nr->body) {
+		hs->names[hs->n] = vd_xstrdup("Content-Type");
+		hs->values[hs->n++] = vd_xstrdup("application/json");
+	}
+	hs->names[hs->n] = vd_xstrdup("Expect");
+	hs->values[hs->n++] = vd_xstrdup("");
+}
+
+static void
+hdr_split_free(struct hdr_split *hs)
+{
+	size_t i;
+	for (i = 0; i < hs->n; i++) {
+		free(hs->names[i]);
+		vd_free_secret(hs->values[i]);
+	}
+	free(hs->names);
+	free(hs->values);
 }
 
 /* Sends one request with retries; fills *status and returns 0 on a 2xx,
@@ -352,46 +399,48 @@ deliver(struct vd_dep_ctx *ctx, const struct vd_notify_req *nr, long *status,
 	char **answer_body, char **why)
 {
 	struct vd_dep_rt *rt = &ctx->rt;
-	struct vd_dep_http_req r, *rp = &r;
+	struct vd_fetch_opts o;
+	struct hdr_split hs;
+	struct vd_dep_http h;
 	long tries = rt->stop_signal ? 0 : ctx->cfg->notify_retries;
 	double wait = ctx->cfg->notify_interval;
 	long i;
-	size_t h;
 	int res = -1;
 
 	*status = 0;
 	*why = NULL;
 	*answer_body = NULL;
+	hdr_split(nr, &hs);
+	memset(&o, 0, sizeof(o));
+	o.url = nr->url;
+	o.method = nr->method ? nr->method : "POST";
+	o.hdr_names = hs.names;
+	o.hdr_values = hs.values;
+	o.nhdrs = hs.n;
+	o.body = nr->body;
+	o.body_len = nr->body ? strlen(nr->body) : 0;
+	o.timeout = ctx->cfg->notify_timeout;
+	o.max_body = (size_t)256 * 1024;
 	for (i = 0; i <= tries; i++) {
-		vd_dep_http_req_init(&r, nr->method ? nr->method : "POST",
-				     nr->url);
-		r.timeout = ctx->cfg->notify_timeout;
-		r.max_body = 256 * 1024;
-		for (h = 0; h < nr->nheaders; h++)
-			vd_dep_http_req_header(&r, "%s", nr->headers[h]);
-		if (nr->body) {
-			r.body = vd_xstrdup(nr->body);
-			vd_dep_http_req_header(
-				&r, "Content-Type: application/json");
-		}
-		(void)vd_dep_http_run(rt, &rp, 1);
-		*status = r.status;
+		(void)vd_dep_fetch(rt, &o, &h);
+		*status = h.done ? h.resp.status : 0;
 		free(*why);
-		*why = vd_dep_http_why(&r);
-		if (r.done && r.code == CURLE_OK && r.status >= 200 &&
-		    r.status < 300) {
-			*answer_body = vd_xstrdup(r.resp.data);
+		*why = vd_dep_http_why(&h);
+		if (h.done && h.resp.error == NULL && h.resp.status >= 200 &&
+		    h.resp.status < 300) {
+			*answer_body = vd_xstrdup(h.resp.body);
 			res = 0;
 		}
-		if (res == 0 || !retryable(&r) || i == tries ||
+		if (res == 0 || !retryable(&h) || i == tries ||
 		    rt->stop_signal) {
-			vd_dep_http_req_clear(&r);
+			vd_dep_http_clear(&h);
 			break;
 		}
-		vd_dep_http_req_clear(&r);
-		pause_loop(rt, wait);
+		vd_dep_http_clear(&h);
+		pause_for(rt, wait);
 		wait *= 2;
 	}
+	hdr_split_free(&hs);
 	if (res == 0) {
 		free(*why);
 		*why = NULL;
@@ -426,121 +475,144 @@ keep_data(struct vd_dep_ctx *ctx, const char *nkey, const char *data)
 	vd_dep_jset_str(nd, nkey, data);
 }
 
+/* Adds rep to the report's notifications (or frees it). */
+static void
+report_add(struct vd_dep_ctx *ctx, cJSON *rep)
+{
+	cJSON *list =
+		cJSON_GetObjectItemCaseSensitive(ctx->report, "notifications");
+	if (list)
+		cJSON_AddItemToArray(list, rep);
+	else
+		cJSON_Delete(rep);
+}
+
+/* An earlier event of this deployment waits in the outbox for notifier
+ * n: this one is queued behind it, so that the order holds. */
+static void
+queue_behind(struct vd_dep_ctx *ctx, const struct vd_dep_notifier *n,
+	     const char *what, const char *reason, int exit_code)
+{
+	cJSON *rep = cJSON_CreateObject();
+	outbox_add(ctx, n->key, what, reason, exit_code, 0, NULL);
+	(void)log_notify(ctx, n->key, what, 0, "queued", NULL);
+	vd_dep_jset_str(rep, "deployment_id",
+			vd_dep_jstr(ctx->dep, "deployment_id"));
+	vd_dep_jset_str(rep, "notifier", n->key);
+	vd_dep_jset_str(rep, "event", what);
+	vd_dep_jset_str(rep, "state", "queued");
+	vd_dep_jset(rep, "outbox", cJSON_CreateTrue());
+	report_add(ctx, rep);
+}
+
+/* What one request of an event came to. */
+enum sent { SENT_NEXT, SENT_DONE, SENT_FAILED };
+
+/*
+ * Request step of event what to notifier n: recorded "sending", sent
+ * with retries, recorded "sent" (keeping what the notifier wants kept)
+ * or "failed" (into the outbox). SENT_DONE: the event needs no request
+ * step; SENT_FAILED: not sent (later steps wait in the outbox).
+ */
+static enum sent
+send_step(struct vd_dep_ctx *ctx, const struct vd_dep_notifier *n,
+	  const char *what, const char *reason, int exit_code, unsigned step)
+{
+	struct vd_notify_event ev;
+	struct vd_notify_req nr;
+	const char *was;
+	char *why = NULL, *body = NULL, *data = NULL;
+	long status = 0;
+	cJSON *rep, *line;
+	enum sent res = SENT_NEXT;
+
+	fill_event(ctx, &ev, n, what, reason, exit_code);
+	memset(&nr, 0, sizeof(nr));
+	if (n->type->build(n->conf, &ev, step, &nr) <= 0) {
+		vd_notify_req_clear(&nr);
+		return SENT_DONE;
+	}
+	was = recorded(ctx, n->key, what, step);
+	if (vd_streq(was, "sent") || vd_streq(was, "failed")) {
+		vd_notify_req_clear(&nr);
+		return SENT_NEXT;
+	}
+	if (log_notify(ctx, n->key, what, step, "sending", NULL) < 0) {
+		/* not recorded: not sent (never twice) */
+		vd_notify_req_clear(&nr);
+		return SENT_FAILED;
+	}
+	rep = cJSON_CreateObject();
+	vd_dep_jset_str(rep, "deployment_id",
+			vd_dep_jstr(ctx->dep, "deployment_id"));
+	vd_dep_jset_str(rep, "notifier", n->key);
+	vd_dep_jset_str(rep, "event", what);
+	vd_dep_jset_num(rep, "step", step);
+	if (was)
+		vd_dep_jset(rep, "resent_after_crash", cJSON_CreateTrue());
+	line = cJSON_CreateObject();
+	if (deliver(ctx, &nr, &status, &body, &why) == 0) {
+		if (n->type->answer)
+			data = n->type->answer(n->conf, &ev, step, status,
+					       body);
+		vd_dep_jset_num(line, "http_status", (double)status);
+		if (data) {
+			vd_dep_jset_str(line, "data", data);
+			keep_data(ctx, n->key, data);
+		}
+		log_notify(ctx, n->key, what, step, "sent", line);
+		vd_dep_jset_str(rep, "state", "sent");
+		vd_dep_jset_num(rep, "http_status", (double)status);
+	} else {
+		outbox_add(ctx, n->key, what, reason, exit_code, step, why);
+		vd_dep_jset_num(line, "http_status", (double)status);
+		vd_dep_jset_str(line, "error", why);
+		vd_dep_jset(line, "outbox", cJSON_CreateTrue());
+		log_notify(ctx, n->key, what, step, "failed", line);
+		vd_dep_jset_str(rep, "state", "failed");
+		vd_dep_jset_str(rep, "error", why);
+		vd_dep_jset(rep, "outbox", cJSON_CreateTrue());
+		vd_dep_say(&ctx->rt,
+			   "  notify %s (%s): failed: %s (kept in the outbox: "
+			   "the next deploy or rollback sends it again)",
+			   n->key, what, why);
+		res = SENT_FAILED;
+	}
+	report_add(ctx, rep);
+	free(why);
+	free(body);
+	free(data);
+	vd_notify_req_clear(&nr);
+	return res;
+}
+
 int
 vd_notify_event_send(struct vd_dep_ctx *ctx, const char *what,
 		     const char *reason, int exit_code)
 {
-	cJSON *report_list =
-		cJSON_GetObjectItemCaseSensitive(ctx->report, "notifications");
+	const char *id = vd_dep_jstr(ctx->dep, "deployment_id");
 	size_t i;
 	int failed = 0;
 
 	for (i = 0; i < ctx->cfg->nnotifiers; i++) {
 		const struct vd_dep_notifier *n = &ctx->cfg->notifiers[i];
-		const char *id = vd_dep_jstr(ctx->dep, "deployment_id");
 		unsigned step;
 		if (outbox_find(ctx, id, n->key, what))
 			continue; /* kept by an earlier run: the outbox sends it
 				   */
 		if (outbox_find(ctx, id, n->key, NULL)) {
-			/* an earlier event of this deployment failed: keep the
-			 * order, this one waits behind it */
-			cJSON *rep = cJSON_CreateObject();
-			outbox_add(ctx, n->key, what, reason, exit_code, 0,
-				   NULL);
-			(void)log_notify(ctx, n->key, what, 0, "queued", NULL);
-			vd_dep_jset_str(rep, "deployment_id", id);
-			vd_dep_jset_str(rep, "notifier", n->key);
-			vd_dep_jset_str(rep, "event", what);
-			vd_dep_jset_str(rep, "state", "queued");
-			vd_dep_jset(rep, "outbox", cJSON_CreateTrue());
-			if (report_list)
-				cJSON_AddItemToArray(report_list, rep);
-			else
-				cJSON_Delete(rep);
+			queue_behind(ctx, n, what, reason, exit_code);
 			continue;
 		}
 		for (step = 0; step < 16; step++) {
-			struct vd_notify_event ev;
-			struct vd_notify_req nr;
-			const char *was;
-			char *why = NULL, *body = NULL, *data = NULL;
-			long status = 0;
-			cJSON *rep, *line;
-
-			fill_event(ctx, &ev, n, what, reason, exit_code);
-			memset(&nr, 0, sizeof(nr));
-			if (n->type->build(n->conf, &ev, step, &nr) <= 0) {
-				vd_notify_req_clear(&nr);
+			enum sent r = send_step(ctx, n, what, reason, exit_code,
+						step);
+			if (r == SENT_DONE)
 				break;
-			}
-			was = recorded(ctx, n->key, what, step);
-			if (vd_streq(was, "sent") || vd_streq(was, "failed")) {
-				vd_notify_req_clear(&nr);
-				continue;
-			}
-			if (log_notify(ctx, n->key, what, step, "sending",
-				       NULL) < 0) {
-				/* not recorded: not sent (never twice) */
-				vd_notify_req_clear(&nr);
+			if (r == SENT_FAILED) {
 				failed++;
-				break;
+				break; /* the rest of this event waits */
 			}
-			rep = cJSON_CreateObject();
-			vd_dep_jset_str(rep, "deployment_id",
-					vd_dep_jstr(ctx->dep, "deployment_id"));
-			vd_dep_jset_str(rep, "notifier", n->key);
-			vd_dep_jset_str(rep, "event", what);
-			vd_dep_jset_num(rep, "step", step);
-			if (was)
-				vd_dep_jset(rep, "resent_after_crash",
-					    cJSON_CreateTrue());
-			line = cJSON_CreateObject();
-			if (deliver(ctx, &nr, &status, &body, &why) == 0) {
-				if (n->type->answer)
-					data = n->type->answer(n->conf, &ev,
-							       step, status,
-							       body);
-				vd_dep_jset_num(line, "http_status",
-						(double)status);
-				if (data) {
-					vd_dep_jset_str(line, "data", data);
-					keep_data(ctx, n->key, data);
-				}
-				log_notify(ctx, n->key, what, step, "sent",
-					   line);
-				vd_dep_jset_str(rep, "state", "sent");
-				vd_dep_jset_num(rep, "http_status",
-						(double)status);
-			} else {
-				outbox_add(ctx, n->key, what, reason, exit_code,
-					   step, why);
-				vd_dep_jset_num(line, "http_status",
-						(double)status);
-				vd_dep_jset_str(line, "error", why);
-				vd_dep_jset(line, "outbox", cJSON_CreateTrue());
-				log_notify(ctx, n->key, what, step, "failed",
-					   line);
-				vd_dep_jset_str(rep, "state", "failed");
-				vd_dep_jset_str(rep, "error", why);
-				vd_dep_jset(rep, "outbox", cJSON_CreateTrue());
-				vd_dep_say(&ctx->rt,
-					   "  notify %s (%s): failed: %s (kept "
-					   "in the outbox: the next deploy or "
-					   "rollback sends it again)",
-					   n->key, what, why);
-				failed++;
-			}
-			if (report_list)
-				cJSON_AddItemToArray(report_list, rep);
-			else
-				cJSON_Delete(rep);
-			free(why);
-			free(body);
-			free(data);
-			vd_notify_req_clear(&nr);
-			if (outbox_find(ctx, id, n->key, what))
-				break; /* the rest of this event waits there */
 		}
 	}
 	return failed;
@@ -578,11 +650,118 @@ outbox_keep_data(struct vd_dep_ctx *ctx, const char *id, const char *nkey,
 	}
 }
 
+/* An outbox entry whose notifier is gone: dropped, and said so. */
+static void
+drop_entry(struct vd_dep_ctx *ctx, const cJSON *e, const char *id,
+	   const char *nkey)
+{
+	cJSON *line = cJSON_CreateObject();
+	vd_dep_say(&ctx->rt,
+		   "  notify: dropped %s of %s from the outbox: notifier %s "
+		   "is no longer configured",
+		   vd_dep_jstr_or(e, "what", "?"), id ? id : "?",
+		   nkey ? nkey : "?");
+	vd_dep_jset_str(line, "notifier", nkey);
+	vd_dep_jset_str(line, "what", vd_dep_jstr(e, "what"));
+	vd_dep_jset_str(line, "state", "dropped");
+	vd_dep_jset_str(line, "error", "notifier no longer configured");
+	(void)log_line(ctx, id ? id : "?", line);
+}
+
+/*
+ * Sends request step of outbox entry e (deployment id) to notifier n.
+ * Returns SENT_NEXT when sent, SENT_DONE when the event needs no request
+ * step, SENT_FAILED when it failed again (e keeps the step and the
+ * error).
+ */
+static enum sent
+flush_step(struct vd_dep_ctx *ctx, cJSON *e, const char *id,
+	   const struct vd_dep_notifier *n, unsigned step)
+{
+	const cJSON *dep = cJSON_GetObjectItemCaseSensitive(e, "dep");
+	const char *nkey = n->key;
+	struct vd_notify_event ev;
+	struct vd_notify_req nr;
+	char *why = NULL, *body = NULL, *data = NULL;
+	long status = 0;
+	cJSON *line, *rep;
+	enum sent res = SENT_NEXT;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.what = vd_dep_jstr(e, "what");
+	ev.dep = dep;
+	ev.reason = vd_dep_jstr(e, "reason");
+	ev.exit_code = (int)vd_dep_jnum(e, "exit_code", -1);
+	ev.data = ndata(dep, "notify_data", nkey);
+	ev.replaced_data = ndata(dep, "replaced_notify_data", nkey);
+	ev.environment_url = ctx->cfg->environment_url;
+	ev.log_url = ctx->cfg->log_url;
+	memset(&nr, 0, sizeof(nr));
+	if (ev.what == NULL || n->type->build(n->conf, &ev, step, &nr) <= 0) {
+		vd_notify_req_clear(&nr);
+		return SENT_DONE;
+	}
+	line = cJSON_CreateObject();
+	vd_dep_jset_str(line, "notifier", nkey);
+	vd_dep_jset_str(line, "what", ev.what);
+	vd_dep_jset_num(line, "step", step);
+	vd_dep_jset_str(line, "state", "sending");
+	vd_dep_jset(line, "from_outbox", cJSON_CreateTrue());
+	(void)log_line(ctx, id, line);
+	rep = cJSON_CreateObject();
+	vd_dep_jset_str(rep, "deployment_id", id);
+	vd_dep_jset_str(rep, "notifier", nkey);
+	vd_dep_jset_str(rep, "event", ev.what);
+	vd_dep_jset_num(rep, "step", step);
+	vd_dep_jset(rep, "from_outbox", cJSON_CreateTrue());
+	line = cJSON_CreateObject();
+	vd_dep_jset_str(line, "notifier", nkey);
+	vd_dep_jset_str(line, "what", ev.what);
+	vd_dep_jset_num(line, "step", step);
+	vd_dep_jset(line, "from_outbox", cJSON_CreateTrue());
+	if (deliver(ctx, &nr, &status, &body, &why) == 0) {
+		if (n->type->answer)
+			data = n->type->answer(n->conf, &ev, step, status,
+					       body);
+		if (data) {
+			vd_dep_jset_str(line, "data", data);
+			outbox_keep_data(ctx, id, nkey, data);
+		}
+		vd_dep_jset_str(line, "state", "sent");
+		vd_dep_jset_num(line, "http_status", (double)status);
+		vd_dep_jset_str(rep, "state", "sent");
+		vd_dep_jset_num(rep, "http_status", (double)status);
+		vd_dep_say(&ctx->rt,
+			   "  notify %s (%s of %s): sent from the outbox", nkey,
+			   ev.what, id);
+	} else {
+		vd_dep_jset_num(e, "step", step);
+		vd_dep_jset_num(e, "attempts",
+				vd_dep_jnum(e, "attempts", 0) + 1);
+		vd_dep_jset_str(e, "error", why);
+		vd_dep_jset_str(line, "state", "failed");
+		vd_dep_jset_num(line, "http_status", (double)status);
+		vd_dep_jset_str(line, "error", why);
+		vd_dep_jset_str(rep, "state", "failed");
+		vd_dep_jset_str(rep, "error", why);
+		vd_dep_say(&ctx->rt,
+			   "  notify %s (%s of %s): failed again: %s (kept in "
+			   "the outbox)",
+			   nkey, ev.what, id, why);
+		res = SENT_FAILED;
+	}
+	(void)log_line(ctx, id, line);
+	report_add(ctx, rep);
+	free(why);
+	free(body);
+	free(data);
+	vd_notify_req_clear(&nr);
+	return res;
+}
+
 int
 vd_notify_outbox_flush(struct vd_dep_ctx *ctx)
 {
-	cJSON *report_list =
-		cJSON_GetObjectItemCaseSensitive(ctx->report, "notifications");
 	cJSON *failed_keys = cJSON_CreateObject(), *e;
 	int idx = 0, failed = 0;
 
@@ -590,7 +769,6 @@ vd_notify_outbox_flush(struct vd_dep_ctx *ctx)
 		const char *nkey = vd_dep_jstr(e, "notifier");
 		const char *id = vd_dep_jstr(e, "deployment_id");
 		const struct vd_dep_notifier *n = NULL;
-		const cJSON *dep = cJSON_GetObjectItemCaseSensitive(e, "dep");
 		bool done = true;
 		unsigned step;
 		size_t i;
@@ -598,20 +776,10 @@ vd_notify_outbox_flush(struct vd_dep_ctx *ctx)
 		for (i = 0; nkey && i < ctx->cfg->nnotifiers; i++)
 			if (strcmp(ctx->cfg->notifiers[i].key, nkey) == 0)
 				n = &ctx->cfg->notifiers[i];
-		if (n == NULL || id == NULL || !cJSON_IsObject(dep)) {
-			cJSON *line = cJSON_CreateObject();
-			vd_dep_say(
-				&ctx->rt,
-				"  notify: dropped %s of %s from the outbox: "
-				"notifier %s is no longer configured",
-				vd_dep_jstr_or(e, "what", "?"), id ? id : "?",
-				nkey ? nkey : "?");
-			vd_dep_jset_str(line, "notifier", nkey);
-			vd_dep_jset_str(line, "what", vd_dep_jstr(e, "what"));
-			vd_dep_jset_str(line, "state", "dropped");
-			vd_dep_jset_str(line, "error",
-					"notifier no longer configured");
-			(void)log_line(ctx, id ? id : "?", line);
+		if (n == NULL || id == NULL ||
+		    !cJSON_IsObject(
+			    cJSON_GetObjectItemCaseSensitive(e, "dep"))) {
+			drop_entry(ctx, e, id, nkey);
 			cJSON_DeleteItemFromArray(outbox(ctx), idx);
 			(void)vd_dep_state_save(&ctx->st, ctx->err,
 						sizeof(ctx->err));
@@ -624,96 +792,15 @@ vd_notify_outbox_flush(struct vd_dep_ctx *ctx)
 		}
 		for (step = (unsigned)vd_dep_jnum(e, "step", 0); step < 16;
 		     step++) {
-			struct vd_notify_event ev;
-			struct vd_notify_req nr;
-			char *why = NULL, *body = NULL, *data = NULL;
-			long status = 0;
-			cJSON *line, *rep;
-
-			memset(&ev, 0, sizeof(ev));
-			ev.what = vd_dep_jstr(e, "what");
-			ev.dep = dep;
-			ev.reason = vd_dep_jstr(e, "reason");
-			ev.exit_code = (int)vd_dep_jnum(e, "exit_code", -1);
-			ev.data = ndata(dep, "notify_data", nkey);
-			ev.replaced_data =
-				ndata(dep, "replaced_notify_data", nkey);
-			ev.environment_url = ctx->cfg->environment_url;
-			ev.log_url = ctx->cfg->log_url;
-			memset(&nr, 0, sizeof(nr));
-			if (ev.what == NULL ||
-			    n->type->build(n->conf, &ev, step, &nr) <= 0) {
-				vd_notify_req_clear(&nr);
+			enum sent r = flush_step(ctx, e, id, n, step);
+			if (r == SENT_DONE)
 				break;
-			}
-			line = cJSON_CreateObject();
-			vd_dep_jset_str(line, "notifier", nkey);
-			vd_dep_jset_str(line, "what", ev.what);
-			vd_dep_jset_num(line, "step", step);
-			vd_dep_jset_str(line, "state", "sending");
-			vd_dep_jset(line, "from_outbox", cJSON_CreateTrue());
-			(void)log_line(ctx, id, line);
-			rep = cJSON_CreateObject();
-			vd_dep_jset_str(rep, "deployment_id", id);
-			vd_dep_jset_str(rep, "notifier", nkey);
-			vd_dep_jset_str(rep, "event", ev.what);
-			vd_dep_jset_num(rep, "step", step);
-			vd_dep_jset(rep, "from_outbox", cJSON_CreateTrue());
-			line = cJSON_CreateObject();
-			vd_dep_jset_str(line, "notifier", nkey);
-			vd_dep_jset_str(line, "what", ev.what);
-			vd_dep_jset_num(line, "step", step);
-			vd_dep_jset(line, "from_outbox", cJSON_CreateTrue());
-			if (deliver(ctx, &nr, &status, &body, &why) == 0) {
-				if (n->type->answer)
-					data = n->type->answer(n->conf, &ev,
-							       step, status,
-							       body);
-				if (data) {
-					vd_dep_jset_str(line, "data", data);
-					outbox_keep_data(ctx, id, nkey, data);
-				}
-				vd_dep_jset_str(line, "state", "sent");
-				vd_dep_jset_num(line, "http_status",
-						(double)status);
-				vd_dep_jset_str(rep, "state", "sent");
-				vd_dep_jset_num(rep, "http_status",
-						(double)status);
-				vd_dep_say(&ctx->rt,
-					   "  notify %s (%s of %s): sent from "
-					   "the outbox",
-					   nkey, ev.what, id);
-			} else {
-				vd_dep_jset_num(e, "step", step);
-				vd_dep_jset_num(e, "attempts",
-						vd_dep_jnum(e, "attempts", 0) +
-							1);
-				vd_dep_jset_str(e, "error", why);
+			if (r == SENT_FAILED) {
 				cJSON_AddTrueToObject(failed_keys, nkey);
-				vd_dep_jset_str(line, "state", "failed");
-				vd_dep_jset_num(line, "http_status",
-						(double)status);
-				vd_dep_jset_str(line, "error", why);
-				vd_dep_jset_str(rep, "state", "failed");
-				vd_dep_jset_str(rep, "error", why);
-				vd_dep_say(&ctx->rt,
-					   "  notify %s (%s of %s): failed "
-					   "again: %s (kept in the outbox)",
-					   nkey, ev.what, id, why);
 				done = false;
 				failed++;
-			}
-			(void)log_line(ctx, id, line);
-			if (report_list)
-				cJSON_AddItemToArray(report_list, rep);
-			else
-				cJSON_Delete(rep);
-			free(why);
-			free(body);
-			free(data);
-			vd_notify_req_clear(&nr);
-			if (!done)
 				break;
+			}
 		}
 		if (done)
 			cJSON_DeleteItemFromArray(outbox(ctx), idx);

@@ -3,7 +3,8 @@
  * API: HEAD /v2/NAME/manifests/TAG with the manifest media types in
  * Accept; on 401 follows the challenge: Bearer (a token from the realm,
  * with service and scope, as GHCR and Docker Hub do) or Basic. Runs on
- * the loop through http.c. Knows nothing of hooks or state.
+ * the caller's loop on the checks' client (runtime.c, probe/fetch.c).
+ * Knows nothing of hooks or state.
  */
 #include <ctype.h>
 #include <stdlib.h>
@@ -13,7 +14,7 @@
 #include "dep_int.h"
 
 static const char accept_types[] =
-	"Accept: application/vnd.oci.image.index.v1+json, "
+	"application/vnd.oci.image.index.v1+json, "
 	"application/vnd.oci.image.manifest.v1+json, "
 	"application/vnd.docker.distribution.manifest.list.v2+json, "
 	"application/vnd.docker.distribution.manifest.v2+json";
@@ -104,14 +105,18 @@ urlenc(struct vd_buf *b, const char *s)
 	}
 }
 
+/* The options of one registry request; hdr_* point at the caller's
+ * arrays of at most two headers. */
 static void
-req_setup(struct vd_dep_http_req *r, const struct vd_dep_registry_conf *rc,
+req_setup(struct vd_fetch_opts *o, const struct vd_dep_registry_conf *rc,
 	  const char *method, const char *url)
 {
-	vd_dep_http_req_init(r, method, url);
-	r->timeout = rc->timeout;
-	r->tls = &rc->tls;
-	r->max_body = 64 * 1024;
+	memset(o, 0, sizeof(*o));
+	o->method = method;
+	o->url = url;
+	o->timeout = rc->timeout;
+	o->tls = &rc->tls;
+	o->max_body = (size_t)64 * 1024;
 }
 
 static char *
@@ -130,10 +135,10 @@ fetch_token(struct vd_dep_rt *rt, const struct vd_dep_registry_conf *rc,
 	    const struct challenge *ch, const char *image, char **why,
 	    bool *stopped)
 {
-	struct vd_dep_http_req r, *rp = &r;
+	struct vd_fetch_opts o;
+	struct vd_dep_http r;
 	struct vd_buf url;
-	char *scope, *tok = NULL;
-	cJSON *o;
+	char *scope, *tok = NULL, *up;
 
 	if (ch->realm == NULL || !(vd_startswith(ch->realm, "https://") ||
 				   vd_startswith(ch->realm, "http://"))) {
@@ -154,32 +159,38 @@ fetch_token(struct vd_dep_rt *rt, const struct vd_dep_registry_conf *rc,
 	vd_buf_puts(&url, "scope=");
 	urlenc(&url, scope);
 	free(scope);
-	req_setup(&r, rc, "GET", url.data);
-	vd_buf_free(&url);
-	r.userpwd = userpwd(rc);
-	if (vd_dep_http_run(rt, &rp, 1) < 0) {
+	req_setup(&o, rc, "GET", url.data);
+	up = userpwd(rc);
+	o.userpwd = up;
+	if (vd_dep_fetch(rt, &o, &r) < 0) {
 		*stopped = true;
-		vd_dep_http_req_clear(&r);
+		vd_dep_http_clear(&r);
+		vd_free_secret(up);
+		vd_buf_free(&url);
 		return NULL;
 	}
-	if (r.code != CURLE_OK || r.status != 200) {
+	vd_free_secret(up);
+	vd_buf_free(&url);
+	if (r.resp.error || r.resp.status != 200) {
 		char *w = vd_dep_http_why(&r);
 		*why = vd_xasprintf(
 			"token request to the registry's realm: %s%s", w,
-			r.status == 401 || r.status == 403
+			r.resp.status == 401 || r.resp.status == 403
 				? " (credentials refused)"
 				: "");
 		free(w);
-		vd_dep_http_req_clear(&r);
+		vd_dep_http_clear(&r);
 		return NULL;
 	}
-	o = cJSON_Parse(r.resp.data);
-	if (vd_dep_jstr(o, "token"))
-		tok = vd_xstrdup(vd_dep_jstr(o, "token"));
-	else if (vd_dep_jstr(o, "access_token"))
-		tok = vd_xstrdup(vd_dep_jstr(o, "access_token"));
-	cJSON_Delete(o);
-	vd_dep_http_req_clear(&r);
+	{
+		cJSON *j = cJSON_Parse(r.resp.body);
+		if (vd_dep_jstr(j, "token"))
+			tok = vd_xstrdup(vd_dep_jstr(j, "token"));
+		else if (vd_dep_jstr(j, "access_token"))
+			tok = vd_xstrdup(vd_dep_jstr(j, "access_token"));
+		cJSON_Delete(j);
+	}
+	vd_dep_http_clear(&r);
 	if (tok == NULL || *tok == '\0') {
 		free(tok);
 		*why = vd_xstrdup("token request: the answer has no token");
@@ -194,56 +205,72 @@ static int
 check_image(struct vd_dep_rt *rt, const struct vd_dep_registry_conf *rc,
 	    const char *image, const char *tag, cJSON *detail, char **why)
 {
-	struct vd_dep_http_req r, *rp = &r;
+	struct vd_fetch_opts o;
+	struct vd_dep_http r;
 	struct challenge ch;
 	char *url = vd_xasprintf("%s/v2/%s/manifests/%s", rc->url, image, tag);
-	char *tok = NULL;
+	char *tok = NULL, *up = NULL, *bearer = NULL;
+	char *names[2], *values[2];
 	const char *auth = "none";
 	bool stopped = false;
 	int res = -1, round;
 
 	memset(&ch, 0, sizeof(ch));
+	memset(&r, 0, sizeof(r));
 	for (round = 0; round < 2; round++) {
-		req_setup(&r, rc, "HEAD", url);
-		vd_dep_http_req_header(&r, "%s", accept_types);
-		if (tok)
-			vd_dep_http_req_header(&r, "Authorization: Bearer %s",
-					       tok);
-		else if (round == 1)
-			r.userpwd = userpwd(rc);
-		if (vd_dep_http_run(rt, &rp, 1) < 0) {
+		req_setup(&o, rc, "HEAD", url);
+		names[0] = (char *)"Accept";
+		values[0] = (char *)accept_types;
+		o.hdr_names = names;
+		o.hdr_values = values;
+		o.nhdrs = 1;
+		if (tok) {
+			vd_free_secret(bearer);
+			bearer = vd_xasprintf("Bearer %s", tok);
+			names[1] = (char *)"Authorization";
+			values[1] = bearer;
+			o.nhdrs = 2;
+		} else if (round == 1) {
+			vd_free_secret(up);
+			up = userpwd(rc);
+			o.userpwd = up;
+		}
+		if (vd_dep_fetch(rt, &o, &r) < 0) {
 			stopped = true;
 			break;
 		}
-		vd_dep_jset_num(detail, "http_status", (double)r.status);
-		if (r.code != CURLE_OK) {
+		vd_dep_jset_num(detail, "http_status", (double)r.resp.status);
+		if (r.resp.error) {
 			char *w = vd_dep_http_why(&r);
 			*why = vd_xasprintf("%s:%s: registry unreachable: %s",
 					    image, tag, w);
 			free(w);
 			break;
 		}
-		if (r.status == 200) {
+		if (r.resp.status == 200) {
+			const char *dg =
+				vd_fetch_header(r.f, "Docker-Content-Digest");
 			res = 0;
-			if (r.digest)
-				vd_dep_jset_str(detail, "digest", r.digest);
+			if (dg)
+				vd_dep_jset_str(detail, "digest", dg);
 			break;
 		}
-		if (r.status == 404) {
+		if (r.resp.status == 404) {
 			res = 1;
 			*why = vd_xasprintf(
 				"image %s:%s not found in the registry", image,
 				tag);
 			break;
 		}
-		if (r.status != 401 || round == 1 ||
-		    r.www_authenticate == NULL ||
-		    parse_challenge(r.www_authenticate, &ch) < 0) {
+		if (r.resp.status != 401 || round == 1 ||
+		    vd_fetch_header(r.f, "WWW-Authenticate") == NULL ||
+		    parse_challenge(vd_fetch_header(r.f, "WWW-Authenticate"),
+				    &ch) < 0) {
 			*why = vd_xasprintf(
 				"%s:%s: the registry answered HTTP %ld%s",
-				image, tag, r.status,
-				r.status == 401 ? " (credentials refused)"
-						: "");
+				image, tag, r.resp.status,
+				r.resp.status == 401 ? " (credentials refused)"
+						     : "");
 			break;
 		}
 		if (strcasecmp(ch.scheme, "Bearer") == 0) {
@@ -268,12 +295,14 @@ check_image(struct vd_dep_rt *rt, const struct vd_dep_registry_conf *rc,
 			break;
 		}
 		challenge_free(&ch);
-		vd_dep_http_req_clear(&r);
+		vd_dep_http_clear(&r);
 	}
 	vd_dep_jset_str(detail, "auth", auth);
-	vd_dep_http_req_clear(&r);
+	vd_dep_http_clear(&r);
 	challenge_free(&ch);
 	vd_free_secret(tok);
+	vd_free_secret(bearer);
+	vd_free_secret(up);
 	free(url);
 	return stopped ? VD_ERR_SYSTEM : res;
 }

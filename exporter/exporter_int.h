@@ -157,6 +157,14 @@ struct vd_exp_run;
  * One scheduled check: its labels, its latest result (as the numbers the
  * renderer needs, no facts are searched at scrape time) and its timer.
  */
+/* A step of a flow's latest run, for the per-step series. */
+struct vd_exp_step {
+	char *label; /* step="login" (masked, escaped) */
+	size_t label_len;
+	bool passed;
+	double seconds; /* the step's own time; < 0 unknown */
+};
+
 struct vd_exp_entry {
 	const struct vd_check *chk;
 	char *labels; /* check="..",type="..",stage=".." (escaped) */
@@ -173,6 +181,8 @@ struct vd_exp_entry {
 	bool http_seen;	      /* a status was ever seen: report 0 then */
 	double tls_not_after; /* unix seconds; < 0: unknown */
 	uint64_t runs[VD_RUNS_COUNT];
+	struct vd_exp_step *steps; /* a flow's steps that the run reached */
+	size_t nsteps;
 	/* the schedule */
 	double every; /* seconds */
 	double due;   /* ev_now() base: when the next run is due */
@@ -186,6 +196,8 @@ struct vd_exp_entry {
 /* Sets e->labels from a check's name, type and stage (escaped). */
 void vd_exp_entry_labels(struct vd_exp_entry *e, const char *name,
 			 const char *type, const char *stage);
+/* Sets e's steps from a result (labels made here); frees the old ones. */
+void vd_exp_entry_steps(struct vd_exp_entry *e, const struct vd_result *res);
 /* Records a final result: the snapshot and the runs counters. */
 void vd_exp_entry_record(struct vd_exp_entry *e, const struct vd_result *res);
 

@@ -231,6 +231,32 @@ vd_exp_entry_labels(struct vd_exp_entry *e, const char *name, const char *type,
 	e->labels_len = o.len;
 }
 
+void
+vd_exp_entry_steps(struct vd_exp_entry *e, const struct vd_result *res)
+{
+	size_t i;
+	for (i = 0; i < e->nsteps; i++)
+		free(e->steps[i].label);
+	free(e->steps);
+	e->steps = NULL;
+	e->nsteps = 0;
+	if (res == NULL || res->nsteps == 0)
+		return;
+	e->steps = vd_xcalloc(res->nsteps, sizeof(*e->steps));
+	for (i = 0; i < res->nsteps; i++) {
+		struct vd_exp_out o = {NULL, 0, 0};
+		/* step names are masked in the result already */
+		vd_exp_out_puts(&o, "step=\"");
+		vd_exp_out_label_value(&o, res->steps[i].name);
+		vd_exp_out_puts(&o, "\"");
+		e->steps[i].label = o.data;
+		e->steps[i].label_len = o.len;
+		e->steps[i].passed = res->steps[i].status == VD_STATUS_PASS;
+		e->steps[i].seconds = res->steps[i].timings[VD_PHASE_TOTAL];
+	}
+	e->nsteps = res->nsteps;
+}
+
 /* --- process figures --------------------------------------------------- */
 
 static double
@@ -483,6 +509,39 @@ render_http(struct vd_exp_out *o, const struct vd_exp_http_stats *h)
 			  NULL, (double)h->bad_requests);
 }
 
+/* Flows: one series per step the latest run reached (bounded by the
+ * suite: at most 64 steps a flow), rendered only when a flow ran. */
+static void
+render_steps(struct vd_exp_out *o, const struct vd_exp_metrics_in *in)
+{
+	const struct vd_exp_entry *e, *end = in->entries + in->n;
+	size_t k;
+
+	for (e = in->entries; e < end; e++)
+		if (e->has_result && e->nsteps)
+			break;
+	if (e == end)
+		return;
+	vd_exp_out_family(o, "verdict_flow_step_success", "gauge",
+			  "1 if the step passed in the flow's latest run, 0 "
+			  "if it ended the flow; later steps are absent.");
+	for (e = in->entries; e < end; e++)
+		for (k = 0; e->has_result && k < e->nsteps; k++)
+			sample(o, S("verdict_flow_step_success"), e,
+			       e->steps[k].label, e->steps[k].label_len,
+			       e->steps[k].passed ? 1 : 0);
+	vd_exp_out_family(o, "verdict_flow_step_duration_seconds", "gauge",
+			  "Seconds each step of the flow's latest run took.");
+	for (e = in->entries; e < end; e++)
+		for (k = 0; e->has_result && k < e->nsteps; k++)
+			if (e->steps[k].seconds >= 0)
+				sample(o,
+				       S("verdict_flow_step_duration_seconds"),
+				       e, e->steps[k].label,
+				       e->steps[k].label_len,
+				       e->steps[k].seconds);
+}
+
 void
 vd_exp_render_metrics(struct vd_exp_out *o, const struct vd_exp_metrics_in *in)
 {
@@ -598,6 +657,8 @@ vd_exp_render_metrics(struct vd_exp_out *o, const struct vd_exp_metrics_in *in)
 			       S("verdict_tls_cert_not_after_timestamp_"
 				 "seconds"),
 			       e, NULL, 0, e->tls_not_after);
+
+	render_steps(o, in);
 
 	for (e = in->entries; e < end; e++)
 		if (e->has_result && e->chk->critical &&

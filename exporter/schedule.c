@@ -51,6 +51,7 @@ vd_exp_entry_record(struct vd_exp_entry *e, const struct vd_result *res)
 	}
 	f = vd_result_fact(res, "tls_not_after");
 	e->tls_not_after = f && f->kind == VD_FACT_NUM ? f->num : -1;
+	vd_exp_entry_steps(e, res);
 	switch (res->status) {
 	case VD_STATUS_PASS:
 		e->runs[VD_RUNS_PASS]++;
@@ -321,6 +322,7 @@ vd_exp_sched_free(struct vd_exp_sched *s)
 		ev_timer_stop(s->loop, &e->timer);
 		run_cancel(e);
 		free(e->labels);
+		vd_exp_entry_steps(e, NULL);
 	}
 	free(s->entries);
 	free(s);

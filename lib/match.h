@@ -139,6 +139,10 @@ struct vd_expect;
  * error naming the operator's place (*out is then NULL). */
 int vd_expect_parse(struct vd_cfg *c, const char *key, const cJSON *v,
 		    struct vd_expect **out);
+/* True when v is a non-empty object whose keys are all operator names:
+ * where an object may also be a literal value (json_file's equals), only
+ * such an object is read as operators. */
+bool vd_expect_is_ops(const cJSON *v);
 /* NULL does nothing. */
 void vd_expect_free(struct vd_expect *e);
 /* True when {"exists": false} is among the operators. */

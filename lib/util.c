@@ -358,21 +358,57 @@ vd_parse_size(const char *s, size_t *out)
 	return 0;
 }
 
-/* The process-wide secret list. Small; linear scans are fine. */
+/* The process-wide secret list. Small; linear scans are fine. held[i]:
+ * 0 for a secret kept for good, else how many vd_secret_hold() calls
+ * keep it until they are released. */
 static char **secrets;
 static size_t nsecrets;
+static unsigned *held;
 
 static void
-secret_add_one(const char *s)
+secret_add_one_held(const char *s, bool hold)
 {
 	size_t i;
 	if (s == NULL || strlen(s) < VD_SECRET_MIN)
 		return;
-	for (i = 0; i < nsecrets; i++)
-		if (strcmp(secrets[i], s) == 0)
-			return;
+	for (i = 0; i < nsecrets; i++) {
+		if (strcmp(secrets[i], s) != 0)
+			continue;
+		if (!hold)
+			held[i] = 0;
+		else if (held[i] > 0)
+			held[i]++;
+		return;
+	}
 	secrets = vd_xreallocarray(secrets, nsecrets + 1, sizeof(*secrets));
+	held = vd_xreallocarray(held, nsecrets + 1, sizeof(*held));
+	held[nsecrets] = hold ? 1 : 0;
 	secrets[nsecrets++] = vd_xstrdup(s);
+}
+
+static void
+secret_add_one(const char *s)
+{
+	secret_add_one_held(s, false);
+}
+
+static void
+secret_release_one(const char *s)
+{
+	size_t i;
+	if (s == NULL)
+		return;
+	for (i = 0; i < nsecrets; i++) {
+		if (strcmp(secrets[i], s) != 0)
+			continue;
+		if (held[i] > 0 && --held[i] == 0) {
+			vd_free_secret(secrets[i]);
+			secrets[i] = secrets[nsecrets - 1];
+			held[i] = held[nsecrets - 1];
+			nsecrets--;
+		}
+		return;
+	}
 }
 
 /* s as a JSON string body (cJSON's escapes), or NULL when that is s. */
@@ -451,6 +487,57 @@ vd_secret_add(const char *s)
 	e = xml_escaped(s);
 	secret_add_one(e);
 	vd_free_secret(e);
+}
+
+/* The forms of s held or released together: itself, its JSON and XML
+ * escapes, its base64 and its URL encoding. */
+static void
+secret_forms(const char *s, bool hold)
+{
+	char *f[4];
+	size_t i, n = strlen(s), o = 0;
+
+	f[0] = json_escaped(s);
+	f[1] = xml_escaped(s);
+	f[2] = vd_base64(s, n);
+	f[3] = vd_xmalloc(n * 3 + 1);
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (isalnum(c) || strchr("-._~", c))
+			f[3][o++] = (char)c;
+		else
+			o += (size_t)snprintf(f[3] + o, 4, "%%%02X", c);
+	}
+	f[3][o] = '\0';
+	if (hold)
+		secret_add_one_held(s, true);
+	else
+		secret_release_one(s);
+	for (i = 0; i < 4; i++) {
+		if (f[i] && strcmp(f[i], s) != 0) {
+			if (hold)
+				secret_add_one_held(f[i], true);
+			else
+				secret_release_one(f[i]);
+		}
+		vd_free_secret(f[i]);
+	}
+}
+
+void
+vd_secret_hold(const char *s)
+{
+	if (s == NULL || strlen(s) < VD_SECRET_MIN)
+		return;
+	secret_forms(s, true);
+}
+
+void
+vd_secret_release(const char *s)
+{
+	if (s == NULL || strlen(s) < VD_SECRET_MIN)
+		return;
+	secret_forms(s, false);
 }
 
 char *
@@ -572,7 +659,9 @@ vd_secret_clear(void)
 	for (i = 0; i < nsecrets; i++)
 		vd_free_secret(secrets[i]);
 	free(secrets);
+	free(held);
 	secrets = NULL;
+	held = NULL;
 	nsecrets = 0;
 }
 

@@ -92,6 +92,15 @@ void vd_secret_add_basic(const char *user, const char *password);
  * credentials after the scheme, and for Basic the decoded pair and its
  * password. */
 void vd_secret_add_authorization(const char *value);
+/*
+ * A secret for a while (a value a flow captured): registered as
+ * vd_secret_add() does, with its base64 and URL-encoded forms, until as
+ * many vd_secret_release() calls as holds. Text masked meanwhile stays
+ * masked; a secret also added for good stays. Keeps the list bounded in a
+ * long-running serve where every run captures a new token.
+ */
+void vd_secret_hold(const char *s);
+void vd_secret_release(const char *s);
 void vd_secret_clear(void);
 /* Returns a new string with secrets masked. */
 char *vd_mask(const char *s);

@@ -352,6 +352,13 @@ vd_attempt_finish(struct vd_attempt *att, enum vd_status st,
 	va_start(ap, fmt);
 	raw = vd_xvasprintf_masked(fmt, ap);
 	va_end(ap);
+	if (att->reason_prefix) {
+		char *pre = vd_mask(att->reason_prefix),
+		     *both = vd_xasprintf("%s%s", pre, raw);
+		free(pre);
+		free(raw);
+		raw = both;
+	}
 	/* peer bytes cut anywhere: reports in JSON and XML need UTF-8 */
 	att->result->reason = vd_utf8_fix(raw);
 	free(raw);

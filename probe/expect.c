@@ -269,6 +269,23 @@ parse(struct vd_cfg *c, const char *key, const cJSON *v, int depth,
 	return 0;
 }
 
+bool
+vd_expect_is_ops(const cJSON *v)
+{
+	const cJSON *el;
+	size_t k;
+	if (!cJSON_IsObject(v) || v->child == NULL)
+		return false;
+	cJSON_ArrayForEach(el, v) {
+		for (k = 0; k < sizeof(op_names) / sizeof(op_names[0]); k++)
+			if (strcmp(el->string, op_names[k]) == 0)
+				break;
+		if (k == sizeof(op_names) / sizeof(op_names[0]))
+			return false;
+	}
+	return true;
+}
+
 int
 vd_expect_parse(struct vd_cfg *c, const char *key, const cJSON *v,
 		struct vd_expect **out)

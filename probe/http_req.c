@@ -59,6 +59,7 @@ struct vd_http_req {
 	struct vd_curl *vc;
 	CURL *easy;
 	CURLSH *share;			 /* the request's own DNS cache */
+	bool share_foreign;		 /* share is a flow's jar: not ours */
 	struct curl_slist *slist;	 /* request headers */
 	struct curl_slist *slist_public; /* the same without secret ones */
 	struct curl_slist *connect_to;	 /* tls.server_name: where to connect */
@@ -1066,6 +1067,13 @@ vd_http_req_start(struct vd_attempt *att, const struct vd_http_req_opts *o,
 	curl_easy_setopt(req->easy, CURLOPT_FOLLOWLOCATION, 0L);
 	if (att->check->detail)
 		curl_easy_setopt(req->easy, CURLOPT_CERTINFO, 1L);
+	if (o->cookies) {
+		/* the jar shares DNS too, so the cache stays the flow's */
+		req->share = o->cookies;
+		req->share_foreign = true;
+		curl_easy_setopt(req->easy, CURLOPT_SHARE, req->share);
+		curl_easy_setopt(req->easy, CURLOPT_COOKIEFILE, "");
+	}
 	url = vd_xstrdup(o->url);
 	if (o->tls && o->tls->server_name && *o->tls->server_name) {
 		free(url);
@@ -1128,7 +1136,7 @@ vd_http_req_free(struct vd_http_req *req)
 		vd_curl_remove(req->vc, req->easy);
 		curl_easy_cleanup(req->easy);
 	}
-	if (req->share)
+	if (req->share && !req->share_foreign)
 		curl_share_cleanup(req->share);
 	/* header lines may hold credentials */
 	for (s = req->slist; s; s = s->next)

@@ -94,6 +94,15 @@ struct vd_fact {
 	bool b;	    /* VD_FACT_BOOL */
 };
 
+/* One step of a multi-step check (a flow), as reports show it. */
+struct vd_step {
+	char *name;			/* masked */
+	enum vd_status status;		/* pass, fail or error */
+	long http_status;		/* 0: no response */
+	double timings[VD_PHASE_COUNT]; /* seconds; < 0: unknown */
+	char *reason; /* one line, masked; "" for a plain pass */
+};
+
 struct vd_result {
 	enum vd_status status;
 	enum vd_reason reason_kind;
@@ -106,6 +115,8 @@ struct vd_result {
 	struct vd_fact *facts;
 	size_t nfacts;
 	size_t facts_cap;
+	struct vd_step *steps; /* flows: the steps that ran, in order */
+	size_t nsteps;
 };
 
 void vd_result_init(struct vd_result *res);
@@ -118,6 +129,10 @@ void vd_result_fact_str(struct vd_result *res, const char *key,
 			const char *val);
 void vd_result_fact_num(struct vd_result *res, const char *key, double val);
 void vd_result_fact_bool(struct vd_result *res, const char *key, bool val);
+/* Appends a step (name and reason are masked and copied). */
+void vd_result_step(struct vd_result *res, const char *name, enum vd_status st,
+		    long http_status, const double timings[VD_PHASE_COUNT],
+		    const char *reason);
 /* Returns the fact or NULL. */
 const struct vd_fact *vd_result_fact(const struct vd_result *res,
 				     const char *key);
@@ -297,6 +312,10 @@ struct vd_attempt {
 	struct vd_result *result; /* the type may set timings and facts */
 	void *data;		  /* the type's state, freed by cancel */
 	double start;		  /* ev_now() at start */
+	/* MAY be set by the type: prepended to every reason the attempt
+	 * finishes with (a flow's "step login: "); not owned, and must stay
+	 * valid until the attempt finishes. */
+	const char *reason_prefix;
 	bool finished;
 	bool timed_out;
 };
@@ -408,6 +427,63 @@ struct vd_run *vd_run_start(struct vd_prober *p,
 			    void *udata);
 /* Frees a run (cancelling what is in flight). NULL is a no-op. */
 void vd_run_free(struct vd_run *run);
+
+/* --- one outbound HTTP request outside a suite (probe/fetch.c) --- */
+
+/*
+ * What a request asks. Strings are copied by vd_fetch_start() (tls is
+ * referenced: it must outlive the fetch); header
+ * lines that name credentials never reach an output, and every copy is
+ * wiped when the fetch is freed.
+ */
+struct vd_fetch_opts {
+	const char *url;	/* http:// or https:// */
+	const char *method;	/* NULL: GET; "HEAD" reads no body */
+	char *const *hdr_names; /* request headers */
+	char *const *hdr_values;
+	size_t nhdrs;
+	const char *body; /* NULL: none */
+	size_t body_len;
+	const char *userpwd;	       /* "user:password" (basic) or NULL */
+	const struct vd_tls_opts *tls; /* NULL: verify with the default store */
+	double timeout;		       /* seconds for the whole request */
+	size_t max_body; /* bytes of body kept; more stops the read */
+};
+
+/* What came back; valid while the fetch lives. */
+struct vd_fetch_resp {
+	long status;	   /* 0: no answer */
+	const char *error; /* NULL when a response arrived, else one line
+			    * (masked): "connection refused", "timeout
+			    * after 5s (connecting)" */
+	const char *body;  /* NUL-terminated, at most max_body bytes */
+	size_t body_len;
+	bool truncated; /* max_body reached; the read stopped there */
+};
+
+struct vd_fetch;
+
+/* Called once, from the loop, when the request has its answer. MUST NOT
+ * free the fetch (free it once cb has returned). */
+typedef void vd_fetch_cb(struct vd_fetch *f, const struct vd_fetch_resp *resp,
+			 void *udata);
+
+/*
+ * Sends one request on p with the checks' client (probe/http_req.c): its
+ * own connection, the name resolved off the loop and judged by the
+ * address policy, no redirects followed, no proxy, the body capped while
+ * it is read, the TLS options applied as for a check, the deadline
+ * enforced by the engine. Never NULL; cb is never called from inside
+ * vd_fetch_start().
+ */
+struct vd_fetch *vd_fetch_start(struct vd_prober *p,
+				const struct vd_fetch_opts *opts,
+				vd_fetch_cb *cb, void *udata);
+/* The last value of response header name (case-insensitive), or NULL. */
+const char *vd_fetch_header(const struct vd_fetch *f, const char *name);
+/* Stops a request still in flight (cb is not called) and frees it,
+ * wiping its copies of headers, credentials, URL and body. NULL: no-op. */
+void vd_fetch_free(struct vd_fetch *f);
 
 /* Seconds since the epoch, as a double. */
 double vd_now_unix(void);

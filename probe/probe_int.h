@@ -120,6 +120,14 @@ struct vd_search *vd_search_start(struct vd_attempt *att,
 				  const struct vd_regex *re,
 				  const char *subject, size_t len,
 				  vd_search_cb *cb, void *udata);
+/* The same, keeping the first capture group (else the whole match),
+ * which vd_search_captured() returns once cb is called with
+ * VD_MATCH_YES (owned by the search; NULL otherwise). */
+struct vd_search *vd_search_capture_start(struct vd_attempt *att,
+					  const struct vd_regex *re,
+					  const char *subject, size_t len,
+					  vd_search_cb *cb, void *udata);
+const char *vd_search_captured(const struct vd_search *s);
 /* Gives a search up (cb is not called) or frees a finished one. NULL:
  * no-op. */
 void vd_search_free(struct vd_search *s);
@@ -200,6 +208,10 @@ struct vd_http_req_opts {
 	const char *userpwd;   /* "user:password" for basic auth, or NULL */
 	bool allow_link_local; /* may connect to link-local and cloud
 				* metadata addresses */
+	/* A flow's cookie jar: a share handle sharing cookies and DNS,
+	 * not owned; the request uses libcurl's cookie engine with it
+	 * (every hop reads and sets cookies). NULL: no cookies. */
+	CURLSH *cookies;
 };
 
 struct vd_http_resp {

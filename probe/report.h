@@ -53,6 +53,11 @@ void vd_xml_escape(FILE *f, const char *s);
  * dropped. */
 void vd_md_escape(FILE *f, const char *s);
 
+/* One step of a flow on one line: "login: fail, status 401, 12ms: status
+ * 401, expected 200" (name and reason are masked in the result already;
+ * escape it for the format). Caller frees. */
+char *vd_report_step_text(const struct vd_step *s);
+
 /* --- progress while a run works (probe/report/progress.c) --- */
 
 enum vd_progress_mode {

@@ -93,6 +93,11 @@ vd_result_clear(struct vd_result *res)
 		free(res->facts[i].str);
 	}
 	free(res->facts);
+	for (i = 0; i < res->nsteps; i++) {
+		free(res->steps[i].name);
+		free(res->steps[i].reason);
+	}
+	free(res->steps);
 	vd_result_init(res);
 }
 
@@ -115,6 +120,48 @@ vd_result_copy(struct vd_result *dst, const struct vd_result *src)
 		}
 		dst->nfacts = src->nfacts;
 	}
+	dst->steps = NULL;
+	dst->nsteps = 0;
+	if (src->nsteps) {
+		dst->steps = vd_xcalloc(src->nsteps, sizeof(*dst->steps));
+		for (i = 0; i < src->nsteps; i++) {
+			dst->steps[i] = src->steps[i];
+			dst->steps[i].name = vd_xstrdup(src->steps[i].name);
+			dst->steps[i].reason = vd_xstrdup(src->steps[i].reason);
+		}
+		dst->nsteps = src->nsteps;
+	}
+}
+
+/* Masked, valid UTF-8, one line: what reports and labels may show. */
+static char *
+one_line_masked(const char *s)
+{
+	char *m = vd_mask(s ? s : ""), *f = vd_utf8_fix(m);
+	free(m);
+	for (char *c = f; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = ' ';
+	return f;
+}
+
+void
+vd_result_step(struct vd_result *res, const char *name, enum vd_status st,
+	       long http_status, const double timings[VD_PHASE_COUNT],
+	       const char *reason)
+{
+	struct vd_step *s;
+	int i;
+
+	res->steps = vd_xreallocarray(res->steps, res->nsteps + 1,
+				      sizeof(*res->steps));
+	s = &res->steps[res->nsteps++];
+	s->name = one_line_masked(name);
+	s->status = st;
+	s->http_status = http_status;
+	for (i = 0; i < VD_PHASE_COUNT; i++)
+		s->timings[i] = timings ? timings[i] : -1;
+	s->reason = one_line_masked(reason);
 }
 
 static struct vd_fact *

@@ -23,6 +23,8 @@ struct vd_search {
 	size_t len;
 	enum vd_match m;
 	const char *limit;
+	bool capture; /* vd_search_capture_start: keep the group */
+	char *captured;
 	vd_search_cb *cb;
 	void *udata;
 };
@@ -46,6 +48,7 @@ search_release(struct vd_search *s)
 {
 	vd_regex_free(s->re);
 	free(s->subject);
+	vd_free_secret(s->captured);
 	free(s);
 }
 
@@ -53,7 +56,11 @@ static void
 run_job(void *arg)
 {
 	struct vd_search *s = arg;
-	s->m = vd_regex_search(s->re, s->subject, s->len, &s->limit);
+	if (s->capture)
+		s->m = vd_regex_capture(s->re, s->subject, s->len, &s->captured,
+					&s->limit);
+	else
+		s->m = vd_regex_search(s->re, s->subject, s->len, &s->limit);
 }
 
 static void
@@ -70,9 +77,10 @@ discard_job(void *arg)
 	search_release(arg);
 }
 
-struct vd_search *
-vd_search_start(struct vd_attempt *att, const struct vd_regex *re,
-		const char *subject, size_t len, vd_search_cb *cb, void *udata)
+static struct vd_search *
+search_start(struct vd_attempt *att, const struct vd_regex *re,
+	     const char *subject, size_t len, bool capture, vd_search_cb *cb,
+	     void *udata)
 {
 	struct vd_workers *w = vd_prober_shared(att->prober, "search",
 						pool_create, pool_destroy);
@@ -86,6 +94,7 @@ vd_search_start(struct vd_attempt *att, const struct vd_regex *re,
 	s->len = len;
 	s->cb = cb;
 	s->udata = udata;
+	s->capture = capture;
 	s->job = vd_job_submit(w, run_job, done_job, discard_job, s);
 	if (s->job == NULL) {
 		search_release(s);
@@ -94,6 +103,27 @@ vd_search_start(struct vd_attempt *att, const struct vd_regex *re,
 		return NULL;
 	}
 	return s;
+}
+
+struct vd_search *
+vd_search_start(struct vd_attempt *att, const struct vd_regex *re,
+		const char *subject, size_t len, vd_search_cb *cb, void *udata)
+{
+	return search_start(att, re, subject, len, false, cb, udata);
+}
+
+struct vd_search *
+vd_search_capture_start(struct vd_attempt *att, const struct vd_regex *re,
+			const char *subject, size_t len, vd_search_cb *cb,
+			void *udata)
+{
+	return search_start(att, re, subject, len, true, cb, udata);
+}
+
+const char *
+vd_search_captured(const struct vd_search *s)
+{
+	return s ? s->captured : NULL;
 }
 
 void

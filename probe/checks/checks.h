@@ -20,6 +20,52 @@ extern const struct vd_check_type vd_check_env_file;
 extern const struct vd_check_type vd_check_json_file;
 extern const struct vd_check_type vd_check_exec;
 extern const struct vd_check_type vd_check_dns;
+extern const struct vd_check_type vd_check_flow;
+
+/*
+ * One HTTP exchange (http.c): the http check's request keys and
+ * expectations, shared by the http check and each step of a flow.
+ */
+struct vd_http_conf;
+struct vd_http_req_opts;
+struct vd_http_resp;
+struct vd_http_exch;
+/*
+ * Reads url, method, headers, body, auth, follow_redirects,
+ * max_redirects, allow_link_local and expect from c. templated: strings
+ * may hold {{name}} (the URL is validated with each one read as "x").
+ * Returns 0 with *out set, or VD_ERR_CONFIG with *out NULL.
+ */
+int vd_http_conf_parse(struct vd_cfg *c, bool templated,
+		       struct vd_http_conf **out);
+/* NULL does nothing. */
+void vd_http_conf_free(struct vd_http_conf *hc);
+const char *vd_http_conf_url(const struct vd_http_conf *hc);
+/* Fills o from hc and chk (tls, max_body); o points into hc and chk. */
+void vd_http_conf_opts(const struct vd_http_conf *hc,
+		       const struct vd_check *chk, struct vd_http_req_opts *o);
+/* Every expectation of the exchange held; resp is valid during the call. */
+typedef void vd_http_exch_cb(struct vd_http_exch *x,
+			     const struct vd_http_resp *resp, void *udata);
+/*
+ * Sends o (which must stay valid until the exchange is freed) and judges
+ * the answer against hc: a failed transfer or an expectation that does
+ * not hold finishes the attempt; when all hold, cb runs (from the loop)
+ * and the attempt goes on. answered (may be NULL) runs first, once a
+ * response arrived and before anything is judged (a flow takes its
+ * captures there, so a secret is masked in the judging's reasons); it
+ * may finish the attempt. Free with vd_http_exch_free() from cancel or
+ * later, never from inside cb; never NULL.
+ */
+struct vd_http_exch *vd_http_exch_start(struct vd_attempt *att,
+					const struct vd_http_conf *hc,
+					const struct vd_http_req_opts *o,
+					vd_http_exch_cb *answered,
+					vd_http_exch_cb *cb, void *udata);
+/* NULL does nothing. */
+void vd_http_exch_free(struct vd_http_exch *x);
+/* Where the exchange stands, for a timeout's reason. */
+void vd_http_exch_progress(const struct vd_http_exch *x, char *buf, size_t len);
 
 /*
  * Validates url (taken from key) as an http or https URL with a host
@@ -97,6 +143,30 @@ struct vd_expect;
 enum vd_match vd_json_expect(const cJSON *root, const char *path,
 			     const struct vd_expect *e, char *why, size_t len);
 bool vd_json_path_ok(const char *s);
+
+/*
+ * Flow helpers (flow.c), exposed for tests and fuzzing.
+ * vd_flow_tmpl_scan: checks every {{name}} of s against the n known
+ * names; returns 0, or -1 with why ("{{tok}}: no earlier step captures
+ * it", "unterminated {{"). vd_flow_tmpl_fill: s with each known {{name}}
+ * replaced by its value (JSON-escaped when json; unknown ones left as
+ * they are); the caller frees it. vd_flow_capture_json: the value at a
+ * dotted path of a JSON body as text (strings bare, others as compact
+ * JSON), or NULL when the body is not JSON or the path is absent.
+ * vd_flow_cookie_pick: the value of cookie name from a libcurl cookie
+ * list (Netscape lines), preferring one whose domain matches host;
+ * NULL when none. vd_flow_secret_name: a capture name or source that
+ * looks secret (token, session, password, secret, key, auth, cookie).
+ */
+struct curl_slist;
+int vd_flow_tmpl_scan(const char *s, const char *const *names, size_t n,
+		      char *why, size_t len);
+char *vd_flow_tmpl_fill(const char *s, const char *const *names,
+			const char *const *vals, size_t n, bool json);
+char *vd_flow_capture_json(const char *body, size_t len, const char *path);
+char *vd_flow_cookie_pick(const struct curl_slist *cookies, const char *name,
+			  const char *host);
+bool vd_flow_secret_name(const char *s);
 
 /*
  * Redis replies (redis.c), exposed for tests and fuzzing. buf holds len

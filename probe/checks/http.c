@@ -16,6 +16,8 @@
 struct hdr_expect {
 	char *name;
 	struct vd_text_match m;
+	struct vd_expect *e; /* operators beyond equals/contains/regex: the
+			      * value judged as a JSON string; m unused */
 };
 
 struct json_expect {
@@ -23,7 +25,7 @@ struct json_expect {
 	struct vd_expect *e;
 };
 
-struct http_conf {
+struct vd_http_conf {
 	char *url;
 	char *method;
 	char **hdr_names, **hdr_values;
@@ -47,15 +49,21 @@ struct http_conf {
 	double max_time; /* seconds; 0: none */
 };
 
-struct http_run {
+/* One exchange in flight: a request, then its judging. */
+struct vd_http_exch {
+	struct vd_attempt *att;
+	const struct vd_http_conf *hc;
 	struct vd_http_req *req;
-	struct vd_search *search; /* body_regex, off the loop */
+	struct vd_search *search;  /* body_regex, off the loop */
+	double start;		   /* ev_now() when the request began */
+	vd_http_exch_cb *answered; /* may be NULL */
+	vd_http_exch_cb *cb;
+	void *udata;
 };
 
-static void
-http_free(void *p)
+void
+vd_http_conf_free(struct vd_http_conf *c)
 {
-	struct http_conf *c = p;
 	size_t i;
 	if (c == NULL)
 		return;
@@ -70,6 +78,7 @@ http_free(void *p)
 	for (i = 0; i < c->nhdr_expect; i++) {
 		free(c->hdrs[i].name);
 		vd_text_match_release(&c->hdrs[i].m);
+		vd_expect_free(c->hdrs[i].e);
 	}
 	free(c->hdrs);
 	for (i = 0; i < c->njson; i++) {
@@ -78,6 +87,12 @@ http_free(void *p)
 	}
 	free(c->json);
 	free(c);
+}
+
+static void
+http_free(void *p)
+{
+	vd_http_conf_free(p);
 }
 
 /* "200", "2xx" or 100..599 */
@@ -92,7 +107,7 @@ status_spec_ok(const char *s)
 }
 
 static int
-parse_status(struct vd_cfg *c, struct http_conf *hc)
+parse_status(struct vd_cfg *c, struct vd_http_conf *hc)
 {
 	const cJSON *it = vd_cfg_take(c, "status"), *el;
 	size_t n, i = 0;
@@ -146,8 +161,25 @@ compile_re(struct vd_cfg *c, const char *key, const char *src,
 	return 0;
 }
 
+/* False for an operator object that needs more than equals, contains or
+ * regex (not, one_of, length, lt, ...): judged by the operator language. */
+static bool
+text_ops_only(const cJSON *v)
+{
+	const cJSON *el;
+	if (!vd_expect_is_ops(v))
+		return true;
+	cJSON_ArrayForEach(el, v) {
+		if (strcmp(el->string, "equals") != 0 &&
+		    strcmp(el->string, "contains") != 0 &&
+		    strcmp(el->string, "regex") != 0)
+			return false;
+	}
+	return true;
+}
+
 static int
-parse_expect_headers(struct vd_cfg *c, struct http_conf *hc)
+parse_expect_headers(struct vd_cfg *c, struct vd_http_conf *hc)
 {
 	const cJSON *it = vd_cfg_take(c, "headers"), *el;
 	size_t i = 0;
@@ -164,6 +196,12 @@ parse_expect_headers(struct vd_cfg *c, struct http_conf *hc)
 		char key[300];
 		snprintf(key, sizeof(key), "headers.%s", el->string);
 		h->name = vd_xstrdup(el->string);
+		if (text_ops_only(el) == false) {
+			h->m.rule = VD_TEXT_PRESENT;
+			if (vd_expect_parse(c, key, el, &h->e) < 0)
+				return VD_ERR_CONFIG;
+			continue;
+		}
 		if (vd_text_match_parse(c, key, el,
 					VD_TEXT_ALLOW_BOOL |
 						VD_TEXT_ALLOW_STRING,
@@ -174,7 +212,7 @@ parse_expect_headers(struct vd_cfg *c, struct http_conf *hc)
 }
 
 static int
-parse_expect_json(struct vd_cfg *c, struct http_conf *hc)
+parse_expect_json(struct vd_cfg *c, struct vd_http_conf *hc)
 {
 	const cJSON *it = vd_cfg_take(c, "json"), *el;
 	size_t i = 0;
@@ -203,7 +241,7 @@ parse_expect_json(struct vd_cfg *c, struct http_conf *hc)
 }
 
 static int
-parse_expect(struct vd_cfg *parent, struct http_conf *hc)
+parse_expect(struct vd_cfg *parent, struct vd_http_conf *hc)
 {
 	struct vd_cfg c;
 	int r = vd_cfg_child(parent, "expect", &c);
@@ -235,7 +273,7 @@ parse_expect(struct vd_cfg *parent, struct http_conf *hc)
 /* "auth": {"type": "basic", "username": "u", "password_env": "VAR"}
  *       | {"type": "bearer", "token_env": "VAR"} */
 static int
-parse_auth(struct vd_cfg *parent, struct http_conf *hc)
+parse_auth(struct vd_cfg *parent, struct vd_http_conf *hc)
 {
 	struct vd_cfg c;
 	char *type = NULL, *user = NULL, *penv = NULL, *tenv = NULL;
@@ -304,7 +342,7 @@ parse_auth(struct vd_cfg *parent, struct http_conf *hc)
 }
 
 static int
-parse_body(struct vd_cfg *c, struct http_conf *hc)
+parse_body(struct vd_cfg *c, struct vd_http_conf *hc)
 {
 	const cJSON *it = vd_cfg_take(c, "body");
 	if (it == NULL || cJSON_IsNull(it))
@@ -324,19 +362,42 @@ parse_body(struct vd_cfg *c, struct http_conf *hc)
 	return 0;
 }
 
-static int
-http_parse(struct vd_check *chk, struct vd_cfg *c)
+/* url with every {{name}} read as "x": what a flow step's URL must be
+ * once its captures are filled in. */
+static char *
+url_sample(const char *url)
 {
-	struct http_conf *hc = vd_xcalloc(1, sizeof(*hc));
+	struct vd_buf b;
+	const char *p = url, *q;
+	vd_buf_init(&b, 0);
+	while ((q = strstr(p, "{{")) != NULL) {
+		const char *e = strstr(q + 2, "}}");
+		if (e == NULL)
+			break;
+		vd_buf_append(&b, p, (size_t)(q - p));
+		vd_buf_puts(&b, "x");
+		p = e + 2;
+	}
+	vd_buf_puts(&b, p);
+	return vd_buf_steal(&b);
+}
+
+int
+vd_http_conf_parse(struct vd_cfg *c, bool templated, struct vd_http_conf **out)
+{
+	struct vd_http_conf *hc = vd_xcalloc(1, sizeof(*hc));
 	long maxr = 10;
 	size_t i;
 	int r;
 
-	chk->conf = hc;
+	*out = NULL;
 	hc->follow_redirects = true;
 	r = vd_cfg_str(c, "url", true, &hc->url);
-	if (!r)
-		r = vd_check_url(c, "url", hc->url);
+	if (!r) {
+		char *u = templated ? url_sample(hc->url) : vd_xstrdup(hc->url);
+		r = vd_check_url(c, "url", u);
+		free(u);
+	}
 	if (!r)
 		r = vd_cfg_str(c, "method", false, &hc->method);
 	if (!r && hc->method) {
@@ -375,15 +436,35 @@ http_parse(struct vd_check *chk, struct vd_cfg *c)
 		r = parse_auth(c, hc);
 	if (!r)
 		r = parse_expect(c, hc);
-	if (!r) {
-		free(chk->target);
-		chk->target = vd_mask_url(hc->url);
+	if (r) {
+		vd_http_conf_free(hc);
+		return r;
 	}
-	return r;
+	*out = hc;
+	return 0;
+}
+
+const char *
+vd_http_conf_url(const struct vd_http_conf *hc)
+{
+	return hc->url;
+}
+
+static int
+http_parse(struct vd_check *chk, struct vd_cfg *c)
+{
+	struct vd_http_conf *hc;
+	int r = vd_http_conf_parse(c, false, &hc);
+	if (r)
+		return r;
+	chk->conf = hc;
+	free(chk->target);
+	chk->target = vd_mask_url(hc->url);
+	return 0;
 }
 
 static bool
-status_matches(const struct http_conf *hc, long status)
+status_matches(const struct vd_http_conf *hc, long status)
 {
 	char buf[8];
 	size_t i;
@@ -400,7 +481,7 @@ status_matches(const struct http_conf *hc, long status)
 }
 
 static void
-status_wanted(const struct http_conf *hc, char *out, size_t len)
+status_wanted(const struct vd_http_conf *hc, char *out, size_t len)
 {
 	size_t i, off = 0;
 	if (hc->nstatus == 0) {
@@ -417,7 +498,7 @@ status_wanted(const struct http_conf *hc, char *out, size_t len)
 
 /* Returns true if it finished the attempt. */
 static bool
-judge_json(struct vd_attempt *att, const struct http_conf *hc,
+judge_json(struct vd_attempt *att, const struct vd_http_conf *hc,
 	   const struct vd_http_resp *resp)
 {
 	cJSON *root;
@@ -450,7 +531,7 @@ judge_json(struct vd_attempt *att, const struct http_conf *hc,
 }
 
 static bool
-judge_headers(struct vd_attempt *att, const struct http_conf *hc,
+judge_headers(struct vd_attempt *att, const struct vd_http_conf *hc,
 	      const struct vd_http_resp *resp)
 {
 	size_t i;
@@ -458,8 +539,20 @@ judge_headers(struct vd_attempt *att, const struct http_conf *hc,
 	for (i = 0; i < hc->nhdr_expect; i++) {
 		const struct hdr_expect *h = &hc->hdrs[i];
 		const char *v = vd_http_resp_header(resp, h->name);
-		enum vd_match m = vd_text_match_judge(
-			&h->m, v, v ? strlen(v) : 0, why, sizeof(why));
+		enum vd_match m;
+		if (h->e) {
+			cJSON *got = v ? cJSON_CreateString(v) : NULL;
+			m = vd_expect_judge(h->e, got, why, sizeof(why));
+			cJSON_Delete(got);
+			if (m == VD_MATCH_YES)
+				continue;
+			vd_attempt_finish_mismatch(att, m, VD_REASON_HEADER,
+						   "header %s: %s", h->name,
+						   why);
+			return true;
+		}
+		m = vd_text_match_judge(&h->m, v, v ? strlen(v) : 0, why,
+					sizeof(why));
 		if (m == VD_MATCH_YES)
 			continue;
 		if (m == VD_MATCH_LIMIT) {
@@ -480,12 +573,16 @@ judge_headers(struct vd_attempt *att, const struct http_conf *hc,
 	return false;
 }
 
-/* What is judged after the body regex: JSON values and time. */
+/* What is judged after the body regex: JSON values and time. Every
+ * expectation held: the exchange's callback decides. */
 static void
-judge_rest(struct vd_attempt *att, const struct vd_http_resp *resp)
+judge_rest(struct vd_http_exch *x, const struct vd_http_resp *resp)
 {
-	const struct http_conf *hc = att->check->conf;
-	double total = att->result->timings[VD_PHASE_TOTAL];
+	struct vd_attempt *att = x->att;
+	const struct vd_http_conf *hc = x->hc;
+	/* this exchange's own time, not the attempt's (a flow's steps) */
+	double total =
+		att->result->timings[VD_PHASE_TOTAL] - (x->start - att->start);
 
 	if (judge_json(att, hc, resp))
 		return;
@@ -497,19 +594,16 @@ judge_rest(struct vd_attempt *att, const struct vd_http_resp *resp)
 				  "took %s, max_time %s", got, lim);
 		return;
 	}
-	vd_attempt_finish(att, VD_STATUS_PASS, VD_REASON_NONE, "status %ld%s",
-			  resp->status,
-			  resp->truncated ? ", body truncated at max_body"
-					  : "");
+	x->cb(x, resp, x->udata);
 }
 
 static void
 body_searched(enum vd_match m, const char *limit, void *udata)
 {
-	struct vd_attempt *att = udata;
-	const struct http_conf *hc = att->check->conf;
-	struct http_run *run = att->data;
-	const struct vd_http_resp *resp = vd_http_req_resp(run->req);
+	struct vd_http_exch *x = udata;
+	struct vd_attempt *att = x->att;
+	const struct vd_http_conf *hc = x->hc;
+	const struct vd_http_resp *resp = vd_http_req_resp(x->req);
 	const char *src = vd_regex_source(hc->body_regex);
 
 	if (m == VD_MATCH_LIMIT) {
@@ -526,19 +620,24 @@ body_searched(enum vd_match m, const char *limit, void *udata)
 			resp->truncated ? " (read stopped at max_body)" : "");
 		return;
 	}
-	judge_rest(att, resp);
+	judge_rest(x, resp);
 }
 
 static void
-http_done(struct vd_http_req *req, void *udata)
+exch_done(struct vd_http_req *req, void *udata)
 {
-	struct vd_attempt *att = udata;
-	const struct http_conf *hc = att->check->conf;
+	struct vd_http_exch *x = udata;
+	struct vd_attempt *att = x->att;
+	const struct vd_http_conf *hc = x->hc;
 	const struct vd_http_resp *resp = vd_http_req_resp(req);
 	size_t i;
 	char want[128];
 
 	if (vd_http_req_failed(att, req))
+		return;
+	if (x->answered)
+		x->answered(x, resp, x->udata);
+	if (att->finished)
 		return;
 	if (!status_matches(hc, resp->status)) {
 		status_wanted(hc, want, sizeof(want));
@@ -563,60 +662,103 @@ http_done(struct vd_http_req *req, void *udata)
 		}
 	}
 	if (hc->body_regex != NULL) {
-		struct http_run *run = att->data;
-		run->search =
+		x->search =
 			vd_search_start(att, hc->body_regex, resp->body.data,
-					resp->body.len, body_searched, att);
+					resp->body.len, body_searched, x);
 		return;
 	}
-	judge_rest(att, resp);
+	judge_rest(x, resp);
+}
+
+void
+vd_http_conf_opts(const struct vd_http_conf *hc, const struct vd_check *chk,
+		  struct vd_http_req_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->url = hc->url;
+	o->method = hc->method;
+	o->hdr_names = hc->hdr_names;
+	o->hdr_values = hc->hdr_values;
+	o->nhdrs = hc->nhdrs;
+	o->body = hc->body;
+	o->body_len = hc->body_len;
+	o->follow_redirects = hc->follow_redirects;
+	o->max_redirects = hc->max_redirects;
+	o->allow_link_local = hc->allow_link_local;
+	o->tls = &chk->tls;
+	o->max_body = chk->max_body;
+	o->userpwd = hc->userpwd;
+}
+
+struct vd_http_exch *
+vd_http_exch_start(struct vd_attempt *att, const struct vd_http_conf *hc,
+		   const struct vd_http_req_opts *o, vd_http_exch_cb *answered,
+		   vd_http_exch_cb *cb, void *udata)
+{
+	struct vd_http_exch *x = vd_xcalloc(1, sizeof(*x));
+
+	x->att = att;
+	x->answered = answered;
+	x->hc = hc;
+	x->cb = cb;
+	x->udata = udata;
+	x->start = ev_now(att->loop);
+	if (strncmp(o->url, "https:", 6) == 0 && o->tls && !o->tls->verify)
+		vd_result_fact_bool(att->result, "tls_verify", false);
+	x->req = vd_http_req_start(att, o, exch_done, x);
+	return x;
+}
+
+void
+vd_http_exch_free(struct vd_http_exch *x)
+{
+	if (x == NULL)
+		return;
+	vd_search_free(x->search);
+	vd_http_req_free(x->req);
+	free(x);
+}
+
+void
+vd_http_exch_progress(const struct vd_http_exch *x, char *buf, size_t len)
+{
+	if (x && x->req)
+		vd_http_req_progress(x->req, buf, len);
+}
+
+/* The http check: every expectation held. */
+static void
+http_passed(struct vd_http_exch *x, const struct vd_http_resp *resp,
+	    void *udata)
+{
+	(void)x;
+	vd_attempt_finish(udata, VD_STATUS_PASS, VD_REASON_NONE, "status %ld%s",
+			  resp->status,
+			  resp->truncated ? ", body truncated at max_body"
+					  : "");
 }
 
 static void
 http_start(struct vd_attempt *att)
 {
 	const struct vd_check *chk = att->check;
-	const struct http_conf *hc = chk->conf;
-	struct http_run *run = vd_xcalloc(1, sizeof(*run));
 	struct vd_http_req_opts o;
 
-	memset(&o, 0, sizeof(o));
-	o.url = hc->url;
-	o.method = hc->method;
-	o.hdr_names = hc->hdr_names;
-	o.hdr_values = hc->hdr_values;
-	o.nhdrs = hc->nhdrs;
-	o.body = hc->body;
-	o.body_len = hc->body_len;
-	o.follow_redirects = hc->follow_redirects;
-	o.max_redirects = hc->max_redirects;
-	o.allow_link_local = hc->allow_link_local;
-	o.tls = &chk->tls;
-	o.max_body = chk->max_body;
-	o.userpwd = hc->userpwd;
-	att->data = run;
-	if (strncmp(hc->url, "https:", 6) == 0 && !chk->tls.verify)
-		vd_result_fact_bool(att->result, "tls_verify", false);
-	run->req = vd_http_req_start(att, &o, http_done, att);
+	vd_http_conf_opts(chk->conf, chk, &o);
+	att->data =
+		vd_http_exch_start(att, chk->conf, &o, NULL, http_passed, att);
 }
 
 static void
 http_cancel(struct vd_attempt *att)
 {
-	struct http_run *run = att->data;
-	if (run == NULL)
-		return;
-	vd_search_free(run->search);
-	vd_http_req_free(run->req);
-	free(run);
+	vd_http_exch_free(att->data);
 }
 
 static void
 http_timeout_detail(struct vd_attempt *att, char *buf, size_t len)
 {
-	struct http_run *run = att->data;
-	if (run)
-		vd_http_req_progress(run->req, buf, len);
+	vd_http_exch_progress(att->data, buf, len);
 }
 
 static const struct vd_check_key http_keys[] = {

@@ -13,7 +13,8 @@
 
 struct json_equals {
 	char *path;
-	cJSON *value;
+	cJSON *value;	     /* a literal: equal by value */
+	struct vd_expect *e; /* or an operator object (value NULL) */
 };
 
 struct json_conf {
@@ -36,6 +37,7 @@ json_conf_free(void *p)
 	for (i = 0; i < jc->nequals; i++) {
 		free(jc->equals[i].path);
 		cJSON_Delete(jc->equals[i].value);
+		vd_expect_free(jc->equals[i].e);
 	}
 	free(jc->equals);
 	free(jc);
@@ -124,6 +126,15 @@ json_start(struct vd_attempt *att)
 	for (i = 0; i < jc->nequals; i++) {
 		const cJSON *v = vd_json_at(root, jc->equals[i].path);
 		char *s, *w, *g;
+		if (jc->equals[i].e) {
+			char why[500];
+			enum vd_match m = vd_json_expect(
+				root, jc->equals[i].path, jc->equals[i].e, why,
+				sizeof(why));
+			if (m != VD_MATCH_YES)
+				add_finding(&f, &nf, why);
+			continue;
+		}
 		if (v != NULL && vd_json_equal(v, jc->equals[i].value))
 			continue;
 		w = vd_json_brief(jc->equals[i].value);
@@ -175,10 +186,19 @@ parse_equals(struct vd_cfg *c, struct json_conf *jc)
 			return vd_cfg_error(c, key, "invalid dotted path");
 		}
 		jc->equals[i].path = vd_xstrdup(el->string);
+		jc->nequals = i + 1;
+		if (vd_expect_is_ops(el)) {
+			char key[300];
+			snprintf(key, sizeof(key), "equals.%s", el->string);
+			if (vd_expect_parse(c, key, el, &jc->equals[i].e) < 0)
+				return VD_ERR_CONFIG;
+			i++;
+			continue;
+		}
 		jc->equals[i].value = cJSON_Duplicate(el, 1);
 		if (jc->equals[i].value == NULL)
 			abort();
-		jc->nequals = ++i;
+		i++;
 	}
 	return 0;
 }

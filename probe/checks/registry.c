@@ -19,7 +19,8 @@ const struct vd_check_type *const vd_check_types[] = {
 	&vd_check_json_file,
 	&vd_check_exec,
 	&vd_check_dns,
-	NULL, /* the end; `verdict types` lists them in this order */
+	&vd_check_flow, /* one type a line: keeps merges clean */
+	NULL,
 };
 
 /* Taken by the loader (suites/suite.c) before the type's parse runs. */

@@ -4,6 +4,7 @@
  * util.h's masking only.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "../report.h"
 #include "../../lib/util.h"
@@ -91,4 +92,22 @@ vd_md_escape(FILE *f, const char *str)
 		}
 	}
 	free(m);
+}
+
+char *
+vd_report_step_text(const struct vd_step *s)
+{
+	char d[32] = "", st[32] = "";
+	bool said = s->reason && *s->reason &&
+		    !(s->status == VD_STATUS_PASS &&
+		      strncmp(s->reason, "status ", 7) == 0);
+
+	if (s->timings[VD_PHASE_TOTAL] >= 0)
+		vd_format_duration(s->timings[VD_PHASE_TOTAL], d, sizeof(d));
+	if (s->http_status > 0)
+		snprintf(st, sizeof(st), "status %ld", s->http_status);
+	return vd_xasprintf("%s: %s%s%s%s%s%s%s", s->name,
+			    vd_status_name(s->status), *st ? ", " : "", st,
+			    *d ? ", " : "", d, said ? ": " : "",
+			    said ? s->reason : "");
 }

@@ -74,6 +74,28 @@ check_json(const struct vd_check *chk, const struct vd_result *res)
 			break;
 		}
 	}
+	if (res->nsteps) {
+		cJSON *steps = cJSON_AddArrayToObject(o, "steps");
+		for (i = 0; i < res->nsteps; i++) {
+			const struct vd_step *s = &res->steps[i];
+			cJSON *so = cJSON_CreateObject();
+			cJSON_AddStringToObject(so, "name", s->name);
+			cJSON_AddStringToObject(so, "status",
+						vd_status_name(s->status));
+			if (s->http_status > 0)
+				cJSON_AddNumberToObject(so, "http_status",
+							(double)s->http_status);
+			cJSON_AddStringToObject(so, "reason", s->reason);
+			t = cJSON_AddObjectToObject(so, "timings");
+			for (ph = 0; ph < VD_PHASE_COUNT; ph++)
+				if (s->timings[ph] >= 0)
+					add_num(t,
+						vd_phase_name(
+							(enum vd_phase)ph),
+						s->timings[ph]);
+			cJSON_AddItemToArray(steps, so);
+		}
+	}
 	return o;
 }
 

@@ -4,6 +4,7 @@
  * <skipped> for skipped and for non-critical checks that did not pass
  * (warnings must not fail a CI job that reads this file).
  */
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -20,6 +21,24 @@ iso8601(FILE *f, double t)
 	fputs(buf, f);
 }
 
+/* A flow's steps, one a line, as the test case's output. */
+static void
+write_steps(FILE *f, const struct vd_result *res)
+{
+	size_t k;
+	if (res->nsteps == 0)
+		return;
+	fputs("      <system-out>", f);
+	for (k = 0; k < res->nsteps; k++) {
+		char *st = vd_report_step_text(&res->steps[k]);
+		fputs("step ", f);
+		vd_xml_escape(f, st);
+		fputc('\n', f);
+		free(st);
+	}
+	fputs("</system-out>\n", f);
+}
+
 static void
 write_case(FILE *f, const struct vd_report_in *in, size_t i)
 {
@@ -34,8 +53,14 @@ write_case(FILE *f, const struct vd_report_in *in, size_t i)
 	fputs("\" name=\"", f);
 	vd_xml_escape(f, chk->name);
 	fprintf(f, "\" time=\"%.6f\"", res->duration);
-	if (res->status == VD_STATUS_PASS) {
+	if (res->status == VD_STATUS_PASS && res->nsteps == 0) {
 		fputs("/>\n", f);
+		return;
+	}
+	if (res->status == VD_STATUS_PASS) {
+		fputs(">\n", f);
+		write_steps(f, res);
+		fputs("    </testcase>\n", f);
 		return;
 	}
 	fputs(">\n", f);
@@ -62,6 +87,7 @@ write_case(FILE *f, const struct vd_report_in *in, size_t i)
 		vd_xml_escape(f, reason);
 		fprintf(f, "</%s>\n", tag);
 	}
+	write_steps(f, res);
 	fputs("    </testcase>\n", f);
 }
 

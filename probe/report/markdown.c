@@ -2,6 +2,7 @@
  * markdown.c - a Markdown summary (GitHub Actions shows it from
  * $GITHUB_STEP_SUMMARY): a verdict line and a table of checks.
  */
+#include <stdlib.h>
 #include "../report.h"
 #include "../../lib/util.h"
 
@@ -54,6 +55,24 @@ md_write(FILE *f, const struct vd_report_in *in)
 		fputs(" |\n", f);
 	}
 	fputc('\n', f);
+	/* a flow's steps, after the table */
+	for (i = 0; i < sum->n; i++) {
+		const struct vd_result *res = &sum->results[i];
+		size_t k;
+		if (res->nsteps == 0)
+			continue;
+		fputs("Steps of ", f);
+		vd_md_escape(f, sum->checks[i]->name);
+		fputs(":\n\n", f);
+		for (k = 0; k < res->nsteps; k++) {
+			char *st = vd_report_step_text(&res->steps[k]);
+			fprintf(f, "%zu. ", k + 1);
+			vd_md_escape(f, st);
+			fputc('\n', f);
+			free(st);
+		}
+		fputc('\n', f);
+	}
 	return ferror(f) ? VD_ERR_IO : 0;
 }
 

@@ -115,6 +115,16 @@ text_write(FILE *f, const struct vd_report_in *in)
 			fprintf(f, "         %-*s  %s\n", (int)width, "", t);
 			free(t);
 		}
+		/* a flow's steps: when it did not pass, or with -v */
+		for (size_t k = 0;
+		     k < res->nsteps &&
+		     (in->verbosity > 0 || res->status != VD_STATUS_PASS);
+		     k++) {
+			char *st = vd_report_step_text(&res->steps[k]);
+			fprintf(f, "         %-*s  step %s\n", (int)width, "",
+				st);
+			free(st);
+		}
 	}
 	vd_format_duration(sum->duration, d, sizeof(d));
 	fprintf(f,

@@ -172,6 +172,57 @@ assert_eq "outbox: empty now" "$(jq_out .outbox)" 0
 assert_eq "outbox: history counts the deliveries of ob1" \
 	"$("$VERDICT" history --config "$T/ob/deploy.json" --format json | jq -r --arg id "$OB1" '.[] | select(.deployment_id == $id) | "\(.notifications_sent) \(.notifications_failed)"')" "2 2"
 
+# --- an endless answer: the body is capped while it is read, not waited out ---
+# (a client that keeps reading past its cap would time out after 60 s and
+# keep the notification in the outbox)
+FPORT=$(free_port)
+"$TOOLS/faultd" "$FPORT" > "$T/faultd.out" 2>&1 &
+PIDS="$PIDS $!"
+wait_port "$FPORT" 10
+mkdir -p "$T/capped"
+cat > "$T/capped/deploy.json" <<EOF
+{ "environment": "capped", "state_dir": "$T/capped/state",
+  "hooks": { "deploy": { "argv": ["true"] } },
+  "health": { "checks": [ { "name": "up", "type": "exec", "argv": ["true"] } ] },
+  "notify": { "retries": 0, "timeout": "60s",
+    "webhook": [ { "url": "http://127.0.0.1:$FPORT/endless" } ] } }
+EOF
+run_verdict deploy --config "$T/capped/deploy.json" --version v1 --format json
+assert_eq "endless answer: exit 0" "$RC" 0
+assert_eq "endless answer: both events sent" "$(jq_out '[.notifications[] | .event + ":" + .state + ":" + (.http_status|tostring)] | join(" ")')" \
+	"started:sent:200 promoted:sent:200"
+assert_eq "endless answer: nothing in the outbox" "$(jq -r '.outbox // [] | length' "$T/capped/state/capped.state.json")" 0
+
+# --- a stop signal while the result is notified: the notification still ----
+# goes out (the signal reaches the deployer through verdict.c's watchers)
+SPORT=$(free_port)
+"$TOOLS/recorder" -p "$SPORT" -o "$T/slow.jsonl" -d "/slow=1500" 2> "$T/slowrec.err" &
+PIDS="$PIDS $!"
+wait_port "$SPORT" 10
+mkdir -p "$T/sig"
+cat > "$T/sig/deploy.json" <<EOF
+{ "environment": "sig", "state_dir": "$T/sig/state",
+  "hooks": { "deploy": { "argv": ["true"] } },
+  "health": { "checks": [ { "name": "up", "type": "exec", "argv": ["true"] } ] },
+  "notify": { "retries": 0, "timeout": "30s",
+    "webhook": [ { "url": "http://127.0.0.1:$SPORT/slow" } ] } }
+EOF
+"$VERDICT" deploy --config "$T/sig/deploy.json" --version v1 > "$T/sig.out" 2> "$T/sig.err" &
+pid=$!
+n=0
+while ! grep -q "result: promoted" "$T/sig.err" 2>/dev/null && [ $n -lt 600 ]; do
+	sleep 0.05
+	n=$((n + 1))
+done
+kill -TERM "$pid"
+rc=0
+wait "$pid" || rc=$?
+assert_eq "SIGTERM while notifying the result: exit 0 (promoted)" "$rc" 0
+assert_eq "SIGTERM while notifying: recorded sent" \
+	"$(jq -r 'select(.event == "notify" and .what == "promoted") | .state' "$T/sig/state/sig.history.jsonl" | tr '\n' ' ')" "sending sent "
+assert_eq "SIGTERM while notifying: both events arrived" \
+	"$(jq -r '.body | fromjson | .event' "$T/slow.jsonl" | tr '\n' ' ')" "started promoted "
+
 # --- tokens stay out of outputs and records ---------------------------------------
 for f in "$T/out" "$T/err" "$T/app/.verdict/staging.history.jsonl" "$T/app/.verdict/staging.state.json"; do
 	for s in "$TELEGRAM_BOT_TOKEN" "$GITHUB_TOKEN" "$HOOK_KEY" "tg-Secret"; do

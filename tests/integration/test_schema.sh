@@ -48,8 +48,13 @@ assert_le "corpus: at least 40 files" 40 "$n"
 assert_le "corpus: at least 15 valid files" 15 "$(ls "$CORPUS"/ok-*.json | wc -l)"
 assert_le "corpus: at least 15 invalid files" 15 "$(ls "$CORPUS"/bad-*.json | wc -l)"
 # every registered check type appears in a valid file of the corpus
+# (grep on the files: a pipe into grep -q can end in SIGPIPE under pipefail)
 for t in $("$VERDICT" types); do
-	assert_match "corpus: a valid $t check" "$(cat "$CORPUS"/ok-*.json)" "\"type\": \"$t\""
+	if grep -qF "\"type\": \"$t\"" "$CORPUS"/ok-*.json; then
+		echo "ok: corpus: a valid $t check"
+	else
+		fail "corpus: no valid $t check in $CORPUS/ok-*.json"
+	fi
 done
 # the shipped suites agree too
 for f in "$here/../../suites/staging.json" "$here/../../suites/demo.json"; do

@@ -96,6 +96,11 @@ START_TEST(test_types_and_keys)
 				      "defaults lacks \"%s\" (%s)", k->name,
 				      t->name);
 		}
+		for (size_t j = 0; vd_check_common_keys[j]; j++)
+			ck_assert_msg(at(props, vd_check_common_keys[j],
+					 NULL) != NULL,
+				      "%s.properties lacks \"%s\"", def,
+				      vd_check_common_keys[j]);
 		/* ... and the schema has no key the table lacks */
 		cJSON_ArrayForEach(it, props) {
 			ck_assert_msg(vd_check_type_has_key(t, it->string),

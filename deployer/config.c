@@ -15,8 +15,8 @@
 
 #include "dep_int.h"
 
-#define MAX_CONFIG_BYTES (1024 * 1024)
-#define MAX_SUITE_BYTES	 (16 * 1024 * 1024)
+#define MAX_CONFIG_BYTES ((size_t)1024 * 1024)
+#define MAX_SUITE_BYTES	 ((size_t)16 * 1024 * 1024)
 
 /* Placeholders filled in when a hook runs, never from the environment. */
 static const char *const placeholders[] = {
@@ -99,6 +99,8 @@ register_env_secrets(void)
 static char *
 beside(const char *cfgdir, const char *path)
 {
+	if (path == NULL)
+		return NULL;
 	if (path[0] == '/' || strcmp(cfgdir, ".") == 0)
 		return vd_xstrdup(path);
 	if (strcmp(path, ".") == 0)
@@ -135,7 +137,7 @@ parse_hook(struct vd_cfg *hooks, const char *name, const char *cfgdir,
 	h->name = vd_xstrdup(name);
 	h->timeout = 600;
 	h->kill_grace = 5;
-	h->max_output = 64 * 1024;
+	h->max_output = (size_t)64 * 1024;
 	r = vd_cfg_strlist(&c, "argv", &h->argv, &h->argc);
 	if (!r && h->argc == 0)
 		r = vd_cfg_error(
@@ -552,7 +554,7 @@ parse_notify(struct vd_cfg *top, struct vd_dep_config *cfg)
 			r = add_notifier(cfg, t, it, c.file, path, c.err, 0);
 		}
 	}
-	if (!r && (it = c.obj->child) != NULL) {
+	if (!r && c.obj->child != NULL) {
 		/* name the types we know when a key is unknown */
 		size_t i = 0;
 		cJSON_ArrayForEach(it, c.obj) {

@@ -32,7 +32,7 @@
 #include "checks.h"
 
 /* hiredis 0.14 reads at most this much per read event (hiredis.c). */
-#define REDIS_READ_CHUNK (16 * 1024)
+#define REDIS_READ_CHUNK ((size_t)16 * 1024)
 
 enum want { WANT_ANY, WANT_TEXT, WANT_INT, WANT_REGEX, WANT_OPS };
 

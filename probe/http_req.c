@@ -911,7 +911,7 @@ done_cb(CURL *easy, CURLcode code, void *udata)
 		return;
 	case STOP_HEADERS:
 		req_finish(req, VD_STATUS_ERROR, VD_REASON_PROTOCOL,
-			   "response headers larger than %d KiB",
+			   "response headers larger than %zu KiB",
 			   MAX_HEADER_BYTES / 1024);
 		return;
 	case STOP_CONTENT_LENGTH:

@@ -57,10 +57,22 @@ stop_gunicorn() {
 	while kill -0 "$GUNI_PID" 2>/dev/null; do sleep 0.05; done
 }
 start_gunicorn
+# celery's warm shutdown outlasts lib.sh's 0.1 s grace before SIGKILL:
+# stop the backend first, and wait for it
+stop_backend() {
+	kill "$GUNI_PID" "$CELERY_PID" 2>/dev/null || true
+	local n=100
+	while [ $n -gt 0 ] && { kill -0 "$GUNI_PID" || kill -0 "$CELERY_PID"; } 2>/dev/null; do
+		sleep 0.05
+		n=$((n - 1))
+	done
+}
+CLEANUPS="stop_backend $CLEANUPS"
 (cd "$APP" && exec "$PY" -m celery -A stackapp worker --pool solo \
 	--without-gossip --without-mingle --without-heartbeat -l warning) \
 	> "$S/celery.log" 2>&1 &
-PIDS="$PIDS $!"
+CELERY_PID=$!
+PIDS="$PIDS $CELERY_PID"
 
 # --- nginx: the front page, static files, the API ---------------------------
 printf '<!DOCTYPE html>\n<html><head><title>app</title></head><body><div id="root"></div></body></html>\n' > "$S/www/index.html"
@@ -148,6 +160,7 @@ not_passed() {
 	jq -r '[.checks[] | select(.status != "pass") | "\(.name): \(.status) \(.reason)"] | join("; ")' < "$T/out"
 }
 
+echo "[${SECONDS}s] healthy" >&2
 # --- healthy: the suite passes as shipped -----------------------------------
 stack_run
 assert_eq "healthy: exit code" "$RC" 0
@@ -160,6 +173,7 @@ assert_eq "healthy: the API sends Django's headers" \
 assert_clean_stderr "healthy"
 no_secrets "healthy"
 
+echo "[${SECONDS}s] Django's SecurityMiddleware removed" >&2
 # --- Django's SecurityMiddleware removed: the API's headers are gone --------
 stop_gunicorn
 start_gunicorn STACK_NO_SECURITY_MIDDLEWARE=1
@@ -175,6 +189,7 @@ no_secrets "no SecurityMiddleware"
 stop_gunicorn
 start_gunicorn
 
+echo "[${SECONDS}s] a certificate that does not verify" >&2
 # --- a certificate that does not verify: final at once ----------------------
 # HEALTH_RETRIES and HEALTH_INTERVAL as shipped (14 x 5s): a retried
 # certificate failure would take 70 s; it must end after one attempt.
@@ -192,6 +207,7 @@ for c in backend-health frontend readiness; do
 done
 assert_match "bad certificate: reason" "$(check_field backend-health .reason)" 'certificate'
 
+echo "[${SECONDS}s] Redis stopped" >&2
 # --- Redis stopped: health fails, says so, and is retried (it can heal) -----
 kill "$REDIS_PID"
 while (echo > "/dev/tcp/127.0.0.1/$REDIS_PORT") 2>/dev/null; do sleep 0.05; done
@@ -207,4 +223,5 @@ assert_match "redis down: the health answer names Redis" \
 	'^error: .*(Connection refused|connecting)'
 no_secrets "redis down"
 
+echo "[${SECONDS}s] done" >&2
 finish

@@ -66,7 +66,7 @@ STATIC_ROOT = env.get("STATIC_ROOT")
 STATICFILES_DIRS = [os.path.join(os.path.dirname(django.contrib.admin.__file__), "static")]
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["stackapp.views.BearerToken"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["stackapp.auth.BearerToken"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "UNAUTHENTICATED_USER": None,
 }

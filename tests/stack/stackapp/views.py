@@ -4,21 +4,17 @@
 # {"username", "roles"}; 401 without a valid token.
 import redis
 from django.contrib.auth import authenticate
-from django.contrib.auth.models import User
 from django.core import signing
 from django.db import connection
 from django.http import JsonResponse
-from rest_framework import exceptions
-from rest_framework.authentication import BaseAuthentication
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from .auth import TOKEN_SALT
 from .celery import app as celery_app
 from django.conf import settings
 
-TOKEN_SALT = "stackapp.token"
-TOKEN_MAX_AGE = 3600  # seconds
 
 
 def _database():
@@ -61,21 +57,6 @@ def readiness(request):
     except Exception:
         return JsonResponse({"ready": False}, status=503)
     return JsonResponse({"ready": True})
-
-
-class BearerToken(BaseAuthentication):
-    def authenticate(self, request):
-        h = request.META.get("HTTP_AUTHORIZATION", "")
-        if not h.startswith("Bearer "):
-            return None
-        try:
-            name = signing.loads(h[7:], salt=TOKEN_SALT, max_age=TOKEN_MAX_AGE)["u"]
-            return (User.objects.get(username=name, is_active=True), None)
-        except (signing.BadSignature, KeyError, User.DoesNotExist):
-            raise exceptions.AuthenticationFailed("invalid or expired token")
-
-    def authenticate_header(self, request):
-        return "Bearer"
 
 
 class Login(APIView):

@@ -4,10 +4,11 @@
 # front page as a static file, /static/, /api/ proxied) in front of
 # Django + Django REST framework + django-cors-headers under gunicorn,
 # a Celery worker on Redis, PostgreSQL 15 and Redis 7. The Django
-# project is tests/stack/stackapp. The suite must pass; then a fault
-# the suite once missed is planted and must be caught: Django's
-# SecurityMiddleware removed, Redis stopped, a certificate that does not
-# verify (final at once, not retried 15 times).
+# project is tests/stack/stackapp. The suite must pass (it logs in with
+# SMOKE_USER); then a fault is planted at a time and must be caught: a
+# wrong password, Django's SecurityMiddleware removed (the suite once
+# missed it), a certificate that does not verify (final at once, not
+# retried 15 times), Redis stopped.
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
@@ -137,8 +138,8 @@ EOF2
 chmod +x "$T/bin/docker"
 
 # --- verdict's side: environment variables only -----------------------------
-export STAGING_URL="https://127.0.0.1:$TLS_PORT" STAGING_HOST=127.0.0.1
-export STAGING_TLS_PORT="$TLS_PORT" STAGING_CA_FILE="$T/certs/ca.pem"
+export STAGING_URL="https://127.0.0.1:$TLS_PORT"
+export STAGING_CA_FILE="$T/certs/ca.pem"
 export SMOKE_USER=smoke SMOKE_PASSWORD="$SMOKE_PW"
 export ENV_FILE="$S/.env.staging" MANIFEST="$S/deployment.json"
 export COMPOSE_FILE="$S/docker-compose.staging.yml" PATH="$T/bin:$PATH"
@@ -172,6 +173,16 @@ assert_eq "healthy: the API sends Django's headers" \
 	"$(check_field security-headers-api .status)" pass
 assert_clean_stderr "healthy"
 no_secrets "healthy"
+
+# --- the login flow: a wrong password fails at its login step ---------------
+SMOKE_PASSWORD="wrong-$SMOKE_PW" stack_run --only auth
+assert_eq "wrong password: exit code" "$RC" 1
+assert_eq "wrong password: auth-flow" "$(check_field auth-flow .status)" fail
+assert_match "wrong password: the reason names the step" \
+	"$(check_field auth-flow .reason)" '^step login: status 401, expected 200'
+assert_eq "wrong password: the protected profile still refuses" \
+	"$(check_field auth-profile-protected .status)" pass
+no_secrets "wrong password"
 
 echo "[${SECONDS}s] Django's SecurityMiddleware removed" >&2
 # --- Django's SecurityMiddleware removed: the API's headers are gone --------

@@ -6,10 +6,11 @@
 # must pass; then one thing at a time is broken and the right check must
 # fail with a reason a person can act on, secrets never shown.
 #
-# Edits to the suite: the TLS port and CA of the tls check, and, for the
-# fast variant, the health stage's retries. The copies live in the deploy
-# directory, beside the files they name (relative paths in a suite are
-# taken from its folder). test_stack.sh runs the suite unmodified.
+# Edits to the suite: the https URL and CA of the tls check (this stack's
+# STAGING_URL is plain http) and, for the fast variant, the health
+# stage's retries. The copies live in the deploy directory, beside the
+# files they name (relative paths in a suite are taken from its folder).
+# test_stack.sh runs the suite unmodified against a real stack.
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
@@ -63,11 +64,16 @@ nginx_conf "$S" "
 			return 200 '{\"ready\": true}';
 		}
 		location = /api/auth/login/ {
+			default_type application/json;
 			if (\$request_method = GET) { return 405; }
+			# (nginx does not read a body it answers with return: any
+			# JSON login passes here; test_stack.sh logs in for real)
+			if (\$http_content_type = application/json) { return 200 '{\"token\": \"tok-1\"}'; }
 			return 400;
 		}
 		location = /api/auth/profile/ {
 			default_type application/json;
+			if (\$http_authorization = 'Bearer tok-1') { return 200 '{\"username\": \"smoke\", \"roles\": [\"tester\"]}'; }
 			if (-f $S/state/profile-public) { return 200 '{\"email\": \"admin@example.com\"}'; }
 			return 401;
 		}
@@ -156,9 +162,8 @@ chmod +x "$T/bin/docker"
 # variant also waits for health once (100ms) instead of 14 times (5s),
 # and leaves out compose-config (docker-compose takes a second or two to
 # start) except where the compose file is what is broken.
-export STAGING_TLS_PORT="$TLS_PORT"
-jq --arg ca "$T/certs/ca.pem" \
-	'(.checks[] | select(.name == "tls")) |= (.tls = {ca_file: $ca})' \
+jq --arg ca "$T/certs/ca.pem" --arg url "https://127.0.0.1:$TLS_PORT" \
+	'(.checks[] | select(.name == "tls")) |= (.tls = {ca_file: $ca} | .url = $url)' \
 	"$SUITE" > "$S/staging.json"
 jq '(.checks[] | select(.stage == "health")) |= (.retries = 1 | .interval = "100ms")' \
 	"$S/staging.json" > "$S/staging-fast-compose.json"
@@ -166,6 +171,7 @@ jq 'del(.checks[] | select(.name == "compose-config"))' \
 	"$S/staging-fast-compose.json" > "$S/staging-fast.json"
 
 export STAGING_URL="http://127.0.0.1:$HTTP_PORT" STAGING_HOST=127.0.0.1
+export SMOKE_USER=smoke SMOKE_PASSWORD=smoke-pw
 export DATABASE_URL="$DB_URL" REDIS_URL="$RD_URL" CORS_ORIGIN="$APP_ORIGIN"
 export PATH="$T/bin:$PATH"
 unset ENV_FILE MANIFEST COMPOSE_FILE
@@ -188,7 +194,7 @@ no_secrets() { # what
 # --- the suite as shipped ----------------------------------------------------
 run_verdict validate "$SUITE"
 assert_eq "validate: exit code" "$RC" 0
-assert_match "validate: counts" "$(cat "$T/out")" 'ok \(18 checks, 2 stages\)'
+assert_match "validate: counts" "$(cat "$T/out")" 'ok \(19 checks, 2 stages\)'
 (unset STAGING_URL; "$VERDICT" validate "$SUITE") > "$T/out" 2> "$T/err" && RC=0 || RC=$?
 assert_eq "validate without STAGING_URL: exit code" "$RC" 2
 assert_match "validate without STAGING_URL: message" "$(cat "$T/err")" \
@@ -214,7 +220,7 @@ assert_eq "healthy: exit code" "$RC" 0
 assert_eq "healthy: verdict" "$(jq_out .verdict)" pass
 assert_eq "healthy: every check passed" \
 	"$(jq_out '[.checks[] | select(.status != "pass") | "\(.name): \(.reason)"] | join("; ")')" ""
-assert_eq "healthy: 18 checks" "$(jq_out '.checks | length')" 18
+assert_eq "healthy: 19 checks" "$(jq_out '.checks | length')" 19
 assert_eq "healthy: health stage first" \
 	"$(jq_out '[.checks[] | select(.stage == "health") | .name] | join(",")')" \
 	"backend-health,frontend,readiness"
@@ -268,10 +274,10 @@ touch "$S/state/cors-reflect"
 broken "CORS reflects any origin" cors-foreign-origin-refused fail 'evil\.example'
 rm "$S/state/cors-reflect"
 
-jq --argjson p "$EXPIRED_PORT" '(.checks[] | select(.name == "tls")) |= (.port = $p)' \
+jq --arg u "https://127.0.0.1:$EXPIRED_PORT" '(.checks[] | select(.name == "tls")) |= (.url = $u)' \
 	"$S/staging-fast.json" > "$T/fast.tmp" && mv "$T/fast.tmp" "$S/staging-fast.json"
 broken "certificate expired" tls fail 'expired'
-jq --argjson p "$TLS_PORT" '(.checks[] | select(.name == "tls")) |= (.port = $p)' \
+jq --arg u "https://127.0.0.1:$TLS_PORT" '(.checks[] | select(.name == "tls")) |= (.url = $u)' \
 	"$S/staging-fast.json" > "$T/fast.tmp" && mv "$T/fast.tmp" "$S/staging-fast.json"
 
 DATABASE_URL="postgresql://$PG_USER:wrong-$PG_PASSWORD@127.0.0.1:$PG_PORT/$PG_DB" \

@@ -45,7 +45,7 @@ chmod +x "$T/v2/docker" "$T/v1/docker" "$T/v1/docker-compose"
 # Neither: only what the suite's shell line needs.
 for c in sh sed tr; do ln -s "$(command -v "$c")" "$T/none/$c"; done
 
-export STAGING_URL=http://127.0.0.1:9 CORS_ORIGIN=https://a.test
+export STAGING_URL=https://127.0.0.1:9 CORS_ORIGIN=https://a.test
 export DATABASE_URL=postgresql://u@127.0.0.1:9/d REDIS_URL=redis://127.0.0.1:9
 export SMOKE_USER=u SMOKE_PASSWORD=p
 export COMPOSE_FILE="$T/d/docker-compose.staging.yml" ENV_FILE="$T/d/.env.staging"

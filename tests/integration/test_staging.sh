@@ -192,7 +192,8 @@ no_secrets() { # what
 }
 
 # --- the suite as shipped ----------------------------------------------------
-run_verdict validate "$SUITE"
+# (the tls check takes STAGING_URL, which must then be https)
+STAGING_URL="https://127.0.0.1:$TLS_PORT" run_verdict validate "$SUITE"
 assert_eq "validate: exit code" "$RC" 0
 assert_match "validate: counts" "$(cat "$T/out")" 'ok \(19 checks, 2 stages\)'
 (unset STAGING_URL; "$VERDICT" validate "$SUITE") > "$T/out" 2> "$T/err" && RC=0 || RC=$?

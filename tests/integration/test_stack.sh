@@ -152,6 +152,9 @@ stack_run() {
 	(cd / && "$VERDICT" run -f json "$@" "$SUITE") > "$T/out" 2> "$T/err"
 	RC=$?
 	set -e
+	# for the log: where the time went
+	jq -r '"  run: \(.duration_seconds)s; slowest: " + ([.checks[] | "\(.name) \(.duration_seconds * 1000 | floor)ms"] | sort_by(split(" ")[1] | rtrimstr("ms") | tonumber) | reverse | .[0:4] | join(", "))' \
+		< "$T/out" >&2 || true
 }
 no_secrets() {
 	assert_no_match "$1: no secret in the output" "$(cat "$T/out" "$T/err")" \

@@ -29,7 +29,7 @@ def _redis():
 
 
 def _celery():
-    if not celery_app.control.ping(timeout=1.0):
+    if not celery_app.control.ping(timeout=1.0, limit=1):
         raise RuntimeError("no worker answered")
 
 

@@ -38,12 +38,6 @@ export DJANGO_SETTINGS_MODULE=stackapp.settings PYTHONPATH="$APP"
 export PYTHONDONTWRITEBYTECODE=1 SECRET_KEY="$SECRET" DATABASE_URL="$DB_URL"
 export REDIS_URL="$RD_URL" CORS_ORIGIN="$APP_ORIGIN" STATIC_ROOT="$S/static"
 export ALLOWED_HOSTS=127.0.0.1,localhost
-"$PY" -m django migrate -v 0
-"$PY" -m django collectstatic --noinput -v 0
-"$PY" -m django shell -c "
-from django.contrib.auth.models import Group, User
-u = User.objects.create_user('smoke', password='$SMOKE_PW')
-u.groups.add(Group.objects.create(name='tester'))"
 
 GUNI_PID=
 start_gunicorn() { # [VAR=value...]: environment of this start
@@ -74,6 +68,13 @@ CLEANUPS="stop_backend $CLEANUPS"
 	> "$S/celery.log" 2>&1 &
 CELERY_PID=$!
 PIDS="$PIDS $CELERY_PID"
+# while they start: the schema, static files and the smoke test's account
+"$PY" -m django migrate -v 0
+"$PY" -m django collectstatic --noinput -v 0
+"$PY" -m django shell -c "
+from django.contrib.auth.models import Group, User
+u = User.objects.create_user('smoke', password='$SMOKE_PW')
+u.groups.add(Group.objects.create(name='tester'))"
 
 # --- nginx: the front page, static files, the API ---------------------------
 printf '<!DOCTYPE html>\n<html><head><title>app</title></head><body><div id="root"></div></body></html>\n' > "$S/www/index.html"
@@ -133,6 +134,7 @@ cat > "$T/bin/docker" <<'EOF2'
 #!/bin/sh
 [ "$1" = compose ] || exit 125
 shift
+[ "$*" = version ] && { echo "Docker Compose version (test stand-in)"; exit 0; }
 exec docker-compose "$@"
 EOF2
 chmod +x "$T/bin/docker"

@@ -132,6 +132,7 @@ CHECK_VARS = BUILD=$(CHECK_BUILD) WERROR=1 SANITIZE=address,undefined OPT="-O1 -
 check: deps
 	$(MAKE) check-build $(CHECK_VARS)
 	$(MAKE) check-deps
+	$(MAKE) lint
 	$(MAKE) unit $(CHECK_VARS)
 	$(MAKE) fuzz FUZZ_SECONDS=15
 	$(MAKE) integration $(CHECK_VARS)
@@ -151,6 +152,8 @@ integration: $(BUILD)/verdict $(TOOLS)
 # The prober must not include anything above it; suites/ sees only the
 # prober; only verdict.c includes everything.
 check-deps:
+	@! grep -nE '#include *"(\.\./)*(probe|suites|exporter|deployer)/' lib/*.[ch] \
+		|| { echo "check-deps: lib/ includes a module above it"; exit 1; }
 	@! grep -nE '#include *"(\.\./)*(suites|exporter|deployer)/' probe/*.[ch] probe/*/*.[ch] \
 		|| { echo "check-deps: probe/ includes a module above it"; exit 1; }
 	@! grep -nE '#include *"(\.\./)*(exporter|deployer)/' suites/*.[ch] \
@@ -213,13 +216,20 @@ fuzz-build: $(FUZZ_TARGETS:%=$(BUILD)/%)
 $(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(BUILD)/libverdict.a
 	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(ALL_LDFLAGS) $(LIBS_ALL)
 
-lint:
-	clang-format --dry-run --Werror verdict.c $(LIB_SRCS) $(wildcard lib/*.h probe/*.h probe/*/*.h suites/*.h exporter/*.h deployer/*.h)
+# clang-format, cppcheck and clang-tidy (.clang-tidy says which checks and
+# why); each finding fails the build. LINT_JOBS clang-tidy processes.
+LINT_JOBS ?= 2
+TIDY_FLAGS = -std=gnu11 -D_GNU_SOURCE $(PKG_CFLAGS)
+LINT_SRCS = verdict.c $(LIB_SRCS)
+lint: | pkg-flags
+	clang-format --dry-run --Werror $(LINT_SRCS) $(wildcard lib/*.h probe/*.h probe/*/*.h suites/*.h exporter/*.h deployer/*.h)
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
 		--suppress=missingIncludeSystem -I. \
 		--include=/usr/include/cjson/cJSON.h \
 		--include=/usr/include/x86_64-linux-gnu/sys/queue.h \
-		verdict.c $(LIB_SRCS)
+		$(LINT_SRCS)
+	printf '%s\n' $(LINT_SRCS) | xargs -P $(LINT_JOBS) -I{} \
+		sh -c 'clang-tidy --quiet "$$1" -- $(TIDY_FLAGS) 2>/dev/null' sh {}
 
 # The binary, the manuals, the shell completions, the documentation with
 # the examples, and the suite schema. The package (make deb) uses it too.

@@ -12,18 +12,16 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/app.h"
+#include "lib/exit.h"
+#include "lib/log.h"
+#include "lib/util.h"
 #include "probe/probe.h"
 #include "probe/report.h"
-#include "lib/util.h"
 #include "deployer/deployer.h"
 #include "exporter/exporter.h"
+#include "suites/init.h"
 #include "suites/suite.h"
-
-#define EXIT_PASS  0
-#define EXIT_FAIL  1
-#define EXIT_USAGE 2
-
-static const char *progname = "verdict";
 
 static void
 usage_main(FILE *f)
@@ -43,6 +41,8 @@ usage_main(FILE *f)
 		"  serve CONFIG.json    run checks on intervals, serve "
 		"/metrics and /probe\n"
 		"  types                list the check types\n"
+		"  init URL [FILE]      write a starter suite of the checks "
+		"that pass at URL\n"
 		"  deploy --config F --version V  deploy, gate, promote or "
 		"roll back\n"
 		"  rollback --config F [--to V]   roll back to the known-good "
@@ -110,20 +110,9 @@ usage_run(FILE *f)
 struct run_ctx {
 	struct vd_run_summary sum; /* points into the run until vd_run_free */
 	struct vd_progress *progress; /* NULL: none */
+	struct ev_loop *loop;
 	bool done;
-	int signal; /* SIGINT/SIGTERM that stopped the run */
 };
-
-/* SIGINT/SIGTERM stop a run: the loop breaks, and freeing the prober
- * releases every attempt (exec checks kill their process groups). */
-static void
-run_signal(struct ev_loop *loop, ev_signal *w, int revents)
-{
-	struct run_ctx *ctx = w->data;
-	(void)revents;
-	ctx->signal = w->signum;
-	ev_break(loop, EVBREAK_ALL);
-}
 
 static void
 run_done(const struct vd_run_summary *sum, void *udata)
@@ -132,7 +121,7 @@ run_done(const struct vd_run_summary *sum, void *udata)
 	/* the results stay the run's until vd_run_free(): no copy */
 	ctx->sum = *sum;
 	ctx->done = true;
-	ev_break(EV_DEFAULT, EVBREAK_ALL);
+	ev_break(ctx->loop, EVBREAK_ALL);
 }
 
 static int
@@ -142,13 +131,12 @@ write_report(const struct vd_report_writer *w, const struct vd_report_in *in,
 	FILE *f = fopen(path, mode);
 	int r;
 	if (f == NULL) {
-		fprintf(stderr, "%s: %s: %s\n", progname, path,
-			strerror(errno));
+		vd_log(NULL, "%s: %s", path, strerror(errno));
 		return -1;
 	}
 	r = w->write(f, in);
 	if (fclose(f) != 0 || r < 0) {
-		fprintf(stderr, "%s: %s: write error\n", progname, path);
+		vd_log(NULL, "%s: write error", path);
 		return -1;
 	}
 	return 0;
@@ -161,39 +149,18 @@ run_progress(const struct vd_run_event *ev, void *udata)
 	vd_progress_event(ctx->progress, ev);
 }
 
-/* --progress: "auto" is tty on a terminal (not TERM=dumb), else plain. */
-static int
-progress_mode(const char *s, enum vd_progress_mode *out)
-{
-	const char *term = getenv("TERM");
-	if (strcmp(s, "auto") == 0)
-		*out = isatty(STDERR_FILENO) && term && *term &&
-				       strcmp(term, "dumb") != 0
-			       ? VD_PROGRESS_TTY
-			       : VD_PROGRESS_PLAIN;
-	else if (strcmp(s, "tty") == 0)
-		*out = VD_PROGRESS_TTY;
-	else if (strcmp(s, "plain") == 0)
-		*out = VD_PROGRESS_PLAIN;
-	else if (strcmp(s, "none") == 0)
-		*out = VD_PROGRESS_NONE;
-	else
-		return -1;
-	return 0;
-}
-
 static int
 load_suite(const char *path, struct vd_suite **out)
 {
 	char err[1200];
 	int r = vd_suite_load(path, NULL, out, err, sizeof(err));
 	if (r < 0)
-		fprintf(stderr, "%s: %s\n", progname, err);
+		vd_log(NULL, "%s", err);
 	return r;
 }
 
 static int
-cmd_run(int argc, char **argv)
+cmd_run(struct vd_app *app, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{"format", required_argument, NULL, 'f'},
@@ -210,13 +177,13 @@ cmd_run(int argc, char **argv)
 	const struct vd_report_writer *w = &vd_report_text;
 	const char *progress = "auto";
 	enum vd_progress_mode pmode = VD_PROGRESS_NONE;
-	const char *output = NULL, *summary;
+	const char *output = NULL, *summary, *env;
 	char **only = NULL, **rpath = NULL;
 	const struct vd_report_writer **rw = NULL;
 	size_t nrep = 0;
 	size_t nonly = 0, i, j, n = 0;
 	long conc = 0;
-	int verbosity = 0, ch, status = EXIT_USAGE;
+	int verbosity = 0, ch, status = VD_EXIT_USAGE;
 	struct vd_suite *suite = NULL;
 	const struct vd_check **sel = NULL;
 	struct vd_prober *prober = NULL;
@@ -224,9 +191,9 @@ cmd_run(int argc, char **argv)
 	struct vd_run *run = NULL;
 	struct run_ctx ctx;
 	struct vd_report_in in;
-	ev_signal sigint, sigterm;
 
 	memset(&ctx, 0, sizeof(ctx));
+	ctx.loop = app->loop;
 	argv[0] = (char *)"verdict run"; /* getopt's messages name it */
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "f:o:c:qvh", longopts, NULL)) !=
@@ -235,10 +202,10 @@ cmd_run(int argc, char **argv)
 		case 'f':
 			w = vd_report_find(optarg);
 			if (w == NULL) {
-				fprintf(stderr,
-					"%s: run: unknown format \"%s\" (text, "
-					"json, junit, tap, markdown)\n",
-					progname, optarg);
+				vd_log("run",
+				       "unknown format \"%s\" (text, json, "
+				       "junit, tap, markdown)",
+				       optarg);
 				goto out;
 			}
 			break;
@@ -255,14 +222,12 @@ cmd_run(int argc, char **argv)
 				*eq = '\0';
 			if (eq == NULL || eq[1] == '\0' ||
 			    vd_report_find(optarg) == NULL) {
-				fprintf(stderr,
-					"%s: run: --report: expected "
-					"FORMAT=FILE "
-					"with FORMAT text, json, junit, tap or "
-					"markdown\n",
-					progname);
+				vd_log("run", "--report: expected FORMAT=FILE "
+					      "with FORMAT text, json, junit, "
+					      "tap or markdown");
 				goto out;
 			}
+			/* NOLINTNEXTLINE(bugprone-sizeof-expression) */
 			rw = vd_xreallocarray(rw, nrep + 1, sizeof(*rw));
 			rpath = vd_xreallocarray(rpath, nrep + 1,
 						 sizeof(*rpath));
@@ -275,10 +240,8 @@ cmd_run(int argc, char **argv)
 			errno = 0;
 			conc = strtol(optarg, &end, 10);
 			if (errno || *end || conc < 1 || conc > 1000000) {
-				fprintf(stderr,
-					"%s: run: --concurrency: expected a "
-					"number from 1 to 1000000\n",
-					progname);
+				vd_log("run", "--concurrency: expected a "
+					      "number from 1 to 1000000");
 				goto out;
 			}
 			break;
@@ -290,18 +253,17 @@ cmd_run(int argc, char **argv)
 			verbosity = 1;
 			break;
 		case 'P':
-			if (progress_mode(optarg, &pmode) < 0) {
-				fprintf(stderr,
-					"%s: run: --progress: expected auto, "
-					"tty, plain or none\n",
-					progname);
+			if (vd_progress_mode_parse(optarg, STDERR_FILENO,
+						   &pmode) < 0) {
+				vd_log("run", "--progress: expected auto, tty, "
+					      "plain or none");
 				goto out;
 			}
 			progress = optarg;
 			break;
 		case 'h':
 			usage_run(stdout);
-			status = EXIT_PASS;
+			status = VD_EXIT_OK;
 			goto out;
 		default:
 			usage_run(stderr);
@@ -309,12 +271,13 @@ cmd_run(int argc, char **argv)
 		}
 	}
 	if (optind != argc - 1) {
-		fprintf(stderr, "%s: run: expected one suite file\n", progname);
+		vd_log("run", "expected one suite file");
 		usage_run(stderr);
 		goto out;
 	}
 	if (load_suite(argv[optind], &suite) < 0)
 		goto out;
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression) */
 	sel = vd_xcalloc(suite->nchecks, sizeof(*sel));
 	for (i = 0; i < suite->nchecks; i++) {
 		bool keep = nonly == 0;
@@ -324,38 +287,33 @@ cmd_run(int argc, char **argv)
 			sel[n++] = suite->checks[i];
 	}
 	if (n == 0) {
-		fprintf(stderr, "%s: run: no check matches --only\n", progname);
+		vd_log("run", "no check matches --only");
 		goto out;
 	}
 
 	popts.concurrency = conc ? (unsigned)conc : suite->concurrency;
-	prober = vd_prober_new(EV_DEFAULT, &popts);
+	prober = vd_prober_new(app->loop, &popts);
 	/* -q means no progress, unless asked for by name */
 	if (verbosity < 0 && strcmp(progress, "auto") == 0)
 		pmode = VD_PROGRESS_NONE;
 	else
-		(void)progress_mode(progress, &pmode);
-	ctx.progress = vd_progress_new(EV_DEFAULT, stderr, pmode, n);
+		(void)vd_progress_mode_parse(progress, STDERR_FILENO, &pmode);
+	ctx.progress = vd_progress_new(app->loop, stderr, pmode, n);
 	run = vd_run_start(prober, (const struct vd_check *const *)sel, n,
 			   run_done, run_progress, &ctx);
-	ev_signal_init(&sigint, run_signal, SIGINT);
-	ev_signal_init(&sigterm, run_signal, SIGTERM);
-	sigint.data = sigterm.data = &ctx;
-	ev_signal_start(EV_DEFAULT, &sigint);
-	ev_signal_start(EV_DEFAULT, &sigterm);
-	ev_run(EV_DEFAULT, 0);
-	ev_signal_stop(EV_DEFAULT, &sigint);
-	ev_signal_stop(EV_DEFAULT, &sigterm);
+	/* SIGINT/SIGTERM break the loop (the app's default): freeing the
+	 * prober releases every attempt (exec checks kill their groups) */
+	ev_run(app->loop, 0);
 	vd_progress_free(ctx.progress); /* a terminal view is erased */
 	ctx.progress = NULL;
 	if (!ctx.done) {
-		if (ctx.signal)
-			fprintf(stderr, "%s: run: stopped by %s; no report\n",
-				progname, strsignal(ctx.signal));
+		if (app->signal)
+			vd_log("run", "stopped by %s; no report",
+			       strsignal(app->signal));
 		else
-			fprintf(stderr, "%s: run: the loop stopped early\n",
-				progname);
-		status = ctx.signal ? 128 + ctx.signal : EXIT_FAIL;
+			vd_log("run", "the loop stopped early");
+		status = app->signal ? VD_EXIT_SIGNAL_BASE + app->signal
+				     : VD_EXIT_FAIL;
 		goto out;
 	}
 
@@ -363,28 +321,28 @@ cmd_run(int argc, char **argv)
 	in.suite = suite->name;
 	in.sum = &ctx.sum;
 	in.verbosity = verbosity;
+	env = getenv("NO_COLOR");
 	in.color = w == &vd_report_text && isatty(STDOUT_FILENO) &&
-		   (getenv("NO_COLOR") == NULL || *getenv("NO_COLOR") == '\0');
-	status = ctx.sum.passed ? EXIT_PASS : EXIT_FAIL;
+		   (env == NULL || *env == '\0');
+	status = ctx.sum.passed ? VD_EXIT_OK : VD_EXIT_FAIL;
 	if (w->write(stdout, &in) < 0 || fflush(stdout) != 0) {
-		fprintf(stderr, "%s: run: could not write the report\n",
-			progname);
-		status = EXIT_FAIL;
+		vd_log("run", "could not write the report");
+		status = VD_EXIT_FAIL;
 	}
 	in.color = false;
 	if (output && write_report(w, &in, output, "w") < 0)
-		status = EXIT_FAIL;
+		status = VD_EXIT_FAIL;
 	for (i = 0; i < nrep; i++)
 		if (write_report(rw[i], &in, rpath[i], "w") < 0)
-			status = EXIT_FAIL;
-	if (getenv("GITHUB_ACTIONS") &&
-	    strcmp(getenv("GITHUB_ACTIONS"), "true") == 0 &&
+			status = VD_EXIT_FAIL;
+	env = getenv("GITHUB_ACTIONS");
+	if (env && strcmp(env, "true") == 0 &&
 	    (vd_report_github.write(stderr, &in) < 0 || fflush(stderr) != 0))
-		status = EXIT_FAIL;
+		status = VD_EXIT_FAIL;
 	summary = getenv("GITHUB_STEP_SUMMARY");
 	if (summary && *summary &&
 	    write_report(&vd_report_markdown, &in, summary, "a") < 0)
-		status = EXIT_FAIL;
+		status = VD_EXIT_FAIL;
 out:
 	vd_run_free(run);
 	vd_prober_free(prober);
@@ -397,10 +355,10 @@ out:
 }
 
 static int
-cmd_validate(int argc, char **argv)
+cmd_validate(struct vd_app *app, int argc, char **argv)
 {
 	struct vd_suite *suite = NULL;
-	int i, status = EXIT_PASS;
+	int i, status = VD_EXIT_OK;
 
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
 	    strcmp(argv[1], "-h") == 0) {
@@ -414,11 +372,11 @@ cmd_validate(int argc, char **argv)
 			"Exit 0 "
 			"when every file\n"
 			"is valid, 2 otherwise.\n");
-		return argc < 2 ? EXIT_USAGE : EXIT_PASS;
+		return argc < 2 ? VD_EXIT_USAGE : VD_EXIT_OK;
 	}
 	for (i = 1; i < argc; i++) {
 		if (load_suite(argv[i], &suite) < 0) {
-			status = EXIT_USAGE;
+			status = VD_EXIT_USAGE;
 			continue;
 		}
 		printf("%s: ok (%zu checks, %zu stages)\n", argv[i],
@@ -430,32 +388,88 @@ cmd_validate(int argc, char **argv)
 }
 
 static int
-cmd_types(int argc, char **argv)
+cmd_types(struct vd_app *app, int argc, char **argv)
 {
 	size_t i;
+	(void)app;
 	(void)argc;
 	(void)argv;
 	for (i = 0; vd_check_types[i]; i++)
 		printf("%s\n", vd_check_types[i]->name);
-	return EXIT_PASS;
+	return VD_EXIT_OK;
 }
+
+/* The deployer's commands still watch SIGINT/SIGTERM/SIGHUP themselves
+ * (deployer/http.c): the app's watchers leave those signals to them. */
+static void
+leave_signals(struct vd_app *app, int signum)
+{
+	(void)app;
+	(void)signum;
+}
+
+#define DEPLOYER_COMMAND(name, fn)                                             \
+	static int name(struct vd_app *app, int argc, char **argv)             \
+	{                                                                      \
+		app->on_signal = leave_signals;                                \
+		return fn(argc, argv);                                         \
+	}
+DEPLOYER_COMMAND(cmd_deploy, vd_cmd_deploy)
+DEPLOYER_COMMAND(cmd_rollback, vd_cmd_rollback)
+DEPLOYER_COMMAND(cmd_history, vd_cmd_history)
+DEPLOYER_COMMAND(cmd_status, vd_cmd_status)
 
 struct command {
 	const char *name;
-	int (*fn)(int argc, char **argv);
+	int (*fn)(struct vd_app *app, int argc, char **argv);
 };
 
 static const struct command commands[] = {
-	{"run", cmd_run},
-	{"validate", cmd_validate},
-	{"types", cmd_types},
-	{"deploy", vd_cmd_deploy},
-	{"rollback", vd_cmd_rollback},
-	{"history", vd_cmd_history},
-	{"status", vd_cmd_status},
-	{"serve", vd_cmd_serve},
-	{NULL, NULL},
+	{"run", cmd_run},	  {"validate", cmd_validate},
+	{"types", cmd_types},	  {"init", vd_cmd_init},
+	{"deploy", cmd_deploy},	  {"rollback", cmd_rollback},
+	{"history", cmd_history}, {"status", cmd_status},
+	{"serve", vd_cmd_serve},  {NULL, NULL},
 };
+
+/* SIGINT, SIGTERM, SIGHUP: the command's on_signal, else SIGINT and
+ * SIGTERM break the loop. */
+static void
+app_signal(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	struct vd_app *app = w->data;
+	(void)revents;
+	if (w->signum != SIGHUP)
+		app->signal = w->signum;
+	if (app->on_signal)
+		app->on_signal(app, w->signum);
+	else if (w->signum != SIGHUP)
+		ev_break(loop, EVBREAK_ALL);
+}
+
+/* Runs the command with the loop and the signals this file owns. */
+static int
+run_command(const struct command *c, int argc, char **argv)
+{
+	static const int signums[] = {SIGINT, SIGTERM, SIGHUP};
+	struct vd_app app = {.loop = EV_DEFAULT};
+	ev_signal w[3];
+	size_t i;
+	int r;
+
+	for (i = 0; i < 3; i++) {
+		ev_signal_init(&w[i], app_signal, signums[i]);
+		w[i].data = &app;
+		ev_signal_start(app.loop, &w[i]);
+		ev_unref(app.loop); /* a watcher alone keeps no loop alive */
+	}
+	r = c->fn(&app, argc, argv);
+	for (i = 0; i < 3; i++) {
+		ev_ref(app.loop);
+		ev_signal_stop(app.loop, &w[i]);
+	}
+	return r;
+}
 
 int
 main(int argc, char **argv)
@@ -466,32 +480,31 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (argc < 2) {
 		usage_main(stderr);
-		return EXIT_USAGE;
+		return VD_EXIT_USAGE;
 	}
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
 	    strcmp(argv[1], "help") == 0) {
 		usage_main(stdout);
-		return EXIT_PASS;
+		return VD_EXIT_OK;
 	}
 	if (strcmp(argv[1], "--version") == 0 ||
 	    strcmp(argv[1], "version") == 0) {
 		printf("verdict %s (%s)\n", VD_VERSION, curl_version());
-		return EXIT_PASS;
+		return VD_EXIT_OK;
 	}
 	for (c = commands; c->name; c++)
 		if (strcmp(c->name, argv[1]) == 0)
 			break;
 	if (c->name == NULL) {
-		fprintf(stderr, "%s: unknown command \"%s\"\n", progname,
-			argv[1]);
+		vd_log(NULL, "unknown command \"%s\"", argv[1]);
 		usage_main(stderr);
-		return EXIT_USAGE;
+		return VD_EXIT_USAGE;
 	}
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		fprintf(stderr, "%s: could not initialise libcurl\n", progname);
-		return EXIT_FAIL;
+		vd_log(NULL, "could not initialise libcurl");
+		return VD_EXIT_FAIL;
 	}
-	r = c->fn(argc - 1, argv + 1);
+	r = run_command(c, argc - 1, argv + 1);
 	curl_global_cleanup();
 	vd_secret_clear();
 	return r;

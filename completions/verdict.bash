@@ -39,7 +39,7 @@ _verdict() {
 	local cmd=${COMP_WORDS[1]} opts= i suite=
 	COMPREPLY=()
 	if [ "$COMP_CWORD" -eq 1 ]; then
-		COMPREPLY=($(compgen -W "run validate serve types deploy rollback history status --help --version" -- "$cur"))
+		COMPREPLY=($(compgen -W "run validate serve types init deploy rollback history status --help --version" -- "$cur"))
 		return
 	fi
 	case $prev in
@@ -75,19 +75,20 @@ _verdict() {
 		fi
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return ;;
-	-o | --output | -c | --config)
+	-o | --output | -c | --config | --ca-file)
 		if [ "$cmd" = run ] && [ "$prev" = -c ]; then return; fi
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return ;;
-	--concurrency | -l | --listen | -V | --version | --to | -n | --limit)
+	--concurrency | -l | --listen | -V | --version | --to | -n | --limit | --name | --timeout)
 		return ;;
 	esac
 	case $cmd in
 	run) opts="-f --format -o --output --report --only -c --concurrency -q --quiet -v --verbose --progress -h --help" ;;
 	validate) opts="-h --help" ;;
 	serve) opts="-l --listen --check-config -h --help" ;;
-	deploy) opts="-c --config -V --version -f --format -o --report -q --quiet --check -h --help" ;;
-	rollback) opts="-c --config --to -f --format -o --report -q --quiet -h --help" ;;
+	init) opts="--ca-file --name --timeout -h --help" ;;
+	deploy) opts="-c --config -V --version -f --format -o --report -q --quiet --progress --check -h --help" ;;
+	rollback) opts="-c --config --to -f --format -o --report -q --quiet --progress -h --help" ;;
 	history) opts="-c --config -f --format -n --limit -h --help" ;;
 	status) opts="-c --config -f --format -h --help" ;;
 	*) return ;;

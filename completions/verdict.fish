@@ -40,12 +40,13 @@ function __verdict_suite_names
     }' $suite 2>/dev/null | sort -u
 end
 
-set -l cmds run validate serve types deploy rollback history status
+set -l cmds run validate serve types init deploy rollback history status
 complete -c verdict -f
 complete -c verdict -n "not __fish_seen_subcommand_from $cmds" -a run -d 'run a suite and print a report'
 complete -c verdict -n "not __fish_seen_subcommand_from $cmds" -a validate -d 'check suite files without probing'
 complete -c verdict -n "not __fish_seen_subcommand_from $cmds" -a serve -d 'serve /metrics and /probe'
 complete -c verdict -n "not __fish_seen_subcommand_from $cmds" -a types -d 'list the check types'
+complete -c verdict -n "not __fish_seen_subcommand_from $cmds" -a init -d 'write a starter suite for a URL'
 complete -c verdict -n "not __fish_seen_subcommand_from $cmds" -a deploy -d 'deploy, gate, promote or roll back'
 complete -c verdict -n "not __fish_seen_subcommand_from $cmds" -a rollback -d 'roll back to the known-good version'
 complete -c verdict -n "not __fish_seen_subcommand_from $cmds" -a history -d 'the deployments of an environment'
@@ -63,6 +64,10 @@ complete -c verdict -n '__fish_seen_subcommand_from run' -s q -l quiet -d 'only 
 complete -c verdict -n '__fish_seen_subcommand_from run' -s v -l verbose -d 'reasons and targets of every check'
 complete -c verdict -n '__fish_seen_subcommand_from run' -l progress -x -a 'auto tty plain none' -d 'progress on stderr'
 complete -c verdict -n '__fish_seen_subcommand_from run validate serve' -k -a '(__fish_complete_suffix .json)'
+# init
+complete -c verdict -n '__fish_seen_subcommand_from init' -l ca-file -r -F -d 'trust this CA for the URL'
+complete -c verdict -n '__fish_seen_subcommand_from init' -l name -x -d 'the suite name'
+complete -c verdict -n '__fish_seen_subcommand_from init' -l timeout -x -d 'deadline of each check'
 # serve
 complete -c verdict -n '__fish_seen_subcommand_from serve' -s l -l listen -x -d 'listen address ADDR:PORT'
 complete -c verdict -n '__fish_seen_subcommand_from serve' -l check-config -d 'validate the config only'
@@ -71,6 +76,7 @@ complete -c verdict -n '__fish_seen_subcommand_from deploy rollback history stat
 complete -c verdict -n '__fish_seen_subcommand_from deploy rollback history status' -s f -l format -x -a 'text json' -d 'output format'
 complete -c verdict -n '__fish_seen_subcommand_from deploy rollback' -s o -l report -r -F -d 'write the JSON report to FILE too'
 complete -c verdict -n '__fish_seen_subcommand_from deploy rollback' -s q -l quiet -d 'no progress lines'
+complete -c verdict -n '__fish_seen_subcommand_from deploy rollback' -l progress -x -a 'auto tty plain none' -d 'progress on stderr'
 complete -c verdict -n '__fish_seen_subcommand_from deploy' -s V -l version -x -d 'the version to deploy'
 complete -c verdict -n '__fish_seen_subcommand_from deploy' -l check -d 'validate the config only'
 complete -c verdict -n '__fish_seen_subcommand_from rollback' -l to -x -d 'the version to return to'

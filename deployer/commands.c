@@ -9,8 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "dep_int.h"
+#include "dep_progress.h"
 
 /* "verdict: CMD: msg" on one line: control bytes in msg (from a refused
  * argument or a config value) are escaped. */
@@ -63,7 +65,14 @@ usage_deploy(FILE *f)
 		"  -f, --format FMT    text (default) or json: the deployment "
 		"report on stdout\n"
 		"  -o, --report FILE   write the JSON report to FILE too\n"
-		"  -q, --quiet         no progress lines on stderr\n"
+		"  -q, --quiet         no progress on stderr (--progress "
+		"none)\n"
+		"      --progress MODE auto (default: tty on a terminal, else "
+		"plain), tty (a\n"
+		"                      live view: phase, gate checks, "
+		"attempts, elapsed time),\n"
+		"                      plain (a line when something happens) "
+		"or none\n"
 		"      --check         validate the config (and its suites) "
 		"only\n"
 		"  -h, --help          this help\n"
@@ -88,8 +97,37 @@ usage_rollback(FILE *f)
 		"options: -c/--config, --to V, -f/--format text|json, "
 		"-o/--report "
 		"FILE,\n"
-		"-q/--quiet, -h/--help\n\n%s",
+		"-q/--quiet, --progress auto|tty|plain|none (as deploy's), "
+		"-h/--help\n\n%s",
 		exit_table);
+}
+
+/* The live view's title: "deploy V to ENV", "rollback of ENV to V". */
+static void
+progress_begin(enum vd_progress_mode mode, const char *config,
+	       const char *version, bool rollback)
+{
+	char err[1200], *env = NULL, *dir = NULL, *title;
+
+	if (mode == VD_PROGRESS_NONE)
+		return;
+	(void)vd_dep_config_peek(config, &env, &dir, err, sizeof(err));
+	if (rollback)
+		title = vd_xasprintf(
+			"rollback of %s%s%s", env ? env : "the environment",
+			version ? " to " : "", version ? version : "");
+	else
+		title = vd_xasprintf("deploy %s to %s", version,
+				     env ? env : "the environment");
+	{
+		/* the version is judged later: escaped until then */
+		char *e = vd_dep_escape(title, 200, false);
+		vd_dep_progress_begin(mode, e);
+		free(e);
+	}
+	free(title);
+	free(env);
+	free(dir);
 }
 
 static int
@@ -103,14 +141,17 @@ deploy_or_rollback(int argc, char **argv, bool rollback)
 		{"report", required_argument, NULL, 'o'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"check", no_argument, NULL, 'C'},
+		{"progress", required_argument, NULL, 'P'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *config = NULL, *version = NULL, *format = "text",
-		   *report = NULL, *cmd = rollback ? "rollback" : "deploy";
+		   *report = NULL, *cmd = rollback ? "rollback" : "deploy",
+		   *progress = NULL;
 	void (*usage)(FILE *) = rollback ? usage_rollback : usage_deploy;
 	bool quiet = false, check = false;
-	int ch;
+	enum vd_progress_mode pmode = VD_PROGRESS_NONE;
+	int ch, code;
 
 	optind = 1;
 	opterr = 0; /* getopt would echo a bad option raw */
@@ -147,6 +188,17 @@ deploy_or_rollback(int argc, char **argv, bool rollback)
 			break;
 		case 'C':
 			check = true;
+			break;
+		case 'P':
+			if (vd_progress_mode_parse(optarg, STDERR_FILENO,
+						   &pmode) < 0) {
+				fprintf(stderr,
+					"verdict: %s: --progress: expected "
+					"auto, tty, plain or none\n",
+					cmd);
+				return VD_DEP_EXIT_CONFIG;
+			}
+			progress = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -203,8 +255,16 @@ deploy_or_rollback(int argc, char **argv, bool rollback)
 		free(q);
 		return VD_DEP_EXIT_CONFIG;
 	}
-	return vd_dep_run_deploy(config, version, format, report, quiet,
+	/* -q means no progress, unless a mode is named too */
+	if (progress == NULL)
+		(void)vd_progress_mode_parse(quiet ? "none" : "auto",
+					     STDERR_FILENO, &pmode);
+	quiet = pmode == VD_PROGRESS_NONE;
+	progress_begin(pmode, config, version, rollback);
+	code = vd_dep_run_deploy(config, version, format, report, quiet,
 				 rollback);
+	vd_dep_progress_end();
+	return code;
 }
 
 int

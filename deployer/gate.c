@@ -9,6 +9,7 @@
 
 #include "../probe/report.h"
 #include "dep_int.h"
+#include "dep_progress.h"
 
 struct gate_ctx {
 	struct vd_dep_rt *rt;
@@ -25,7 +26,17 @@ progress_cb(const struct vd_run_event *ev, void *udata)
 	const struct vd_result *res = ev->res;
 	char d[32];
 
-	if (ev->kind == VD_RUN_RETRY) {
+	/* on a terminal the live view shows stages and attempts; the
+	 * lines below are the plain progress and the log above the view */
+	vd_dep_progress_event(ev);
+	if (ev->kind == VD_RUN_STAGE &&
+	    vd_dep_progress_mode() != VD_PROGRESS_TTY) {
+		vd_dep_say(g->rt, "  %s: stage %s: %zu check%s", g->label,
+			   ev->stage, ev->nchecks, ev->nchecks == 1 ? "" : "s");
+		return;
+	}
+	if (ev->kind == VD_RUN_RETRY &&
+	    vd_dep_progress_mode() != VD_PROGRESS_TTY) {
 		vd_format_duration(ev->next_in, d, sizeof(d));
 		vd_dep_say(g->rt,
 			   "  %s: %s attempt %d/%d failed (%s), next in %s",
@@ -79,31 +90,13 @@ vd_gate_verdict_name(enum vd_gate_verdict v)
 	return "?";
 }
 
-enum vd_gate_verdict
-vd_gate_run_suite(struct vd_dep_rt *rt, const struct vd_suite *suite,
-		  const char *label, struct vd_gate_suite_result *out)
+/* A gate that did not pass: failed, or inconclusive when a critical
+ * check could not run at all. */
+static enum vd_gate_verdict
+gate_failed(const struct vd_gate_suite_result *out)
 {
-	struct gate_ctx g;
-	struct vd_run *run;
-	bool internal = false;
 	size_t i;
 
-	memset(out, 0, sizeof(*out));
-	out->suite = suite;
-	memset(&g, 0, sizeof(g));
-	g.rt = rt;
-	g.label = label;
-	g.out = out;
-	run = vd_run_start(rt->prober,
-			   (const struct vd_check *const *)suite->checks,
-			   suite->nchecks, done_cb, progress_cb, &g);
-	while (!g.done && !rt->stop_signal)
-		ev_run(rt->loop, EVRUN_ONCE);
-	vd_run_free(run);
-	if (!g.done)
-		return VD_GATE_INTERRUPTED;
-	if (out->sum.passed)
-		return VD_GATE_PASS;
 	/* the gate judges what it could measure; a check verdict could not
 	 * run at all says nothing about the deployment */
 	for (i = 0; i < out->sum.n; i++) {
@@ -111,9 +104,40 @@ vd_gate_run_suite(struct vd_dep_rt *rt, const struct vd_suite *suite,
 		if (out->sum.checks[i]->critical &&
 		    r->status == VD_STATUS_ERROR &&
 		    r->reason_kind == VD_REASON_INTERNAL)
-			internal = true;
+			return VD_GATE_INCONCLUSIVE;
 	}
-	return internal ? VD_GATE_INCONCLUSIVE : VD_GATE_FAIL;
+	return VD_GATE_FAIL;
+}
+
+enum vd_gate_verdict
+vd_gate_run_suite(struct vd_dep_rt *rt, const struct vd_suite *suite,
+		  const char *label, struct vd_gate_suite_result *out)
+{
+	struct gate_ctx g;
+	struct vd_run *run;
+	enum vd_gate_verdict v;
+
+	memset(out, 0, sizeof(*out));
+	out->suite = suite;
+	memset(&g, 0, sizeof(g));
+	g.rt = rt;
+	g.label = label;
+	g.out = out;
+	vd_dep_progress_gate(label, suite->nchecks);
+	run = vd_run_start(rt->prober,
+			   (const struct vd_check *const *)suite->checks,
+			   suite->nchecks, done_cb, progress_cb, &g);
+	while (!g.done && !rt->stop_signal)
+		ev_run(rt->loop, EVRUN_ONCE);
+	vd_run_free(run);
+	if (!g.done)
+		v = VD_GATE_INTERRUPTED;
+	else if (out->sum.passed)
+		v = VD_GATE_PASS;
+	else
+		v = gate_failed(out);
+	vd_dep_progress_gate_end(vd_gate_verdict_name(v));
+	return v;
 }
 
 void

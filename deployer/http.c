@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../lib/trust.h"
 #include "dep_int.h"
 
 #define DEFAULT_MAX_BODY (1024 * 1024)
@@ -158,8 +159,7 @@ setup(struct vd_dep_http_req *r)
 		curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
 		curl_easy_setopt(e, CURLOPT_USERPWD, r->userpwd);
 	}
-	if (r->tls)
-		vd_curl_tls(e, r->tls);
+	vd_trust_curl(NULL, e, r->tls, NULL, 0);
 }
 
 int

@@ -17,9 +17,10 @@
  * config, serves until SIGTERM/SIGINT. Returns the process exit code:
  * 0 after a clean stop (or --help, --check-config on a valid file), 2 on
  * bad usage or an invalid config, 1 when the server could not start
- * (address in use, ...). Runs on EV_DEFAULT; installs its own handlers
- * for SIGHUP, SIGTERM and SIGINT.
+ * (address in use, ...). Runs on app's loop; asks the app for SIGHUP
+ * (reload), SIGTERM and SIGINT (stop).
  */
-int vd_cmd_serve(int argc, char **argv);
+struct vd_app;
+int vd_cmd_serve(struct vd_app *app, int argc, char **argv);
 
 #endif

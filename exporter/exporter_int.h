@@ -321,15 +321,7 @@ struct vd_exp {
 	double last_render;	  /* seconds */
 	struct vd_exp_page *page; /* the latest /metrics page, or NULL */
 	unsigned npages;	  /* pages alive (sent or latest) */
-	ev_signal sighup, sigterm, sigint;
 };
-
-/*
- * Reloads ex->path. On success swaps the config and schedule in and
- * returns 0; on failure keeps the old ones, sets reload_ok false, logs,
- * writes the message into err and returns VD_ERR_CONFIG / VD_ERR_IO.
- */
-int vd_exp_reload(struct vd_exp *ex, char *err, size_t errlen);
 
 /*
  * A rendered /metrics page, shared by the responses sending it. A scrape
@@ -354,12 +346,9 @@ struct vd_exp_page {
 	unsigned *live;	      /* the exporter's count of pages alive */
 };
 
-/* Returns the page to send for one scrape, with a reference the caller
- * drops with vd_exp_page_unref(). */
-struct vd_exp_page *vd_exp_metrics_get(struct vd_exp *ex);
 /* Drops a reference (void * for a response's free callback). */
 void vd_exp_page_unref(void *page);
-/* Compresses in[0, len) into out (gzip wrapper, zlib level 1). Returns
+/* (page.c) Compresses in[0, len) into out (gzip wrapper, zlib level 1). Returns
  * false if zlib fails. Thread-safe: the HTTP front runs it on a worker
  * thread, on a page nobody renders into while it holds a reference. */
 bool vd_exp_gzip(const char *in, size_t len, struct vd_exp_out *out);
@@ -449,10 +438,23 @@ bool vd_exp_http_scrape_timeout(const char *v, double *out);
 char *vd_exp_http_basic(const char *h, char **colon);
 
 /*
- * Starts serving on the listening socket fd (taken over). Returns NULL
- * after logging when it cannot.
+ * What the front serves that the server owns, so that the front calls
+ * nothing of serve.c by name. metrics: the page to send for one scrape,
+ * with a reference the front drops with vd_exp_page_unref(). reload:
+ * reloads the config (0, or an error with the message in err).
  */
-struct vd_exp_http *vd_exp_http_start(struct vd_exp *ex, int fd);
+struct vd_exp_routes {
+	struct vd_exp_page *(*metrics)(void *ctx);
+	int (*reload)(void *ctx, char *err, size_t errlen);
+	void *ctx;
+};
+
+/*
+ * Starts serving on the listening socket fd (taken over); routes is
+ * copied. Returns NULL after logging when it cannot.
+ */
+struct vd_exp_http *vd_exp_http_start(struct vd_exp *ex, int fd,
+				      const struct vd_exp_routes *routes);
 /* Answers requests still waiting (503), stops, frees. NULL: no-op. */
 void vd_exp_http_stop(struct vd_exp_http *h);
 /* The front's counters (NULL for NULL). */

@@ -30,13 +30,13 @@
 #include "../lib/util.h"
 #include "exporter_int.h"
 
-#define IN_MAX	    (16 * 1024) /* request line and headers, bytes */
-#define MAX_BODY    (64 * 1024) /* request bodies, bytes */
-#define MAX_HEADERS 64		/* header lines in one request */
+#define IN_MAX	    ((size_t)16 * 1024) /* request line and headers, bytes */
+#define MAX_BODY    ((size_t)64 * 1024) /* request bodies, bytes */
+#define MAX_HEADERS 64			/* header lines in one request */
 /* After an error answer the rest of the request is read and dropped for
  * at most LINGER seconds or DRAIN_MAX bytes, so that the client reads
  * the answer (closing on unread data would reset the connection). */
-#define DRAIN_MAX      (1024 * 1024)
+#define DRAIN_MAX      ((size_t)1024 * 1024)
 #define LINGER	       2.0
 #define LISTEN_BACKLOG 1024
 #define ACCEPT_BATCH   64
@@ -88,6 +88,7 @@ struct conn {
 
 struct vd_exp_http {
 	struct vd_exp *ex;
+	struct vd_exp_routes routes;
 	int lfd;
 	ev_io accept_io;
 	ev_timer accept_retry; /* after EMFILE */
@@ -353,7 +354,7 @@ zjob_done(void *arg)
 static void
 do_metrics(struct conn *c)
 {
-	struct vd_exp_page *pg = vd_exp_metrics_get(c->h->ex);
+	struct vd_exp_page *pg = c->h->routes.metrics(c->h->routes.ctx);
 	struct zjob *z;
 
 	if (c->rq.accept_encoding == NULL ||
@@ -444,7 +445,7 @@ static void
 do_reload(struct conn *c)
 {
 	char err[1200];
-	if (vd_exp_reload(c->h->ex, err, sizeof(err)) < 0) {
+	if (c->h->routes.reload(c->h->routes.ctx, err, sizeof(err)) < 0) {
 		char *msg = vd_xasprintf("reload refused, the previous config "
 					 "keeps running: %s\n",
 					 err);
@@ -1390,7 +1391,7 @@ accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	(void)revents;
 
 	for (i = 0; i < ACCEPT_BATCH; i++) {
-		struct sockaddr_storage ss;
+		struct sockaddr_storage ss = {0};
 		socklen_t sl = sizeof(ss);
 		int fd;
 
@@ -1427,11 +1428,12 @@ accept_retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
 }
 
 struct vd_exp_http *
-vd_exp_http_start(struct vd_exp *ex, int fd)
+vd_exp_http_start(struct vd_exp *ex, int fd, const struct vd_exp_routes *routes)
 {
 	struct vd_exp_http *h = vd_xcalloc(1, sizeof(*h));
 
 	h->ex = ex;
+	h->routes = *routes;
 	h->lfd = fd;
 	h->auth = vd_exp_auth_new(ex->loop);
 	/* join: a compression ends in a fraction of a second */

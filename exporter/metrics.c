@@ -185,7 +185,9 @@ vd_exp_out_label_value(struct vd_exp_out *o, const char *s)
 			o->len += n;
 			p += n;
 		} else {
-			memcpy(d, "\xef\xbf\xbd", 3);
+			d[0] = (char)0xef; /* U+FFFD */
+			d[1] = (char)0xbf;
+			d[2] = (char)0xbd;
 			o->len += 3;
 			p++;
 		}

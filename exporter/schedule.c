@@ -152,6 +152,7 @@ index_build(struct index *ix, struct vd_exp_sched *prev)
 	size_t cap = 16, i;
 	while (prev && cap < prev->n * 2)
 		cap *= 2;
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression) */
 	ix->slot = vd_xcalloc(cap, sizeof(*ix->slot));
 	ix->mask = cap - 1;
 	for (i = 0; prev && i < prev->n; i++) {
@@ -179,6 +180,7 @@ index_find(const struct index *ix, const char *name)
 static const cJSON **
 definitions(const struct vd_suite *suite)
 {
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression) */
 	const cJSON **defs = vd_xcalloc(suite->nchecks + 1, sizeof(*defs));
 	const cJSON *checks =
 		cJSON_GetObjectItemCaseSensitive(suite->root, "checks");

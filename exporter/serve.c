@@ -1,9 +1,10 @@
 /*
  * serve.c - `verdict serve`: loads the config, wires the scheduler, the
- * probers and the HTTP server onto EV_DEFAULT, reloads on SIGHUP and
- * POST /-/reload (a broken config is refused and the old one keeps
- * running), stops cleanly on SIGTERM/SIGINT. Depends on the rest of
- * exporter/ and on probe/ and suites/ through their public headers.
+ * probers and the HTTP front onto the loop the app hands it, renders and
+ * caches the /metrics page, reloads on SIGHUP and POST /-/reload (a
+ * broken config is refused and the old one keeps running), stops cleanly
+ * on SIGTERM/SIGINT. Depends on the rest of exporter/, on lib/, and on
+ * probe/ and suites/ through their public headers.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -14,14 +15,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <zlib.h>
-
+#include "../lib/app.h"
+#include "../lib/exit.h"
+#include "../lib/log.h"
 #include "../lib/util.h"
 #include "exporter_int.h"
-
-#define EXIT_OK	   0
-#define EXIT_START 1
-#define EXIT_USAGE 2
 
 static void
 usage(FILE *f)
@@ -51,20 +49,6 @@ usage(FILE *f)
 		VD_SERVE_DEFAULT_LISTEN);
 }
 
-static void log_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void
-log_msg(const char *fmt, ...)
-{
-	va_list ap;
-	char *m;
-	va_start(ap, fmt);
-	m = vd_xvasprintf_masked(fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "verdict: serve: %s\n", m);
-	free(m);
-}
-
 static struct vd_prober *
 new_prober(struct ev_loop *loop, unsigned concurrency)
 {
@@ -72,8 +56,13 @@ new_prober(struct ev_loop *loop, unsigned concurrency)
 	return vd_prober_new(loop, &o);
 }
 
-int
-vd_exp_reload(struct vd_exp *ex, char *err, size_t errlen)
+/*
+ * Reloads ex->path. On success swaps the config and schedule in and
+ * returns 0; on failure keeps the old ones, sets reload_ok false, logs,
+ * writes the message into err and returns VD_ERR_CONFIG / VD_ERR_IO.
+ */
+static int
+reload(struct vd_exp *ex, char *err, size_t errlen)
 {
 	struct vd_exp_config *cfg = NULL;
 	struct vd_exp_sched *sched;
@@ -84,14 +73,16 @@ vd_exp_reload(struct vd_exp *ex, char *err, size_t errlen)
 	r = vd_exp_config_load(ex->path, &cfg, err, errlen);
 	if (r < 0) {
 		ex->reload_ok = false;
-		log_msg("reload refused, the previous config keeps running: %s",
-			err);
+		vd_log("serve",
+		       "reload refused, the previous config keeps running: %s",
+		       err);
 		return r;
 	}
 	if (strcmp(cfg->listen, ex->cfg->listen) != 0 ||
 	    cfg->probe_concurrency != ex->cfg->probe_concurrency)
-		log_msg("serve.listen and probe_concurrency change on restart "
-			"only");
+		vd_log("serve",
+		       "serve.listen and probe_concurrency change on restart "
+		       "only");
 	/* the same prober unless the suite's concurrency changed: runs in
 	 * flight of unchanged checks go on (a new prober cancels them) */
 	keep = cfg->suite->concurrency == ex->cfg->suite->concurrency;
@@ -109,8 +100,8 @@ vd_exp_reload(struct vd_exp *ex, char *err, size_t errlen)
 	vd_exp_sched_start(sched);
 	ex->reload_ok = true;
 	ex->reload_ok_time = vd_now_unix();
-	log_msg("config reloaded: %zu checks, %zu modules", cfg->suite->nchecks,
-		cfg->nmodules);
+	vd_log("serve", "config reloaded: %zu checks, %zu modules",
+	       cfg->suite->nchecks, cfg->nmodules);
 	return 0;
 }
 
@@ -140,45 +131,11 @@ render_page(struct vd_exp *ex, struct vd_exp_out *o)
 			  (double)(b.tv_nsec - a.tv_nsec) / 1e9;
 }
 
-void
-vd_exp_page_unref(void *arg)
+/* The front's /metrics route (struct vd_exp_routes). */
+static struct vd_exp_page *
+metrics_page(void *ctx)
 {
-	struct vd_exp_page *pg = arg;
-	if (pg == NULL || --pg->refs > 0)
-		return;
-	(*pg->live)--;
-	free(pg->out.data);
-	free(pg->gz.data);
-	free(pg);
-}
-
-bool
-vd_exp_gzip(const char *in, size_t len, struct vd_exp_out *out)
-{
-	z_stream z;
-	int r;
-
-	memset(&z, 0, sizeof(z));
-	/* 15 + 16: a gzip wrapper; level 1: the text format still shrinks
-	 * about fifteenfold, at the least CPU */
-	if (deflateInit2(&z, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) !=
-	    Z_OK)
-		return false;
-	out->len = 0;
-	vd_exp_out_reserve(out, deflateBound(&z, len));
-	z.next_in = (unsigned char *)in;
-	z.avail_in = (uInt)len;
-	z.next_out = (unsigned char *)out->data;
-	z.avail_out = (uInt)(out->cap - out->len);
-	r = deflate(&z, Z_FINISH);
-	out->len = z.total_out;
-	deflateEnd(&z);
-	return r == Z_STREAM_END;
-}
-
-struct vd_exp_page *
-vd_exp_metrics_get(struct vd_exp *ex)
-{
+	struct vd_exp *ex = ctx;
 	struct vd_exp_page *pg = ex->page;
 	double now = ev_now(ex->loop);
 
@@ -204,27 +161,32 @@ vd_exp_metrics_get(struct vd_exp *ex)
 	return pg;
 }
 
-static void
-sighup_cb(struct ev_loop *loop, ev_signal *w, int revents)
+/* The front's /-/reload route (struct vd_exp_routes). */
+static int
+reload_route(void *ctx, char *err, size_t errlen)
 {
-	struct vd_exp *ex = w->data;
-	char err[1200];
-	(void)loop;
-	(void)revents;
-	log_msg("SIGHUP: reloading %s", ex->path);
-	(void)vd_exp_reload(ex, err, sizeof(err));
+	return reload(ctx, err, errlen);
 }
 
+/* SIGHUP reloads; SIGTERM and SIGINT stop (the app watches them). */
 static void
-sigstop_cb(struct ev_loop *loop, ev_signal *w, int revents)
+on_signal(struct vd_app *app, int signum)
 {
-	(void)revents;
-	log_msg("%s: stopping", w->signum == SIGTERM ? "SIGTERM" : "SIGINT");
-	ev_break(loop, EVBREAK_ALL);
+	struct vd_exp *ex = app->ctx;
+	char err[1200];
+
+	if (signum == SIGHUP) {
+		vd_log("serve", "SIGHUP: reloading %s", ex->path);
+		(void)reload(ex, err, sizeof(err));
+		return;
+	}
+	vd_log("serve", "%s: stopping",
+	       signum == SIGTERM ? "SIGTERM" : "SIGINT");
+	ev_break(app->loop, EVBREAK_ALL);
 }
 
 int
-vd_cmd_serve(int argc, char **argv)
+vd_cmd_serve(struct vd_app *app, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{"listen", required_argument, NULL, 'l'},
@@ -236,7 +198,7 @@ vd_cmd_serve(int argc, char **argv)
 	bool check_only = false;
 	struct vd_exp *ex = NULL;
 	char err[1200];
-	int ch, fd, status = EXIT_USAGE;
+	int ch, fd, status = VD_EXIT_USAGE;
 
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "l:h", longopts, NULL)) != -1) {
@@ -249,73 +211,73 @@ vd_cmd_serve(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
-			return EXIT_OK;
+			return VD_EXIT_OK;
 		default:
 			usage(stderr);
-			return EXIT_USAGE;
+			return VD_EXIT_USAGE;
 		}
 	}
 	if (optind != argc - 1) {
-		fprintf(stderr, "verdict: serve: expected one config file\n");
+		vd_log("serve", "expected one config file");
 		usage(stderr);
-		return EXIT_USAGE;
+		return VD_EXIT_USAGE;
 	}
 	ex = vd_xcalloc(1, sizeof(*ex));
-	ex->loop = EV_DEFAULT;
+	ex->loop = app->loop;
 	ex->path = vd_xstrdup(argv[optind]);
 	if (vd_exp_config_load(ex->path, &ex->cfg, err, sizeof(err)) < 0) {
-		log_msg("%s", err);
+		vd_log("serve", "%s", err);
 		goto out;
 	}
 	if (check_only) {
 		printf("%s: ok (%zu checks, %zu modules)\n", ex->path,
 		       ex->cfg->suite->nchecks, ex->cfg->nmodules);
-		status = EXIT_OK;
+		status = VD_EXIT_OK;
 		goto out;
 	}
 	if (listen_addr == NULL)
 		listen_addr = ex->cfg->listen;
 	fd = vd_exp_listen(listen_addr, err, sizeof(err));
 	if (fd < 0) {
-		log_msg("%s", err);
-		status = EXIT_START;
+		vd_log("serve", "%s", err);
+		status = VD_EXIT_FAIL;
 		goto out;
 	}
 	ex->reload_ok = true;
 	ex->reload_ok_time = vd_now_unix();
 	ex->prober = new_prober(ex->loop, ex->cfg->suite->concurrency);
 	ex->pprober = new_prober(ex->loop, ex->cfg->probe_concurrency);
-	ex->http = vd_exp_http_start(ex, fd);
+	{
+		const struct vd_exp_routes routes = {
+			.metrics = metrics_page,
+			.reload = reload_route,
+			.ctx = ex,
+		};
+		ex->http = vd_exp_http_start(ex, fd, &routes);
+	}
 	if (ex->http == NULL) {
-		status = EXIT_START;
+		status = VD_EXIT_FAIL;
 		goto out;
 	}
 	ex->sched = vd_exp_sched_new(ex->loop, ex->prober, ex->cfg, NULL, NULL,
 				     &ex->lag);
 	vd_exp_sched_start(ex->sched);
 
-	ev_signal_init(&ex->sighup, sighup_cb, SIGHUP);
-	ex->sighup.data = ex;
-	ev_signal_start(ex->loop, &ex->sighup);
-	ev_signal_init(&ex->sigterm, sigstop_cb, SIGTERM);
-	ev_signal_start(ex->loop, &ex->sigterm);
-	ev_signal_init(&ex->sigint, sigstop_cb, SIGINT);
-	ev_signal_start(ex->loop, &ex->sigint);
+	app->ctx = ex;
+	app->on_signal = on_signal;
 
-	log_msg("listening on %s: %zu checks, %zu modules (verdict %s)",
-		listen_addr, ex->cfg->suite->nchecks, ex->cfg->nmodules,
-		VD_VERSION);
+	vd_log("serve", "listening on %s: %zu checks, %zu modules (verdict %s)",
+	       listen_addr, ex->cfg->suite->nchecks, ex->cfg->nmodules,
+	       VD_VERSION);
 	ev_run(ex->loop, 0);
-	status = EXIT_OK;
+	status = VD_EXIT_OK;
 out:
 	/* /probe requests first: they hold probes of pprober */
 	vd_exp_http_stop(ex->http);
 	vd_exp_sched_free(ex->sched);
 	vd_prober_free(ex->prober);
 	vd_prober_free(ex->pprober);
-	ev_signal_stop(ex->loop, &ex->sighup);
-	ev_signal_stop(ex->loop, &ex->sigterm);
-	ev_signal_stop(ex->loop, &ex->sigint);
+	app->on_signal = NULL;
 	vd_exp_page_unref(ex->page);
 	vd_exp_config_free(ex->cfg);
 	free(ex->path);

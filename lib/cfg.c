@@ -383,6 +383,7 @@ vd_cfg_child(struct vd_cfg *c, const char *key, struct vd_cfg *child)
 	const cJSON *it = vd_cfg_take(c, key);
 	char path[600];
 
+	memset(child, 0, sizeof(*child));
 	if (it == NULL)
 		return 0;
 	if (!cJSON_IsObject(it))
@@ -412,6 +413,15 @@ vd_cfg_finish(struct vd_cfg *c)
 	return 0;
 }
 
+static void
+unset_empty(char **s)
+{
+	if (*s && **s == '\0') {
+		free(*s);
+		*s = NULL;
+	}
+}
+
 int
 vd_cfg_tls(struct vd_cfg *c, struct vd_tls_opts *opts)
 {
@@ -435,6 +445,12 @@ vd_cfg_tls(struct vd_cfg *c, struct vd_tls_opts *opts)
 		r = vd_cfg_path(&t, "key_file", false, &opts->key_file);
 	if (!r)
 		r = vd_cfg_str(&t, "server_name", false, &opts->server_name);
+	/* "" is unset (the default store, no client certificate, the
+	 * target's name): what "${OPTIONAL_VAR}" gives when it is not set */
+	unset_empty(&opts->ca_file);
+	unset_empty(&opts->cert_file);
+	unset_empty(&opts->key_file);
+	unset_empty(&opts->server_name);
 	if (!r && opts->key_file && !opts->cert_file)
 		r = vd_cfg_error(&t, "key_file", "needs cert_file as well");
 	if (!r)

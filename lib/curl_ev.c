@@ -9,7 +9,6 @@
 
 #include "curl_ev.h"
 #include "err.h"
-#include "tls_opts.h"
 #include "util.h"
 
 struct vd_curl_ev {
@@ -185,17 +184,4 @@ vd_curl_ev_remove(struct vd_curl_ev *ev, CURL *easy)
 	curl_multi_remove_handle(ev->multi, easy);
 	curl_easy_setopt(easy, CURLOPT_PRIVATE, NULL);
 	free(x);
-}
-
-void
-vd_curl_tls(CURL *easy, const struct vd_tls_opts *opts)
-{
-	curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, opts->verify ? 1L : 0L);
-	curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, opts->verify ? 2L : 0L);
-	if (opts->ca_file)
-		curl_easy_setopt(easy, CURLOPT_CAINFO, opts->ca_file);
-	if (opts->cert_file)
-		curl_easy_setopt(easy, CURLOPT_SSLCERT, opts->cert_file);
-	if (opts->key_file)
-		curl_easy_setopt(easy, CURLOPT_SSLKEY, opts->key_file);
 }

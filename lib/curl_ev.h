@@ -36,9 +36,4 @@ int vd_curl_ev_add(struct vd_curl_ev *ev, CURL *easy, vd_curl_ev_done_cb *cb,
  * is already done or was refused. Does not clean up the easy handle. */
 void vd_curl_ev_remove(struct vd_curl_ev *ev, CURL *easy);
 
-struct vd_tls_opts;
-/* Sets the CURLOPT_* TLS options of easy from the suite's "tls" object
- * (verify, ca_file, cert_file, key_file). */
-void vd_curl_tls(CURL *easy, const struct vd_tls_opts *opts);
-
 #endif

@@ -60,7 +60,8 @@ thread_match_ctx(void)
 		return s->ctx;
 	s = vd_xcalloc(1, sizeof(*s));
 	s->ctx = pcre2_match_context_create(NULL);
-	s->stack = pcre2_jit_stack_create(32 * 1024, VD_REGEX_JIT_STACK, NULL);
+	s->stack = pcre2_jit_stack_create((size_t)32 * 1024, VD_REGEX_JIT_STACK,
+					  NULL);
 	if (s->ctx == NULL || s->stack == NULL)
 		abort();
 	pcre2_set_match_limit(s->ctx, VD_REGEX_MATCH_LIMIT);
@@ -192,7 +193,7 @@ search(const struct vd_regex *re, const char *s, size_t len, char **out,
 			uint32_t g = (rc > 1 && np > 1 && ov[2] != PCRE2_UNSET)
 					     ? 1
 					     : 0;
-			size_t a = ov[2 * g], b = ov[2 * g + 1];
+			size_t a = ov[2 * (size_t)g], b = ov[2 * (size_t)g + 1];
 			*out = vd_xstrndup(s + a, b >= a ? b - a : 0);
 		}
 	} else if (rc == PCRE2_ERROR_NOMATCH || rc == PCRE2_ERROR_PARTIAL) {

@@ -19,7 +19,8 @@ struct vd_cfg;
 #define VD_REGEX_MATCH_LIMIT 1000000 /* PCRE2 match_limit */
 #define VD_REGEX_DEPTH_LIMIT 10000   /* PCRE2 depth_limit (backtracking) */
 #define VD_REGEX_HEAP_LIMIT  8192    /* KiB of backtracking memory */
-#define VD_REGEX_JIT_STACK   (1024 * 1024) /* bytes, per searching thread */
+#define VD_REGEX_JIT_STACK                                                     \
+	((size_t)1024 * 1024) /* bytes, per searching thread */
 
 /* A compiled pattern. Immutable once made: one may be searched from
  * several threads at once. */

@@ -17,6 +17,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+static void oom(void) __attribute__((noreturn));
+
 static void
 oom(void)
 {
@@ -241,9 +243,9 @@ vd_read_file(const char *path, size_t max, struct vd_buf *out, char *err,
 	}
 	close(fd);
 	if (out->truncated) {
-		if (max % (1024 * 1024) == 0)
+		if (max % ((size_t)1024 * 1024) == 0)
 			snprintf(err, errlen, "%s: larger than %zu MiB", path,
-				 max / (1024 * 1024));
+				 max / ((size_t)1024 * 1024));
 		else
 			snprintf(err, errlen, "%s: larger than %zu bytes", path,
 				 max);

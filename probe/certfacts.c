@@ -44,8 +44,8 @@ vd_cert_leaf_facts(struct vd_result *res, X509 *leaf)
 		return;
 	if (X509_digest(leaf, EVP_sha256(), md, &mdlen) == 1) {
 		for (i = 0; i < mdlen; i++)
-			snprintf(hex + 2 * i, 3, "%02x", md[i]);
-		hex[2 * mdlen] = '\0';
+			snprintf(hex + 2 * (size_t)i, 3, "%02x", md[i]);
+		hex[2 * (size_t)mdlen] = '\0';
 		vd_result_fact_str(res, "tls_leaf_sha256", hex);
 	}
 	s = name_2253(X509_get_subject_name(leaf));

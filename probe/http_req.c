@@ -30,6 +30,7 @@
 
 #include "certfacts.h"
 #include "probe_int.h"
+#include "../lib/trust.h"
 #include "../lib/util.h"
 
 /* Bytes of response headers per hop (1xx responses included). */
@@ -73,7 +74,7 @@ struct vd_http_req {
 	bool head; /* a HEAD request */
 	const char *userpwd;
 	const struct vd_tls_opts *tls;
-	bool tls_shared; /* vd_curl_tls_shared() done */
+	bool tls_shared; /* vd_trust_curl() done (at the first https hop) */
 	char *sn_name;	 /* tls.server_name mapping: sn_name:sn_port */
 	char *sn_host;	 /* ... connects to sn_host (no brackets) */
 	char sn_port[8];
@@ -797,8 +798,14 @@ hop_begin(struct vd_http_req *req, const char *url)
 		free(what);
 		goto out;
 	}
-	if (req->https && req->tls && !req->tls_shared) {
-		vd_curl_tls_shared(req->vc, req->easy, req->tls);
+	if (req->https && !req->tls_shared) {
+		char twhy[512];
+		if (vd_trust_curl(vd_prober_trust(att->prober), req->easy,
+				  req->tls, twhy, sizeof(twhy)) != 0) {
+			req_finish(req, VD_STATUS_ERROR, VD_REASON_INTERNAL,
+				   "%s", twhy);
+			goto out;
+		}
 		req->tls_shared = true;
 	}
 	/* credentials go to the first URL's origin only, as libcurl does
@@ -1060,12 +1067,9 @@ vd_http_req_start(struct vd_attempt *att, const struct vd_http_req_opts *o,
 	if (att->check->detail)
 		curl_easy_setopt(req->easy, CURLOPT_CERTINFO, 1L);
 	url = vd_xstrdup(o->url);
-	if (o->tls) {
-		vd_curl_tls(req->easy, o->tls);
-		if (o->tls->server_name) {
-			free(url);
-			url = use_server_name(req, o->url, o->tls->server_name);
-		}
+	if (o->tls && o->tls->server_name && *o->tls->server_name) {
+		free(url);
+		url = use_server_name(req, o->url, o->tls->server_name);
 	}
 	{
 		CURLU *u = curl_url();

@@ -44,14 +44,13 @@ int vd_curl_add(struct vd_curl *vc, CURL *easy, vd_curl_done_cb *cb,
  * is already done. Does not clean up the easy handle. */
 void vd_curl_remove(struct vd_curl *vc, CURL *easy);
 /*
- * After vd_curl_tls(): verify against the prober's trust store for opts
- * (tls.ca_file, else libcurl's default CA bundle), loaded once and again
- * when the file changes, instead of libcurl re-reading it for every
- * connection. Changes nothing without verification, or when the file
- * cannot be loaded (libcurl then loads it and names the problem).
+ * The prober's trust store (lib/trust.h), created on first use: one for
+ * its HTTPS transfers (vd_trust_curl) and its tls checks (vd_trust_ssl),
+ * so a ca_file or the default store is parsed once per change of its
+ * file and reaches every check that speaks TLS alike.
  */
-void vd_curl_tls_shared(struct vd_curl *vc, CURL *easy,
-			const struct vd_tls_opts *opts);
+struct vd_trust;
+struct vd_trust *vd_prober_trust(struct vd_prober *p);
 /* Maps a curl error to a reason kind and a short phrase. */
 enum vd_reason vd_curl_reason(CURLcode code);
 

@@ -61,6 +61,11 @@ enum vd_progress_mode {
 	VD_PROGRESS_TTY,   /* a live view redrawn in place, then erased */
 };
 
+/* Reads a --progress value: "auto" (tty when fd is a terminal and TERM
+ * is set and not "dumb", else plain), "tty", "plain" or "none". Returns
+ * 0, or -1 (nothing set) for anything else. */
+int vd_progress_mode_parse(const char *s, int fd, enum vd_progress_mode *out);
+
 struct vd_progress;
 
 /* A view of a run of nchecks checks on out (stderr), driven by

@@ -460,6 +460,13 @@ parse_check(struct vd_suite *s, const cJSON *own, const cJSON *defaults,
 	}
 	if (!r)
 		r = vd_cfg_bool(&c, "critical", &chk->critical);
+	if (!r) {
+		/* for people reading the suite (verdict init writes one per
+		 * check): what the check guards; the prober never reads it */
+		char *description = NULL;
+		r = vd_cfg_str(&c, "description", false, &description);
+		free(description);
+	}
 	if (!r)
 		r = vd_cfg_strlist(&c, "tags", &chk->tags, &chk->ntags);
 	if (!r)

@@ -7,7 +7,7 @@ PKGS="gcc make pkg-config libcurl4-openssl-dev libev-dev libssl-dev libpq-dev
 libhiredis-dev libcjson-dev check zlib1g-dev
 nginx-light openssl curl jq procps iproute2 postgresql redis-server
 prometheus prometheus-blackbox-exporter
-clang libclang-rt-14-dev libxml2-dev
+clang libclang-rt-14-dev libxml2-dev clang-format clang-tidy cppcheck
 docker-compose python3-jsonschema
 time
 docker-registry skopeo apache2-utils

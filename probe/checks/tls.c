@@ -4,7 +4,8 @@
  * expectations on them. Verification is evaluated by us (a verify callback
  * that records every problem and never aborts the handshake) so that the
  * facts are reported even for a certificate that fails. Knows nothing of
- * suites or reports; one SSL_CTX per (ca_file, cert, key) per prober.
+ * suites or reports; trust store, client certificate and names come from
+ * the prober's trust store (lib/trust.h), as for every TLS-speaking check.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -22,6 +23,7 @@
 #include "../certfacts.h"
 #include "../../lib/cfg.h"
 #include "../probe_int.h"
+#include "../../lib/trust.h"
 #include "../../lib/util.h"
 #include "checks.h"
 
@@ -54,52 +56,9 @@ struct tls_run {
 	size_t nerrs;
 };
 
-/* --- shared SSL_CTX cache ------------------------------------------- */
-
-struct ctx_entry {
-	char *ca_file, *cert_file, *key_file;
-	SSL_CTX *ctx;
-	struct ctx_entry *next;
-};
-
-struct ctx_cache {
-	struct ctx_entry *head;
-};
-
-static void *
-cache_create(struct vd_prober *p)
-{
-	(void)p;
-	return vd_xcalloc(1, sizeof(struct ctx_cache));
-}
-
-static void
-cache_destroy(void *state)
-{
-	struct ctx_cache *cc = state;
-	struct ctx_entry *e, *n;
-	for (e = cc->head; e; e = n) {
-		n = e->next;
-		SSL_CTX_free(e->ctx);
-		free(e->ca_file);
-		free(e->cert_file);
-		free(e->key_file);
-		free(e);
-	}
-	free(cc);
-}
+/* --- the prober's probing context ---------------------------------- */
 
 static int verify_cb(int ok, X509_STORE_CTX *xs);
-
-/* The same setting: both unset, or both set to the same path. An unset
- * ca_file (the system store) is a key like any other: treating it as
- * different from itself made a new context, with the system store
- * parsed again, on every run. */
-static bool
-same_path(const char *a, const char *b)
-{
-	return a == b || (a && b && strcmp(a, b) == 0);
-}
 
 /* The last OpenSSL error as words, and the queue cleared. */
 static void
@@ -117,80 +76,33 @@ ssl_error_words(char *buf, size_t len)
 }
 
 /*
- * Returns the shared context for opts, loading the trust store and the
- * client certificate on first use (local files; once per prober). On
- * failure returns NULL and writes why into err.
+ * One SSL_CTX per prober holds the probing policy only: trust store,
+ * client certificate and names are per connection, from the prober's
+ * trust store (vd_trust_ssl), so a rotated ca_file reaches tls checks as
+ * it reaches http checks. Negotiate whatever the server offers, old
+ * protocols included, so that an old one is reported (and judged by
+ * min_version) rather than refused by the system's default policy.
  */
-static SSL_CTX *
-ctx_get(struct vd_prober *p, const struct vd_tls_opts *o, char *err,
-	size_t errlen)
+static void *
+ctx_create(struct vd_prober *p)
 {
-	struct ctx_cache *cc =
-		vd_prober_shared(p, "tls_ctx", cache_create, cache_destroy);
-	struct ctx_entry *e;
-	const char *key = o->key_file ? o->key_file : o->cert_file;
-	SSL_CTX *ctx;
-	char why[256];
-
-	for (e = cc->head; e; e = e->next)
-		if (same_path(e->ca_file, o->ca_file) &&
-		    same_path(e->cert_file, o->cert_file) &&
-		    same_path(e->key_file, o->key_file))
-			return e->ctx;
-	ERR_clear_error();
-	ctx = SSL_CTX_new(TLS_client_method());
-	if (ctx == NULL) {
-		ssl_error_words(why, sizeof(why));
-		snprintf(err, errlen, "could not create a TLS context: %s",
-			 why);
-		return NULL;
-	}
-	/*
-	 * Negotiate whatever the server offers, old protocols included, so
-	 * that an old one is reported (and judged by min_version) rather
-	 * than refused by the system's default policy.
-	 */
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+	(void)p;
+	if (ctx == NULL)
+		abort();
 	SSL_CTX_set_security_level(ctx, 0);
 	SSL_CTX_set_min_proto_version(ctx, 0);
 	SSL_CTX_set_cipher_list(ctx, "ALL:!aNULL:@SECLEVEL=0");
 	SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET | SSL_OP_NO_COMPRESSION);
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, verify_cb);
-	if (o->ca_file
-		    ? SSL_CTX_load_verify_locations(ctx, o->ca_file, NULL) != 1
-		    : SSL_CTX_set_default_verify_paths(ctx) != 1) {
-		ssl_error_words(why, sizeof(why));
-		snprintf(err, errlen, "could not load %s%s: %s",
-			 o->ca_file ? "tls.ca_file " : "the system trust store",
-			 o->ca_file ? o->ca_file : "", why);
-		goto fail;
-	}
-	if (o->cert_file &&
-	    SSL_CTX_use_certificate_chain_file(ctx, o->cert_file) != 1) {
-		ssl_error_words(why, sizeof(why));
-		snprintf(err, errlen, "could not load tls.cert_file %s: %s",
-			 o->cert_file, why);
-		goto fail;
-	}
-	if (o->cert_file &&
-	    (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1 ||
-	     SSL_CTX_check_private_key(ctx) != 1)) {
-		ssl_error_words(why, sizeof(why));
-		snprintf(err, errlen, "could not use tls.key_file %s: %s", key,
-			 why);
-		goto fail;
-	}
-	e = vd_xcalloc(1, sizeof(*e));
-	e->ca_file = vd_xstrdup_null(o->ca_file);
-	e->cert_file = vd_xstrdup_null(o->cert_file);
-	e->key_file = vd_xstrdup_null(o->key_file);
-	e->ctx = ctx;
-	e->next = cc->head;
-	cc->head = e;
 	return ctx;
-fail:
-	SSL_CTX_free(ctx);
-	return NULL;
+}
+
+static void
+ctx_destroy(void *state)
+{
+	SSL_CTX_free(state);
 }
 
 /* --- configuration --------------------------------------------------- */
@@ -285,6 +197,61 @@ parse_expect(struct vd_cfg *parent, struct tls_conf *tc, bool tls_verify)
 	return r;
 }
 
+/*
+ * "url": "https://host[:port]/..." instead of host and port: the port
+ * from the URL (443 by default), the host verified (unless server_name).
+ * The URL is not repeated in errors: it may carry credentials.
+ */
+static int
+parse_url(struct vd_cfg *c, struct tls_conf *tc)
+{
+	char *url = NULL, *scheme = NULL, *host = NULL, *port = NULL;
+	CURLU *u = curl_url();
+	size_t n;
+	int r;
+
+	if (u == NULL)
+		abort();
+	r = vd_cfg_str(c, "url", true, &url);
+	if (!r && vd_cfg_has(c, "host"))
+		r = vd_cfg_error(c, "host", "not with url (give one of them)");
+	if (!r && vd_cfg_has(c, "port"))
+		r = vd_cfg_error(c, "port",
+				 "not with url (the port is in the URL)");
+	if (r)
+		goto out;
+	if (curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) !=
+		    CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
+		r = vd_cfg_error(c, "url",
+				 "expected an https:// URL with a host");
+		goto out;
+	}
+	if (strcasecmp(scheme, "https") != 0) {
+		r = vd_cfg_error(c, "url",
+				 "expected an https:// URL, not %.16s://",
+				 scheme);
+		goto out;
+	}
+	if (curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) !=
+	    CURLUE_OK) {
+		r = vd_cfg_error(c, "url", "expected a port in 1-65535");
+		goto out;
+	}
+	n = strlen(host);
+	tc->host = host[0] == '[' && n > 2 ? vd_xstrndup(host + 1, n - 2)
+					   : vd_xstrdup(host);
+	snprintf(tc->port, sizeof(tc->port), "%s", port);
+out:
+	vd_free_secret(url);
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(port);
+	curl_url_cleanup(u);
+	return r;
+}
+
 static int
 tls_parse(struct vd_check *chk, struct vd_cfg *c)
 {
@@ -294,7 +261,10 @@ tls_parse(struct vd_check *chk, struct vd_cfg *c)
 	chk->conf = tc;
 	tc->verify = -1;
 	tc->min_days_left = -1;
-	r = vd_check_host_port(c, 443, &tc->host, tc->port);
+	if (vd_cfg_has(c, "url"))
+		r = parse_url(c, tc);
+	else
+		r = vd_check_host_port(c, 443, &tc->host, tc->port);
 	if (!r)
 		r = parse_expect(c, tc, chk->tls.verify);
 	if (!r) {
@@ -748,14 +718,6 @@ io_cb(struct ev_loop *loop, ev_io *w, int revents)
 	step(att, att->data);
 }
 
-static bool
-is_ip(const char *s)
-{
-	unsigned char buf[sizeof(struct in6_addr)];
-	return inet_pton(AF_INET, s, buf) == 1 ||
-	       inet_pton(AF_INET6, s, buf) == 1;
-}
-
 static void
 connected_cb(int fd, void *udata)
 {
@@ -763,20 +725,13 @@ connected_cb(int fd, void *udata)
 	const struct vd_check *chk = att->check;
 	const struct tls_conf *tc = chk->conf;
 	struct tls_run *run = att->data;
-	const char *name = verify_name(chk, tc);
 	char err[512];
 	SSL_CTX *ctx;
-	X509_VERIFY_PARAM *param;
 
 	run->fd = fd;
 	ev_io_init(&run->io, io_cb, fd, EV_WRITE);
 	run->io.data = att;
-	ctx = ctx_get(att->prober, &chk->tls, err, sizeof(err));
-	if (ctx == NULL) {
-		vd_attempt_finish(att, VD_STATUS_ERROR, VD_REASON_INTERNAL,
-				  "%s", err);
-		return;
-	}
+	ctx = vd_prober_shared(att->prober, "tls_ctx", ctx_create, ctx_destroy);
 	ERR_clear_error();
 	run->ssl = SSL_new(ctx);
 	if (run->ssl == NULL || SSL_set_fd(run->ssl, fd) != 1) {
@@ -787,14 +742,11 @@ connected_cb(int fd, void *udata)
 		return;
 	}
 	SSL_set_app_data(run->ssl, run);
-	param = SSL_get0_param(run->ssl);
-	X509_VERIFY_PARAM_set_hostflags(param,
-					X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-	if (is_ip(name)) {
-		X509_VERIFY_PARAM_set1_ip_asc(param, name);
-	} else {
-		X509_VERIFY_PARAM_set1_host(param, name, 0);
-		SSL_set_tlsext_host_name(run->ssl, name);
+	if (vd_trust_ssl(vd_prober_trust(att->prober), run->ssl, &chk->tls,
+			 tc->host, err, sizeof(err)) != 0) {
+		vd_attempt_finish(att, VD_STATUS_ERROR, VD_REASON_INTERNAL,
+				  "%s", err);
+		return;
 	}
 	SSL_set_connect_state(run->ssl);
 	run->hs_start = ev_now(att->loop);

@@ -142,6 +142,25 @@ redraw_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	tty_draw(w->data);
 }
 
+int
+vd_progress_mode_parse(const char *s, int fd, enum vd_progress_mode *out)
+{
+	const char *term = getenv("TERM");
+	if (strcmp(s, "auto") == 0)
+		*out = isatty(fd) && term && *term && strcmp(term, "dumb") != 0
+			       ? VD_PROGRESS_TTY
+			       : VD_PROGRESS_PLAIN;
+	else if (strcmp(s, "tty") == 0)
+		*out = VD_PROGRESS_TTY;
+	else if (strcmp(s, "plain") == 0)
+		*out = VD_PROGRESS_PLAIN;
+	else if (strcmp(s, "none") == 0)
+		*out = VD_PROGRESS_NONE;
+	else
+		return -1;
+	return 0;
+}
+
 struct vd_progress *
 vd_progress_new(struct ev_loop *loop, FILE *out, enum vd_progress_mode mode,
 		size_t nchecks)

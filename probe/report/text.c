@@ -63,7 +63,8 @@ text_write(FILE *f, const struct vd_report_in *in)
 			width = l;
 		if (width > 40)
 			width = 40;
-		if (i && strcmp(sum->checks[i]->stage, sum->checks[0]->stage))
+		if (i &&
+		    strcmp(sum->checks[i]->stage, sum->checks[0]->stage) != 0)
 			many_stages = true;
 	}
 	if (in->verbosity >= 0) {

@@ -34,7 +34,7 @@ bash_comp() { # words...: what bash offers for the last word
 # zsh: every line the test asks about, in one zsh session, asked first
 ZLINES=("verdict run s.json --only " "verdict run s.json --only a" "verdict run --format "
 	"verdict deploy -f " "verdict ")
-for c in run serve deploy rollback history status; do ZLINES+=("verdict $c --"); done
+for c in run serve init deploy rollback history status; do ZLINES+=("verdict $c --"); done
 zsh "$here/zcomp.zsh" "$comp_dir" "${ZLINES[@]}" > "$T/zsh.out"
 zsh_comp() {
 	awk -v l="== $1" '$0 == l { on = 1; next } /^== / { on = 0 } on' "$T/zsh.out" |
@@ -61,10 +61,10 @@ for sh in bash zsh fish; do
 	assert_eq "$sh: --only by prefix" "$only_prefix" "api api-health "
 	assert_eq "$sh: formats of run" "$fmts" "json junit markdown tap text "
 	assert_eq "$sh: formats of deploy" "$dfmts" "json text "
-	for c in run validate serve types deploy rollback history status; do
+	for c in run validate serve types init deploy rollback history status; do
 		assert_match "$sh: command $c offered" "$cmds" "(^| )$c( |$)"
 	done
-	for c in run serve deploy rollback history status; do
+	for c in run serve init deploy rollback history status; do
 		case $sh in
 		bash) offered=$(bash_comp verdict $c --) ;;
 		*) offered=$(${sh}_comp "verdict $c --") ;;

@@ -26,12 +26,12 @@ page_has() {
 # options from --help, in the page of their command
 page_of() {
 	case $1 in
-	run) echo verdict.1 ;;
+	run | init) echo verdict.1 ;;
 	serve) echo verdict-serve.1 ;;
 	*) echo verdict-deploy.1 ;;
 	esac
 }
-for c in run serve deploy rollback history status; do
+for c in run serve init deploy rollback history status; do
 	p=$(page_of $c)
 	for o in $("$VERDICT" $c --help 2>&1 | grep -o -- '--[a-z][a-z-]*' | sort -u); do
 		[ "$o" = --help ] && [ $c = run ] && continue

@@ -610,6 +610,36 @@ START_TEST(test_write_error)
 }
 END_TEST
 
+/* --progress values: auto follows the descriptor and TERM. */
+START_TEST(test_progress_mode)
+{
+	enum vd_progress_mode m = VD_PROGRESS_TTY;
+	char *term = getenv("TERM") ? strdup(getenv("TERM")) : NULL;
+
+	ck_assert_int_eq(vd_progress_mode_parse("none", 2, &m), 0);
+	ck_assert_int_eq(m, VD_PROGRESS_NONE);
+	ck_assert_int_eq(vd_progress_mode_parse("tty", -1, &m), 0);
+	ck_assert_int_eq(m, VD_PROGRESS_TTY);
+	ck_assert_int_eq(vd_progress_mode_parse("plain", 2, &m), 0);
+	ck_assert_int_eq(m, VD_PROGRESS_PLAIN);
+	/* not a terminal: plain, whatever TERM says */
+	m = VD_PROGRESS_NONE;
+	setenv("TERM", "xterm", 1);
+	ck_assert_int_eq(vd_progress_mode_parse("auto", -1, &m), 0);
+	ck_assert_int_eq(m, VD_PROGRESS_PLAIN);
+	m = VD_PROGRESS_NONE;
+	ck_assert_int_eq(vd_progress_mode_parse("sometimes", 2, &m), -1);
+	ck_assert_int_eq(vd_progress_mode_parse("", 2, &m), -1);
+	ck_assert_int_eq(vd_progress_mode_parse("TTY", 2, &m), -1);
+	ck_assert_int_eq(m, VD_PROGRESS_NONE); /* untouched */
+	if (term)
+		setenv("TERM", term, 1);
+	else
+		unsetenv("TERM");
+	free(term);
+}
+END_TEST
+
 /* An empty run renders in every format. */
 START_TEST(test_empty_run)
 {
@@ -697,6 +727,7 @@ report_suite(void)
 	tcase_add_test(tc, test_text);
 	tcase_add_loop_test(tc, test_write_error, 0, (int)nwriters());
 	tcase_add_test(tc, test_empty_run);
+	tcase_add_test(tc, test_progress_mode);
 	tcase_add_loop_test(tc, test_masked, 0, (int)nwriters());
 	suite_add_tcase(s, tc);
 	return s;

@@ -116,6 +116,8 @@ static const struct {
 	/* wrong types */
 	{SUITE("{\"name\": 5, \"type\": \"http\", " U "}"),
 	 "f.json: checks[0].name: expected a string, got a number"},
+	{SUITE(CHK("a", ", \"description\": 5")),
+	 "f.json: checks[0].description: expected a string, got a number"},
 	{SUITE("{\"name\": \"a\", " U "}"), "f.json: checks[0].type: required"},
 	{SUITE("{\"name\": \"a\", \"type\": \"gopher\", " U "}"),
 	 "f.json: checks[0].type: unknown check type \"gopher\" (known: http"},
@@ -455,6 +457,7 @@ START_TEST(test_common_keys)
 			"full",
 			", \"stage\": \"smoke\", \"critical\": false,"
 			" \"tags\": [\"t1\", \"t2\"], \"timeout\": \"250ms\","
+			" \"description\": \"what it guards\","
 			" \"retries\": 15, \"interval\": \"5s\","
 			" \"every\": \"1m\", \"max_body\": \"512KiB\","
 			" \"tls\": {\"verify\": false, \"ca_file\": "

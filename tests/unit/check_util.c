@@ -1,8 +1,10 @@
-/* check_util.c - durations, sizes, buffers and secret masking. */
+/* check_util.c - durations, sizes, buffers, secret masking, the logger. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "../../lib/log.h"
 #include "../../lib/util.h"
 #include "unit.h"
 
@@ -299,6 +301,34 @@ START_TEST(test_base64_utf8)
 }
 END_TEST
 
+/* The logger: one line on stderr, scoped, secrets masked. */
+START_TEST(test_log_line)
+{
+	char buf[512];
+	int p[2], saved;
+	ssize_t n;
+
+	vd_secret_clear();
+	vd_secret_add("s3cret-token-42");
+	ck_assert_int_eq(pipe(p), 0);
+	saved = dup(STDERR_FILENO);
+	ck_assert_int_ge(saved, 0);
+	ck_assert_int_ge(dup2(p[1], STDERR_FILENO), 0);
+	vd_log("serve", "login with %s failed (%d)", "s3cret-token-42", 3);
+	vd_log(NULL, "plain");
+	ck_assert_int_ge(dup2(saved, STDERR_FILENO), 0);
+	close(saved);
+	close(p[1]);
+	n = read(p[0], buf, sizeof(buf) - 1);
+	close(p[0]);
+	ck_assert_int_gt(n, 0);
+	buf[n] = '\0';
+	ck_assert_str_eq(buf, "verdict: serve: login with *** failed (3)\n"
+			      "verdict: plain\n");
+	vd_secret_clear();
+}
+END_TEST
+
 Suite *
 util_suite(void)
 {
@@ -315,6 +345,7 @@ util_suite(void)
 	tcase_add_test(tc, test_mask_brief);
 	tcase_add_test(tc, test_mask_brief_to);
 	tcase_add_test(tc, test_base64_utf8);
+	tcase_add_test(tc, test_log_line);
 	suite_add_tcase(s, tc);
 	return s;
 }

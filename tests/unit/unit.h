@@ -17,5 +17,6 @@ Suite *resolve_suite(void);
 Suite *deployer_suite(void);
 Suite *match_suite(void);
 Suite *peer_suite(void);
+Suite *trust_suite(void);
 
 #endif

@@ -434,11 +434,6 @@ vd_cfg_tls(struct vd_cfg *c, struct vd_tls_opts *opts)
 	r = vd_cfg_bool(&t, "verify", &opts->verify);
 	if (!r)
 		r = vd_cfg_path(&t, "ca_file", false, &opts->ca_file);
-	if (!r && opts->ca_file && *opts->ca_file == '\0') {
-		/* "": the default trust store (${CA_FILE:-} left unset) */
-		free(opts->ca_file);
-		opts->ca_file = NULL;
-	}
 	if (!r)
 		r = vd_cfg_path(&t, "cert_file", false, &opts->cert_file);
 	if (!r)

@@ -69,6 +69,7 @@ vd_retry_wanted(const struct vd_check *chk, const struct vd_result *res)
 {
 	unsigned kinds = chk->retry_on_set ? chk->retry_kinds : HEAL_KINDS;
 	unsigned status = chk->retry_on_set ? chk->retry_status : HEAL_STATUS;
+	bool handshake = chk->retry_on_set ? chk->retry_handshake : true;
 	const struct vd_fact *f;
 
 	if (res->status == VD_STATUS_PASS ||
@@ -76,6 +77,9 @@ vd_retry_wanted(const struct vd_check *chk, const struct vd_result *res)
 		return false;
 	if (kinds & KIND(res->reason_kind))
 		return true;
+	if (res->reason_kind == VD_REASON_TLS)
+		return handshake && res->status == VD_STATUS_ERROR &&
+		       vd_result_fact(res, "tls_verify_error") == NULL;
 	if (res->reason_kind != VD_REASON_STATUS)
 		return false;
 	f = vd_result_fact(res, "http_status");
@@ -93,15 +97,20 @@ vd_retry_on_add(struct vd_check *chk, const char *name)
 	if (!chk->retry_on_set) {
 		chk->retry_on_set = true;
 		chk->retry_kinds = chk->retry_status = 0;
+		chk->retry_handshake = false;
 	}
 	if (strcmp(name, "any") == 0) {
 		chk->retry_kinds = ~0u;
 		chk->retry_status = 0x3e;
+		chk->retry_handshake = true;
 		return true;
 	}
-	if (strcmp(name, "default") == 0) {
-		chk->retry_kinds |= HEAL_KINDS;
-		chk->retry_status |= HEAL_STATUS;
+	if (strcmp(name, "default") == 0 || strcmp(name, "handshake") == 0) {
+		if (name[0] == 'd') {
+			chk->retry_kinds |= HEAL_KINDS;
+			chk->retry_status |= HEAL_STATUS;
+		}
+		chk->retry_handshake = true;
 		return true;
 	}
 	if (name[0] >= '1' && name[0] <= '5' && strcmp(name + 1, "xx") == 0) {

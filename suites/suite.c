@@ -375,8 +375,8 @@ parse_retry_on(struct vd_cfg *c, struct vd_check *chk)
 				"unknown \"%s\" (expected a reason kind such "
 				"as timeout, refused, unavailable, tls, "
 				"status, "
-				"body; a status class 4xx or 5xx; default; or "
-				"any)",
+				"body; a status class 4xx or 5xx; handshake; "
+				"default; or any)",
 				names[i]);
 	if (!r && vd_cfg_has(c, "retry_on") && n == 0)
 		r = vd_cfg_error(c, "retry_on",

@@ -194,7 +194,7 @@ static const struct {
 	{SUITE(CHK("a", ", \"retry_on\": [\"timeout\", \"slowly\"]")),
 	 "f.json: checks[0].retry_on: unknown \"slowly\" (expected a reason "
 	 "kind such as timeout, refused, unavailable, tls, status, body; a "
-	 "status class 4xx or 5xx; default; or any)"},
+	 "status class 4xx or 5xx; handshake; default; or any)"},
 	{SUITE(CHK("a", ", \"retry_on\": []")),
 	 "f.json: checks[0].retry_on: the list is empty (use retries: 0 for no "
 	 "retries)"},
@@ -528,16 +528,17 @@ END_TEST
 
 START_TEST(test_stages)
 {
-	struct vd_suite *s = load_ok(SUITE(CHK("a", ", \"stage\": \"health\"") "," CHK("b", "") "," CHK(
-		"c",
-		", \"stage\": \"smoke\"") "," CHK("d",
-						  ", \"stage\": "
-						  "\"health\"") "," CHK("e",
-									", "
-									"\"stag"
-									"e\": "
-									"\"main"
-									"\"")));
+	struct vd_suite *s = load_ok(SUITE(
+		CHK("a", ", \"stage\": \"health\"") "," CHK("b", "") "," CHK(
+			"c",
+			", \"stage\": \"smoke\"") "," CHK("d",
+							  ", \"stage\": "
+							  "\"health\"") "," CHK("e",
+										", "
+										"\"stag"
+										"e\": "
+										"\"main"
+										"\"")));
 
 	ck_assert_uint_eq(s->nstages, 3);
 	ck_assert_str_eq(s->stages[0], "health");
@@ -848,8 +849,11 @@ retried(const struct vd_check *chk, enum vd_status st, enum vd_reason kind,
 	vd_result_init(&res);
 	res.status = st;
 	res.reason_kind = kind;
-	if (http_status)
+	if (http_status > 0)
 		vd_result_fact_num(&res, "http_status", http_status);
+	if (http_status < 0) /* a certificate judged and refused */
+		vd_result_fact_str(&res, "tls_verify_error",
+				   "unable to get local issuer certificate");
 	r = vd_retry_wanted(chk, &res);
 	vd_result_clear(&res);
 	return r;
@@ -857,23 +861,24 @@ retried(const struct vd_check *chk, enum vd_status st, enum vd_reason kind,
 
 START_TEST(test_retry_on)
 {
-	struct vd_suite *s = load_ok(SUITE(
-		CHK("dflt", "") "," CHK("some", ", \"retry_on\": [\"tls\", "
-						"\"4xx\"]") "," CHK("one", ", "
-									   "\"r"
-									   "etr"
-									   "y_"
-									   "on"
-									   "\":"
-									   " \""
-									   "bod"
-									   "y"
-									   "\"") "," CHK(
-			"any",
-			", \"retry_on\": [\"any\"]") "," CHK("more",
-							     ", \"retry_on\": "
-							     "[\"default\", "
-							     "\"body\"]")));
+	struct vd_suite *s = load_ok(SUITE(CHK("dflt", "") "," CHK(
+		"some",
+		", \"retry_on\": [\"tls\", "
+		"\"4xx\"]") "," CHK("one",
+				    ", "
+				    "\"r"
+				    "etr"
+				    "y_"
+				    "on"
+				    "\":"
+				    " \""
+				    "bod"
+				    "y"
+				    "\"") "," CHK("any", ", \"retry_on\": "
+							 "[\"any\"]") "," CHK("more",
+									      ", \"retry_on\": "
+									      "[\"default\", "
+									      "\"body\"]")));
 	const struct vd_check *d = s->checks[0], *some = s->checks[1],
 			      *one = s->checks[2], *any = s->checks[3],
 			      *more = s->checks[4];
@@ -887,15 +892,19 @@ START_TEST(test_retry_on)
 	ck_assert(retried(d, F, VD_REASON_STATUS, 503));
 	ck_assert(retried(d, F, VD_REASON_STATUS, 0)); /* no HTTP code */
 	ck_assert(retried(d, F, VD_REASON_VALUE, 0));  /* exec, queries */
-	/* and what cannot */
-	ck_assert(!retried(d, E, VD_REASON_TLS, 0));
+	/* a TLS handshake that broke before a certificate was judged */
+	ck_assert(retried(d, E, VD_REASON_TLS, 0));
+	/* and what cannot: a certificate refused, a tls check's finding */
+	ck_assert(!retried(d, E, VD_REASON_TLS, -1));
+	ck_assert(!retried(d, F, VD_REASON_TLS, 0));
 	ck_assert(!retried(d, F, VD_REASON_STATUS, 404));
 	ck_assert(!retried(d, F, VD_REASON_BODY, 0));
 	ck_assert(!retried(d, F, VD_REASON_HEADER, 0));
 	ck_assert(!retried(d, F, VD_REASON_POLICY, 0));
 	ck_assert(!retried(d, VD_STATUS_PASS, VD_REASON_NONE, 200));
 	/* a list replaces the default */
-	ck_assert(retried(some, E, VD_REASON_TLS, 0));
+	ck_assert(retried(some, E, VD_REASON_TLS, -1));
+	ck_assert(!retried(one, E, VD_REASON_TLS, 0));
 	ck_assert(retried(some, F, VD_REASON_STATUS, 401));
 	ck_assert(!retried(some, F, VD_REASON_STATUS, 502));
 	ck_assert(!retried(some, E, VD_REASON_TIMEOUT, 0));
@@ -907,7 +916,9 @@ START_TEST(test_retry_on)
 	ck_assert(retried(more, F, VD_REASON_BODY, 0));
 	ck_assert(retried(more, E, VD_REASON_TIMEOUT, 0));
 	ck_assert(retried(more, F, VD_REASON_STATUS, 500));
-	ck_assert(!retried(more, E, VD_REASON_TLS, 0));
+	ck_assert(!retried(more, E, VD_REASON_TLS, -1));
+	ck_assert(retried(more, E, VD_REASON_TLS, 0));
+	ck_assert(retried(any, E, VD_REASON_TLS, -1));
 	vd_suite_free(s);
 }
 END_TEST

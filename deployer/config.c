@@ -214,7 +214,7 @@ vd_dep_suite_load(const struct vd_dep_suite_src *src,
 {
 	struct vd_suite_load_opts opts;
 	struct vd_suite *s = NULL;
-	char *vars[5];
+	char *vars[5], *dir = NULL;
 	size_t i, n = 0;
 	int r;
 
@@ -229,8 +229,16 @@ vd_dep_suite_load(const struct vd_dep_suite_src *src,
 	vars[4] = NULL;
 	memset(&opts, 0, sizeof(opts));
 	opts.vars = (const char *const *)vars;
+	if (src->file) {
+		/* a suite file's relative paths are its folder's */
+		char *copy = vd_xstrdup(src->file);
+		dir = vd_xstrdup(dirname(copy));
+		free(copy);
+		opts.base_dir = dir;
+	}
 	r = vd_suite_parse(src->text, strlen(src->text), src->name, &opts, &s,
 			   err, errlen);
+	free(dir);
 	for (i = 0; i < 4; i++)
 		free(vars[i]);
 	if (r < 0)

@@ -313,7 +313,8 @@ reap_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		pr->att_res.timings[VD_PHASE_TOTAL] = end - pr->att.start;
 
 	if (pr->att_res.status != VD_STATUS_PASS &&
-	    pr->attempts <= pr->check->retries) {
+	    pr->attempts <= pr->check->retries &&
+	    vd_retry_wanted(pr->check, &pr->att_res)) {
 		pr->state = PROBE_WAITING;
 		ev_timer_set(&pr->retry, pr->check->interval, 0.);
 		ev_timer_start(loop, &pr->retry);

@@ -876,9 +876,12 @@ exec_parse(struct vd_check *chk, struct vd_cfg *c)
 	}
 	vd_strlist_free(argv, n);
 	if (!r)
-		r = vd_cfg_str(c, "cwd", false, &ec->cwd);
+		r = vd_cfg_path(c, "cwd", false, &ec->cwd);
 	if (!r && ec->cwd && *ec->cwd == '\0')
 		r = vd_cfg_error(c, "cwd", "must not be empty");
+	/* relative paths in argv mean the same as every path of the suite */
+	if (!r && ec->cwd == NULL && c->base)
+		ec->cwd = vd_xstrdup(c->base);
 	if (!r)
 		r = vd_cfg_strmap(c, "env", &ec->env_keys, &ec->env_vals,
 				  &ec->nenv);

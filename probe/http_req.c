@@ -29,7 +29,7 @@
 #include <openssl/ssl.h>
 
 #include "certfacts.h"
-#include "probe_int.h"
+#include "http_int.h"
 #include "../lib/trust.h"
 #include "../lib/util.h"
 

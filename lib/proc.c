@@ -667,7 +667,10 @@ int
 vd_proc_spawn(struct vd_procs *ps, const struct vd_proc_spec *spec,
 	      struct vd_proc **out)
 {
-	char *const *envp = spec->envp ? spec->envp : environ;
+	static char *const no_env[] = {NULL};
+	char *const *envp = spec->envp ? spec->envp
+			    : environ  ? environ
+				       : no_env;
 	const char *path = NULL;
 	int po[2] = {-1, -1}, pe[2] = {-1, -1}, go[2] = {-1, -1}, r, i;
 	char *found = NULL;
@@ -675,7 +678,7 @@ vd_proc_spawn(struct vd_procs *ps, const struct vd_proc_spec *spec,
 	pid_t pid;
 
 	*out = NULL;
-	for (i = 0; envp && envp[i]; i++)
+	for (i = 0; envp[i]; i++)
 		if (strncmp(envp[i], "PATH=", 5) == 0) {
 			path = envp[i] + 5;
 			break;
@@ -826,6 +829,9 @@ vd_procs_free(struct vd_procs *ps)
 	if (ps == NULL)
 		return;
 	while ((p = LIST_FIRST(&ps->procs)) != NULL) {
+		/* destroy() unlinks p from the head before freeing it; the
+		 * analyzer does not follow LIST_REMOVE's le_prev back to it */
+		/* NOLINTNEXTLINE(clang-analyzer-unix.Malloc) */
 		if (!p->killed)
 			(void)group_signal(p, SIGKILL);
 		if (!p->reaped && p->pidfd >= 0) {

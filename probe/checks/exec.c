@@ -37,7 +37,7 @@
 #include "../../lib/util.h"
 #include "checks.h"
 
-#define DEFAULT_MAX_OUTPUT (64 * 1024)
+#define DEFAULT_MAX_OUTPUT ((size_t)64 * 1024)
 #define KILL_GRACE	   1.0 /* seconds between SIGTERM and SIGKILL */
 #define TAIL		   512 /* bytes of stdout/stderr kept for the reason */
 #define PROCS_KEY	   "exec.procs"

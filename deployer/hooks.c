@@ -6,7 +6,6 @@
  * the whole group, output captured (capped, masked as one stream) and
  * echoed line by line. Knows nothing of state files or gates.
  */
-#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>

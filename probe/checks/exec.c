@@ -25,10 +25,8 @@
  * reports or exporters.
  */
 #include <errno.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../../lib/cfg.h"

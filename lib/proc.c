@@ -348,6 +348,55 @@ after_callback(struct vd_proc *p)
 	return false;
 }
 
+/*
+ * Reads what pipe i holds now, READ_ROUNDS reads at most (so one chatty
+ * child cannot hold the loop; its watcher fires again). Returns 1 when the
+ * pipe ended (closed now or before), 0 when it is empty for now, -1 when
+ * the caller freed p from on_output (p is gone).
+ */
+static int
+pipe_read(struct vd_proc *p, int i)
+{
+	char buf[READ_CHUNK];
+	ssize_t n;
+	int rounds;
+
+	for (rounds = 0; p->fd[i] >= 0 && rounds < READ_ROUNDS; rounds++) {
+		n = read(p->fd[i], buf, sizeof(buf));
+		if (n > 0) {
+			p->out_bytes += (size_t)n;
+			if (p->out.cap_max > 0)
+				vd_buf_append(&p->out, buf, (size_t)n);
+			if (p->on_output) {
+				p->depth++;
+				p->on_output(p->udata, (enum vd_proc_stream)i,
+					     buf, (size_t)n);
+				if (after_callback(p))
+					return -1;
+			}
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		pipe_close(p, i); /* EOF, or an error that ends it alike */
+	}
+	return p->fd[i] < 0;
+}
+
+/* Reads what both pipes hold now; returns 1 when both ended, 0 when one
+ * is still open, -1 when p is gone (see pipe_read). */
+static int
+pipes_read(struct vd_proc *p)
+{
+	int i;
+	for (i = 0; i < 2; i++)
+		if (pipe_read(p, i) < 0)
+			return -1;
+	return p->fd[0] < 0 && p->fd[1] < 0;
+}
+
 static void
 finish(struct vd_proc *p)
 {
@@ -385,15 +434,25 @@ finish(struct vd_proc *p)
 static void
 check_done(struct vd_proc *p)
 {
+	int r;
+
 	if (p->done || p->freed || !p->exited)
 		return;
-	if (p->fd[0] < 0 && p->fd[1] < 0) {
+	/* What the leader wrote is in the pipes already, and its ends are
+	 * closed: read it now rather than wait for the watchers, which a
+	 * busy loop iteration may invoke after a drain timer started on a
+	 * stale clock (output was judged missing under load). */
+	r = pipes_read(p);
+	if (r < 0)
+		return;
+	if (r > 0) {
 		finish(p);
 		return;
 	}
-	/* What was written before the exit is in the pipes already; only a
-	 * background process holding one open keeps it from ending. */
+	/* Only a process still holding a pipe open (a background one) keeps
+	 * it from ending. */
 	if (!ev_is_active(&p->drainw)) {
+		ev_now_update(p->ps->loop);
 		ev_timer_set(&p->drainw, VD_PROC_DRAIN, 0.);
 		ev_timer_start(p->ps->loop, &p->drainw);
 	}
@@ -508,9 +567,13 @@ static void
 drain_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct vd_proc *p = w->data;
+	int r;
 	(void)loop;
 	(void)revents;
-	p->output_open = true;
+	r = pipes_read(p); /* what came meanwhile, should its watcher wait */
+	if (r < 0)
+		return;
+	p->output_open = r == 0;
 	finish(p);
 }
 
@@ -518,35 +581,13 @@ static void
 pipe_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct vd_proc *p = w->data;
-	int i = w == &p->iow[0] ? 0 : 1, rounds;
-	char buf[READ_CHUNK];
-	ssize_t n;
+	int i = w == &p->iow[0] ? 0 : 1, r;
 	(void)loop;
 	(void)revents;
 
-	for (rounds = 0; rounds < READ_ROUNDS; rounds++) {
-		n = read(p->fd[i], buf, sizeof(buf));
-		if (n > 0) {
-			p->out_bytes += (size_t)n;
-			if (p->out.cap_max > 0)
-				vd_buf_append(&p->out, buf, (size_t)n);
-			if (p->on_output) {
-				p->depth++;
-				p->on_output(p->udata, (enum vd_proc_stream)i,
-					     buf, (size_t)n);
-				if (after_callback(p))
-					return;
-			}
-			continue;
-		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return;
-		pipe_close(p, i); /* EOF, or an error that ends it alike */
+	r = pipe_read(p, i);
+	if (r > 0)
 		check_done(p);
-		return;
-	}
 }
 
 /* Moves fd to min or above (close-on-exec), so that the spawn's dup2s

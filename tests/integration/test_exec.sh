@@ -2,7 +2,8 @@
 # found, cwd and env, secrets in output masked, a command killed by a
 # signal, the output cap (10 MiB through a 64 KiB buffer), clean signal
 # state (SIGPIPE at its default, nothing blocked) and descriptors in the
-# child, retries, max_body refused (defaults.max_body left alone);
+# child, retries, max_body refused (defaults.max_body left alone), 300
+# commands at once each with its output;
 # and deadlines: `sleep 60`
 # with a 1s timeout ends in under 3s with its whole process group gone,
 # including a grandchild that ignores SIGTERM and holds the output pipe,
@@ -101,6 +102,22 @@ assert_eq "retry: attempts" "$(check_field retry .attempts)" 2
 expect_check background-left pass '^exit 0$'
 assert_eq "background-left: pipe held open" "$(check_field background-left .facts.output_open_after_exit)" true
 assert_eq "no process left behind (background)" "$(pgrep -f "sleep $S3" || true)" ""
+
+# Many commands at once (a busy loop): each one's output is read, none
+# judged before what it wrote was taken. (The drain wait used to start on
+# the loop's stale clock and end before the pipe was read: on a loaded
+# machine, half of such a run failed with "output does not contain".)
+{
+	printf '{ "name": "many", "checks": [\n'
+	for i in $(seq 300); do
+		[ "$i" = 1 ] || printf ',\n'
+		printf '{ "name": "m%d", "type": "exec", "timeout": "60s", "argv": ["sh", "-c", "echo ok-%d"], "expect": { "output_contains": "ok-%d" } }' "$i" "$i" "$i"
+	done
+	printf '\n]}\n'
+} > "$T/many.json"
+run_verdict run -f json "$T/many.json"
+assert_eq "many: exit code" "$RC" 0
+assert_eq "many: every output read" "$(jq '[.checks[] | select(.status == "pass")] | length' "$T/out")" 300
 
 # Deadlines: sleep 60 with a 1s timeout; a grandchild that ignores
 # SIGTERM and holds the output pipe; both end in under 3s, nothing left.

@@ -200,7 +200,6 @@ vd_dep_hook_run(struct vd_dep_rt *rt, const struct vd_dep_hook_conf *h,
 	struct vd_env env;
 	char **argv;
 	double started;
-	bool stopping = false;
 	int r;
 	size_t i;
 
@@ -257,13 +256,12 @@ vd_dep_hook_run(struct vd_dep_rt *rt, const struct vd_dep_hook_conf *h,
 		vd_proc_terminate(proc);
 	}
 
-	while (!hr.done) {
-		if (rt->stop_signal && !stopping) {
-			stopping = true;
-			res->interrupted = true;
-			vd_proc_terminate(proc);
-		}
-		ev_run(rt->loop, EVRUN_ONCE);
+	if (vd_dep_await(rt, &hr.done) < 0) {
+		/* stopped: the group gets SIGTERM, SIGKILL after the grace, and
+		 * the hook's end is awaited all the same (it is recorded) */
+		res->interrupted = true;
+		vd_proc_terminate(proc);
+		vd_dep_await_end(rt, &hr.done);
 	}
 	take_output(&hr, "", 0, true);
 	echo_line(&hr);

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../lib/proc.h"
 #include "dep_int.h"
 
 #define MAX_CONFIG_BYTES ((size_t)1024 * 1024)
@@ -794,47 +795,6 @@ vd_dep_config_load(const char *path, struct vd_dep_config **out, char *errbuf,
 	return 0;
 }
 
-/* True when path names a file this user may execute. */
-static bool
-runnable(const char *path)
-{
-	struct stat sb;
-	return stat(path, &sb) == 0 && S_ISREG(sb.st_mode) &&
-	       access(path, X_OK) == 0;
-}
-
-/* What execvpe would find for prog, run from cwd with PATH path; NULL. */
-static char *
-find_program(const char *prog, const char *cwd, const char *path)
-{
-	char *full;
-	if (strchr(prog, '/')) {
-		full = prog[0] == '/' ? vd_xstrdup(prog)
-				      : vd_xasprintf("%s/%s", cwd, prog);
-		if (runnable(full))
-			return full;
-		free(full);
-		return NULL;
-	}
-	while (path) {
-		const char *colon = strchr(path, ':');
-		size_t n = colon ? (size_t)(colon - path) : strlen(path);
-		char *dir = n ? vd_xstrndup(path, n) : vd_xstrdup(cwd);
-		if (dir[0] != '/') {
-			char *abs = vd_xasprintf("%s/%s", cwd, dir);
-			free(dir);
-			dir = abs;
-		}
-		full = vd_xasprintf("%s/%s", dir, prog);
-		free(dir);
-		if (runnable(full))
-			return full;
-		free(full);
-		path = colon ? colon + 1 : NULL;
-	}
-	return NULL;
-}
-
 int
 vd_dep_config_check_hooks(const struct vd_dep_config *cfg, char *err,
 			  size_t errlen)
@@ -859,8 +819,7 @@ vd_dep_config_check_hooks(const struct vd_dep_config *cfg, char *err,
 				path = h->env_values[k];
 		if (path == NULL)
 			path = "/bin:/usr/bin"; /* execvpe's default */
-		found = find_program(prog, h->cwd ? h->cwd : ".", path);
-		if (found == NULL) {
+		if (vd_proc_find_program(prog, h->cwd, path, &found) != 0) {
 			snprintf(err, errlen,
 				 "%s: hooks.%s.argv[0]: program \"%s\" not "
 				 "found %s%s (or not executable)",

@@ -138,6 +138,9 @@ bool vd_dep_stopping(const struct vd_dep_rt *rt);
  * the caller cancels it).
  */
 int vd_dep_await(struct vd_dep_rt *rt, const bool *done);
+/* vd_dep_await() whatever the stop signals, for what ends by itself in
+ * bounded time once told to stop (a hook being terminated: its grace). */
+void vd_dep_await_end(struct vd_dep_rt *rt, const bool *done);
 /* Progress for people, on stderr, masked. */
 void vd_dep_say(const struct vd_dep_rt *rt, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

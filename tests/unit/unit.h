@@ -19,5 +19,6 @@ Suite *match_suite(void);
 Suite *peer_suite(void);
 Suite *trust_suite(void);
 Suite *flow_suite(void);
+Suite *proc_suite(void);
 
 #endif

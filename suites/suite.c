@@ -17,7 +17,7 @@
 #include "../lib/cfg.h"
 #include "../lib/util.h"
 
-#define MAX_SUITE_BYTES (16 * 1024 * 1024)
+#define MAX_SUITE_BYTES ((size_t)16 * 1024 * 1024)
 
 int
 vd_json_strip_comments(char *t, size_t len)
@@ -413,7 +413,7 @@ parse_check(struct vd_suite *s, const cJSON *own, const cJSON *defaults,
 	chk->critical = true;
 	chk->timeout = 5.0;
 	chk->interval = 1.0;
-	chk->max_body = 1024 * 1024;
+	chk->max_body = (size_t)1024 * 1024;
 	chk->tls.verify = true;
 
 	r = vd_cfg_str(&c, "name", true, &chk->name);
@@ -678,6 +678,7 @@ vd_suite_parse(const char *text, size_t len, const char *name,
 		size_t n = (size_t)cJSON_GetArraySize(checks);
 		struct name_set names;
 
+		/* NOLINTNEXTLINE(bugprone-sizeof-expression) */
 		s->checks = vd_xcalloc(n ? n : 1, sizeof(*s->checks));
 		if (defaults)
 			dused = vd_xcalloc(

@@ -443,6 +443,10 @@ struct vd_dep_ctx {
 /* Appends a history line for the current deployment (takes line).
  * Returns 0 or VD_ERR_IO with ctx->err. */
 int vd_dep_record(struct vd_dep_ctx *ctx, const char *event, cJSON *line);
+/* The same for deployment id (a notification of an earlier one; line
+ * NULL: the id and event only). */
+int vd_dep_record_for(struct vd_dep_ctx *ctx, const char *id, const char *event,
+		      cJSON *line);
 /*
  * Commits a record that tells the story (the deployment, a step, the
  * result): the state is written first, holding the line as

@@ -220,11 +220,6 @@ log_line(struct vd_dep_ctx *ctx, const char *id, cJSON *line)
 {
 	return vd_dep_record_for(ctx, id, "notify", line);
 }
-cJSON_Delete(line);
-r = vd_dep_history_append(&ctx->st, out, ctx->err, sizeof(ctx->err));
-cJSON_Delete(out);
-return r;
-}
 
 /*
  * Keeps event what of the current deployment for notifier nkey in the

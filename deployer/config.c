@@ -13,10 +13,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../lib/proc.h"
 #include "dep_int.h"
 
-#define MAX_CONFIG_BYTES (1024 * 1024)
-#define MAX_SUITE_BYTES	 (16 * 1024 * 1024)
+#define MAX_CONFIG_BYTES ((size_t)1024 * 1024)
+#define MAX_SUITE_BYTES	 ((size_t)16 * 1024 * 1024)
 
 /* Placeholders filled in when a hook runs, never from the environment. */
 static const char *const placeholders[] = {
@@ -99,6 +100,8 @@ register_env_secrets(void)
 static char *
 beside(const char *cfgdir, const char *path)
 {
+	if (path == NULL)
+		return NULL;
 	if (path[0] == '/' || strcmp(cfgdir, ".") == 0)
 		return vd_xstrdup(path);
 	if (strcmp(path, ".") == 0)
@@ -135,7 +138,7 @@ parse_hook(struct vd_cfg *hooks, const char *name, const char *cfgdir,
 	h->name = vd_xstrdup(name);
 	h->timeout = 600;
 	h->kill_grace = 5;
-	h->max_output = 64 * 1024;
+	h->max_output = (size_t)64 * 1024;
 	r = vd_cfg_strlist(&c, "argv", &h->argv, &h->argc);
 	if (!r && h->argc == 0)
 		r = vd_cfg_error(
@@ -212,7 +215,7 @@ vd_dep_suite_load(const struct vd_dep_suite_src *src,
 {
 	struct vd_suite_load_opts opts;
 	struct vd_suite *s = NULL;
-	char *vars[5];
+	char *vars[5], *dir = NULL;
 	size_t i, n = 0;
 	int r;
 
@@ -227,8 +230,16 @@ vd_dep_suite_load(const struct vd_dep_suite_src *src,
 	vars[4] = NULL;
 	memset(&opts, 0, sizeof(opts));
 	opts.vars = (const char *const *)vars;
+	if (src->file) {
+		/* a suite file's relative paths are its folder's */
+		char *copy = vd_xstrdup(src->file);
+		dir = vd_xstrdup(dirname(copy));
+		free(copy);
+		opts.base_dir = dir;
+	}
 	r = vd_suite_parse(src->text, strlen(src->text), src->name, &opts, &s,
 			   err, errlen);
+	free(dir);
 	for (i = 0; i < 4; i++)
 		free(vars[i]);
 	if (r < 0)
@@ -552,7 +563,7 @@ parse_notify(struct vd_cfg *top, struct vd_dep_config *cfg)
 			r = add_notifier(cfg, t, it, c.file, path, c.err, 0);
 		}
 	}
-	if (!r && (it = c.obj->child) != NULL) {
+	if (!r && c.obj->child != NULL) {
 		/* name the types we know when a key is unknown */
 		size_t i = 0;
 		cJSON_ArrayForEach(it, c.obj) {
@@ -784,47 +795,6 @@ vd_dep_config_load(const char *path, struct vd_dep_config **out, char *errbuf,
 	return 0;
 }
 
-/* True when path names a file this user may execute. */
-static bool
-runnable(const char *path)
-{
-	struct stat sb;
-	return stat(path, &sb) == 0 && S_ISREG(sb.st_mode) &&
-	       access(path, X_OK) == 0;
-}
-
-/* What execvpe would find for prog, run from cwd with PATH path; NULL. */
-static char *
-find_program(const char *prog, const char *cwd, const char *path)
-{
-	char *full;
-	if (strchr(prog, '/')) {
-		full = prog[0] == '/' ? vd_xstrdup(prog)
-				      : vd_xasprintf("%s/%s", cwd, prog);
-		if (runnable(full))
-			return full;
-		free(full);
-		return NULL;
-	}
-	while (path) {
-		const char *colon = strchr(path, ':');
-		size_t n = colon ? (size_t)(colon - path) : strlen(path);
-		char *dir = n ? vd_xstrndup(path, n) : vd_xstrdup(cwd);
-		if (dir[0] != '/') {
-			char *abs = vd_xasprintf("%s/%s", cwd, dir);
-			free(dir);
-			dir = abs;
-		}
-		full = vd_xasprintf("%s/%s", dir, prog);
-		free(dir);
-		if (runnable(full))
-			return full;
-		free(full);
-		path = colon ? colon + 1 : NULL;
-	}
-	return NULL;
-}
-
 int
 vd_dep_config_check_hooks(const struct vd_dep_config *cfg, char *err,
 			  size_t errlen)
@@ -849,8 +819,7 @@ vd_dep_config_check_hooks(const struct vd_dep_config *cfg, char *err,
 				path = h->env_values[k];
 		if (path == NULL)
 			path = "/bin:/usr/bin"; /* execvpe's default */
-		found = find_program(prog, h->cwd ? h->cwd : ".", path);
-		if (found == NULL) {
+		if (vd_proc_find_program(prog, h->cwd, path, &found) != 0) {
 			snprintf(err, errlen,
 				 "%s: hooks.%s.argv[0]: program \"%s\" not "
 				 "found %s%s (or not executable)",

@@ -138,6 +138,9 @@ bool vd_dep_stopping(const struct vd_dep_rt *rt);
  * the caller cancels it).
  */
 int vd_dep_await(struct vd_dep_rt *rt, const bool *done);
+/* vd_dep_await() whatever the stop signals, for what ends by itself in
+ * bounded time once told to stop (a hook being terminated: its grace). */
+void vd_dep_await_end(struct vd_dep_rt *rt, const bool *done);
 /* Progress for people, on stderr, masked. */
 void vd_dep_say(const struct vd_dep_rt *rt, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -440,6 +443,10 @@ struct vd_dep_ctx {
 /* Appends a history line for the current deployment (takes line).
  * Returns 0 or VD_ERR_IO with ctx->err. */
 int vd_dep_record(struct vd_dep_ctx *ctx, const char *event, cJSON *line);
+/* The same for deployment id (a notification of an earlier one; line
+ * NULL: the id and event only). */
+int vd_dep_record_for(struct vd_dep_ctx *ctx, const char *id, const char *event,
+		      cJSON *line);
 /*
  * Commits a record that tells the story (the deployment, a step, the
  * result): the state is written first, holding the line as

@@ -1,26 +1,20 @@
 /*
- * hooks.c - deploy, promote and rollback hooks as child processes: argv
- * with ${VERSION} & co filled in (no shell unless the user writes one),
- * an own process group, a deadline that kills the whole group, output
- * captured (capped, masked as one stream) through ev_io. The child is watched
- * with ev_child on the default loop (whose SIGCHLD handler reaps every child),
- * through a pidfd on ev_io elsewhere. Knows nothing of state files or gates.
+ * hooks.c - deploy, promote and rollback hooks as child processes under
+ * the supervisor (lib/proc.h): argv with ${VERSION} & co filled in (no
+ * shell unless the user writes one), an own process group held at a start
+ * barrier until the caller has recorded its pid, a deadline that kills
+ * the whole group, output captured (capped, masked as one stream) and
+ * echoed line by line. Knows nothing of state files or gates.
  */
-#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <linux/close_range.h>
-#include <sys/pidfd.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
+#include "../lib/proc.h"
 #include "dep_int.h"
-
-extern char **environ;
 
 #define LINE_MAX_ECHO 4096
 
@@ -93,22 +87,10 @@ struct hook_run {
 	struct vd_dep_rt *rt;
 	const struct vd_dep_hook_conf *h;
 	struct vd_dep_hook_result *res;
-	pid_t pid;
-	int out_fd;
-	int pid_fd;
-	ev_io out_io;
-	ev_io pid_io;
-	ev_child child; /* when pidfd_open is not available */
-	ev_timer deadline;
-	ev_timer grace;
 	struct vd_mask_stream mask; /* stdout+stderr as one masked stream */
 	struct vd_buf out;	    /* what is kept, masked (capped) */
 	struct vd_buf line;	    /* the partial line being echoed, masked */
-	bool exited;
-	int wstatus;
-	bool term_sent;
-	bool use_child;
-	double started;
+	bool done;
 };
 
 static void
@@ -154,149 +136,44 @@ take_output(struct hook_run *hr, const char *p, size_t n, bool end)
 	vd_buf_free(&m);
 }
 
-/* Reads what is there without waiting; returns false at EOF/error. */
-static bool
-drain(struct hook_run *hr)
+static void
+hook_output(void *udata, enum vd_proc_stream s, const char *p, size_t n)
 {
-	char buf[8192];
-	for (;;) {
-		ssize_t n = read(hr->out_fd, buf, sizeof(buf));
-		if (n > 0) {
-			take_output(hr, buf, (size_t)n, false);
-			continue;
-		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return true;
-		return false;
-	}
+	(void)s; /* one stream: stderr goes into stdout's pipe */
+	take_output(udata, p, n, false);
 }
 
 static void
-out_cb(struct ev_loop *loop, ev_io *w, int revents)
+hook_done(void *udata, const struct vd_proc_result *pr)
 {
-	struct hook_run *hr = w->data;
-	(void)revents;
-	if (!drain(hr))
-		ev_io_stop(loop, w);
+	struct hook_run *hr = udata;
+	hr->done = true;
+	hr->res->timed_out = pr->timed_out;
+	hr->res->exit_code = pr->exited ? pr->exit_code : -1;
+	hr->res->signal = pr->signal;
+	if (pr->status_lost)
+		hr->res->signal = SIGKILL; /* gone, how is unknown */
 }
 
 static void
-exited(struct hook_run *hr, int wstatus)
+build_env(struct vd_env *env, const struct vd_dep_hook_conf *h,
+	  const struct vd_dep_hook_vars *v)
 {
-	hr->exited = true;
-	hr->wstatus = wstatus;
-}
+	size_t i;
 
-static void
-reap(struct hook_run *hr)
-{
-	siginfo_t si;
-	memset(&si, 0, sizeof(si));
-	/* the leader is a zombie until reaped: its group id cannot be
-	 * reused yet, so killing the group here hits only our stragglers */
-	kill(-hr->pid, SIGKILL);
-	if (waitid(P_PID, (id_t)hr->pid, &si, WEXITED) < 0)
-		return;
-	if (si.si_code == CLD_EXITED)
-		exited(hr, W_EXITCODE(si.si_status, 0));
-	else
-		exited(hr, si.si_status & 0x7f);
-}
-
-static void
-pid_cb(struct ev_loop *loop, ev_io *w, int revents)
-{
-	struct hook_run *hr = w->data;
-	(void)revents;
-	ev_io_stop(loop, w);
-	reap(hr);
-}
-
-static void
-child_cb(struct ev_loop *loop, ev_child *w, int revents)
-{
-	struct hook_run *hr = w->data;
-	(void)revents;
-	ev_child_stop(loop, w);
-	kill(-hr->pid, SIGKILL);
-	exited(hr, w->rstatus);
-}
-
-static void
-grace_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	struct hook_run *hr = w->data;
-	(void)loop;
-	(void)revents;
-	kill(-hr->pid, SIGKILL);
-	/* repeats each second: should the exit status be lost (someone
-	 * else reaped the child), a vanished leader still ends the wait */
-	if (kill(hr->pid, 0) < 0 && errno == ESRCH && !hr->exited)
-		exited(hr, SIGKILL);
-}
-
-static void
-terminate(struct hook_run *hr)
-{
-	if (hr->term_sent)
-		return;
-	hr->term_sent = true;
-	kill(-hr->pid, SIGTERM);
-	ev_timer_set(&hr->grace, hr->h->kill_grace > 0 ? hr->h->kill_grace : 0.,
-		     1.);
-	ev_timer_start(hr->rt->loop, &hr->grace);
-}
-
-static void
-deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	struct hook_run *hr = w->data;
-	(void)loop;
-	(void)revents;
-	hr->res->timed_out = true;
-	terminate(hr);
-}
-
-static char **
-build_env(const struct vd_dep_hook_conf *h, const struct vd_dep_hook_vars *v)
-{
-	size_t n = 0, i, k = 0;
-	char **env;
-	for (i = 0; environ[i]; i++)
-		n++;
-	env = vd_xcalloc(n + h->nenv + 5, sizeof(*env));
-	for (i = 0; environ[i]; i++) {
-		bool over =
-			vd_startswith(environ[i], "VERDICT_VERSION=") ||
-			vd_startswith(environ[i],
-				      "VERDICT_PREVIOUS_VERSION=") ||
-			vd_startswith(environ[i], "VERDICT_DEPLOYMENT_ID=") ||
-			vd_startswith(environ[i], "VERDICT_ENVIRONMENT=");
-		for (size_t j = 0; !over && j < h->nenv; j++) {
-			size_t l = strlen(h->env_names[j]);
-			over = strncmp(environ[i], h->env_names[j], l) == 0 &&
-			       environ[i][l] == '=';
-		}
-		if (!over)
-			env[k++] = vd_xstrdup(environ[i]);
-	}
-	env[k++] = vd_xasprintf("VERDICT_VERSION=%s",
-				v->version ? v->version : "");
-	env[k++] = vd_xasprintf("VERDICT_PREVIOUS_VERSION=%s",
-				v->previous_version ? v->previous_version : "");
-	env[k++] = vd_xasprintf("VERDICT_DEPLOYMENT_ID=%s",
-				v->deployment_id ? v->deployment_id : "");
-	env[k++] = vd_xasprintf("VERDICT_ENVIRONMENT=%s",
-				v->environment ? v->environment : "");
+	vd_env_init(env, true);
+	vd_env_set(env, "VERDICT_VERSION", v->version ? v->version : "");
+	vd_env_set(env, "VERDICT_PREVIOUS_VERSION",
+		   v->previous_version ? v->previous_version : "");
+	vd_env_set(env, "VERDICT_DEPLOYMENT_ID",
+		   v->deployment_id ? v->deployment_id : "");
+	vd_env_set(env, "VERDICT_ENVIRONMENT",
+		   v->environment ? v->environment : "");
 	for (i = 0; i < h->nenv; i++) {
 		char *val = vd_dep_subst(h->env_values[i], v);
-		env[k++] = vd_xasprintf("%s=%s", h->env_names[i], val);
-		free(val);
+		vd_env_set(env, h->env_names[i], val);
+		vd_free_secret(val);
 	}
-	env[k] = NULL;
-	return env;
 }
 
 static void
@@ -310,96 +187,6 @@ free_list(char **l)
 	free(l);
 }
 
-/*
- * Starts the child in its own process group, held at a barrier until
- * on_start has recorded its pid (a kill -9 of verdict at any moment must
- * leave the hook's group findable), then lets it exec. Returns 0, or an
- * errno value when the program could not be started.
- */
-static int
-spawn(struct hook_run *hr, char **argv, char **envp, int out_w,
-      void (*on_start)(pid_t pid, void *udata), void *udata)
-{
-	static const int dfl[] = {SIGPIPE, SIGINT,  SIGTERM, SIGHUP,
-				  SIGQUIT, SIGCHLD, SIGUSR1, SIGUSR2,
-				  SIGALRM, SIGXFSZ, 0};
-	int go[2], ep[2], e = 0, i, devnull;
-	ssize_t n;
-	pid_t pid;
-
-	if (pipe2(go, O_CLOEXEC) < 0)
-		return errno;
-	if (pipe2(ep, O_CLOEXEC) < 0) {
-		e = errno;
-		close(go[0]);
-		close(go[1]);
-		return e;
-	}
-	devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	pid = fork();
-	if (pid < 0) {
-		e = errno;
-		close(go[0]);
-		close(go[1]);
-		close(ep[0]);
-		close(ep[1]);
-		if (devnull >= 0)
-			close(devnull);
-		return e;
-	}
-	if (pid == 0) {
-		/* the child: async-signal-safe calls only */
-		sigset_t none;
-		char c;
-		setpgid(0, 0);
-		for (i = 0; dfl[i]; i++)
-			signal(dfl[i], SIG_DFL);
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		close(go[1]);
-		/* EOF: verdict died before it recorded us; do nothing */
-		do
-			n = read(go[0], &c, 1);
-		while (n < 0 && errno == EINTR);
-		if (n != 1)
-			_exit(127);
-		if (hr->h->cwd && chdir(hr->h->cwd) < 0)
-			goto fail;
-		if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(out_w, 1) < 0 ||
-		    dup2(out_w, 2) < 0)
-			goto fail;
-		/* nothing of verdict's leaks into the hook */
-		syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
-		execvpe(argv[0], argv, envp);
-	fail:
-		e = errno;
-		(void)!write(ep[1], &e, sizeof(e));
-		_exit(127);
-	}
-	close(go[0]);
-	close(ep[1]);
-	if (devnull >= 0)
-		close(devnull);
-	setpgid(pid, pid); /* either of us may be first */
-	hr->pid = pid;
-	if (on_start)
-		on_start(pid, udata);
-	(void)!write(go[1], "x", 1);
-	close(go[1]);
-	/* until exec (EOF, the pipe is close-on-exec) or its failure */
-	do
-		n = read(ep[0], &e, sizeof(e));
-	while (n < 0 && errno == EINTR);
-	close(ep[0]);
-	if (n == (ssize_t)sizeof(e)) {
-		int st;
-		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-			;
-		return e ? e : ENOEXEC;
-	}
-	return 0;
-}
-
 void
 vd_dep_hook_run(struct vd_dep_rt *rt, const struct vd_dep_hook_conf *h,
 		const struct vd_dep_hook_vars *vars,
@@ -407,8 +194,13 @@ vd_dep_hook_run(struct vd_dep_rt *rt, const struct vd_dep_hook_conf *h,
 		struct vd_dep_hook_result *res)
 {
 	struct hook_run hr;
-	char **argv, **envp;
-	int fds[2], r;
+	struct vd_proc_spec spec;
+	struct vd_procs *ps;
+	struct vd_proc *proc = NULL;
+	struct vd_env env;
+	char **argv;
+	double started;
+	int r;
 	size_t i;
 
 	memset(res, 0, sizeof(*res));
@@ -417,7 +209,6 @@ vd_dep_hook_run(struct vd_dep_rt *rt, const struct vd_dep_hook_conf *h,
 	hr.rt = rt;
 	hr.h = h;
 	hr.res = res;
-	hr.out_fd = hr.pid_fd = -1;
 	vd_buf_init(&hr.out, h->max_output ? h->max_output : 1);
 	vd_buf_init(&hr.line, LINE_MAX_ECHO + 1);
 	vd_mask_stream_init(&hr.mask);
@@ -425,86 +216,66 @@ vd_dep_hook_run(struct vd_dep_rt *rt, const struct vd_dep_hook_conf *h,
 	argv = vd_xcalloc(h->argc + 1, sizeof(*argv));
 	for (i = 0; i < h->argc; i++)
 		argv[i] = vd_dep_subst(h->argv[i], vars);
-	envp = build_env(h, vars);
+	build_env(&env, h, vars);
 	ev_now_update(rt->loop);
-	hr.started = ev_now(rt->loop);
+	started = ev_now(rt->loop);
 
-	if (pipe2(fds, O_CLOEXEC) < 0) {
-		res->error = vd_xasprintf("pipe: %s", strerror(errno));
-		goto out;
-	}
-	r = spawn(&hr, argv, envp, fds[1], on_start, udata);
-	close(fds[1]);
+	/* Held at the barrier until on_start has recorded the pid (a kill -9
+	 * of verdict at any moment must leave the hook's group findable);
+	 * whatever is left of the group dies with the hook's main process. */
+	memset(&spec, 0, sizeof(spec));
+	spec.argv = argv;
+	spec.envp = env.v;
+	spec.cwd = h->cwd;
+	spec.merge_output = true;
+	spec.timeout = h->timeout;
+	spec.grace = h->kill_grace;
+	spec.kill_at_exit = true;
+	spec.barrier = true;
+	spec.on_output = hook_output;
+	spec.on_done = hook_done;
+	spec.udata = &hr;
+	ps = vd_procs_new(rt->loop);
+	r = vd_proc_spawn(ps, &spec, &proc);
+	vd_env_free(&env);
 	if (r != 0) {
 		char *m = vd_mask(argv[0]);
 		res->error =
 			vd_xasprintf("cannot run \"%s\": %s", m, strerror(r));
 		free(m);
-		close(fds[0]);
 		goto out;
 	}
 	res->ran = true;
-	res->pid = hr.pid;
-	hr.out_fd = fds[0];
-	vd_set_nonblock(hr.out_fd);
-
-	ev_io_init(&hr.out_io, out_cb, hr.out_fd, EV_READ);
-	hr.out_io.data = &hr;
-	ev_io_start(rt->loop, &hr.out_io);
-	/* libev's default loop reaps every child itself (waitpid(-1) on
-	 * SIGCHLD): there only ev_child learns the exit status */
-	if (!ev_is_default_loop(rt->loop))
-		hr.pid_fd = pidfd_open(hr.pid, 0);
-	if (hr.pid_fd >= 0) {
-		ev_io_init(&hr.pid_io, pid_cb, hr.pid_fd, EV_READ);
-		hr.pid_io.data = &hr;
-		ev_io_start(rt->loop, &hr.pid_io);
-	} else {
-		hr.use_child = true;
-		ev_child_init(&hr.child, child_cb, hr.pid, 0);
-		hr.child.data = &hr;
-		ev_child_start(rt->loop, &hr.child);
+	res->pid = vd_proc_pid(proc);
+	if (on_start)
+		on_start(res->pid, udata);
+	r = vd_proc_release(proc);
+	if (r != 0 && !hr.done) {
+		res->error =
+			vd_xasprintf("cannot start the hook: %s", strerror(r));
+		vd_proc_terminate(proc);
 	}
-	ev_timer_init(&hr.deadline, deadline_cb, h->timeout, 0.);
-	hr.deadline.data = &hr;
-	ev_timer_start(rt->loop, &hr.deadline);
-	ev_timer_init(&hr.grace, grace_cb, 0., 0.);
-	hr.grace.data = &hr;
 
-	while (!hr.exited) {
-		if (rt->stop_signal && !hr.term_sent) {
-			res->interrupted = true;
-			terminate(&hr);
-		}
-		ev_run(rt->loop, EVRUN_ONCE);
+	if (vd_dep_await(rt, &hr.done) < 0) {
+		/* stopped: the group gets SIGTERM, SIGKILL after the grace, and
+		 * the hook's end is awaited all the same (it is recorded) */
+		res->interrupted = true;
+		vd_proc_terminate(proc);
+		vd_dep_await_end(rt, &hr.done);
 	}
-	/* the group is dead by now: take what is left in the pipe */
-	(void)drain(&hr);
 	take_output(&hr, "", 0, true);
 	echo_line(&hr);
-	ev_io_stop(rt->loop, &hr.out_io);
-	ev_io_stop(rt->loop, &hr.pid_io);
-	if (hr.use_child)
-		ev_child_stop(rt->loop, &hr.child);
-	ev_timer_stop(rt->loop, &hr.deadline);
-	ev_timer_stop(rt->loop, &hr.grace);
-	if (hr.pid_fd >= 0)
-		close(hr.pid_fd);
-	close(hr.out_fd);
-	if (WIFEXITED(hr.wstatus))
-		res->exit_code = WEXITSTATUS(hr.wstatus);
-	else if (WIFSIGNALED(hr.wstatus))
-		res->signal = WTERMSIG(hr.wstatus);
 out:
+	vd_proc_free(proc);
+	vd_procs_free(ps);
 	ev_now_update(rt->loop);
-	res->duration = ev_now(rt->loop) - hr.started;
+	res->duration = ev_now(rt->loop) - started;
 	res->output = hr.out.data ? vd_xstrdup(hr.out.data) : NULL;
 	res->output_truncated = hr.out.truncated;
 	vd_buf_free(&hr.out);
 	vd_buf_free(&hr.line);
 	vd_mask_stream_free(&hr.mask);
 	free_list(argv);
-	free_list(envp);
 }
 
 void

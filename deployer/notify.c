@@ -218,18 +218,7 @@ outbox_find(struct vd_dep_ctx *ctx, const char *id, const char *nkey,
 static int
 log_line(struct vd_dep_ctx *ctx, const char *id, cJSON *line)
 {
-	cJSON *out = cJSON_CreateObject(), *it;
-	int r;
-	vd_dep_jset_str(out, "deployment_id", id);
-	vd_dep_jset_str(out, "event", "notify");
-	while (line->child) {
-		it = cJSON_DetachItemViaPointer(line, line->child);
-		vd_dep_jset(out, it->string, it);
-	}
-	cJSON_Delete(line);
-	r = vd_dep_history_append(&ctx->st, out, ctx->err, sizeof(ctx->err));
-	cJSON_Delete(out);
-	return r;
+	return vd_dep_record_for(ctx, id, "notify", line);
 }
 
 /*

@@ -36,7 +36,7 @@ gh_free(void *p)
 static bool
 repo_ok(const char *s)
 {
-	const char *slash = strchr(s, '/');
+	const char *slash = s ? strchr(s, '/') : NULL;
 	size_t i;
 	if (slash == NULL || slash == s || slash[1] == '\0' ||
 	    strchr(slash + 1, '/') || strstr(s, ".."))

@@ -14,11 +14,18 @@
 int
 vd_dep_record(struct vd_dep_ctx *ctx, const char *event, cJSON *line)
 {
+	return vd_dep_record_for(ctx, vd_dep_jstr(ctx->dep, "deployment_id"),
+				 event, line);
+}
+
+int
+vd_dep_record_for(struct vd_dep_ctx *ctx, const char *id, const char *event,
+		  cJSON *line)
+{
 	cJSON *out = cJSON_CreateObject(), *it;
 	int r;
 	/* deployment id and event first, then the rest */
-	vd_dep_jset_str(out, "deployment_id",
-			vd_dep_jstr(ctx->dep, "deployment_id"));
+	vd_dep_jset_str(out, "deployment_id", id);
 	vd_dep_jset_str(out, "event", event);
 	while (line && line->child) {
 		it = cJSON_DetachItemViaPointer(line, line->child);

@@ -48,6 +48,13 @@ vd_dep_await(struct vd_dep_rt *rt, const bool *done)
 	return 0;
 }
 
+void
+vd_dep_await_end(struct vd_dep_rt *rt, const bool *done)
+{
+	while (!*done)
+		ev_run(rt->loop, EVRUN_ONCE);
+}
+
 static void
 fetch_cb(struct vd_fetch *f, const struct vd_fetch_resp *resp, void *udata)
 {

@@ -19,7 +19,7 @@
 
 #include "dep_int.h"
 
-#define MAX_STATE_BYTES (4 * 1024 * 1024)
+#define MAX_STATE_BYTES ((size_t)4 * 1024 * 1024)
 
 void
 vd_dep_utc(double t, char *buf, size_t len)
@@ -236,7 +236,7 @@ vd_dep_lock(struct vd_dep_state *st, const cJSON *owner_info, char *owner,
 		int e = errno;
 		if (e == EWOULDBLOCK) {
 			cJSON *o;
-			text = slurp_fd(fd, 64 * 1024);
+			text = slurp_fd(fd, (size_t)64 * 1024);
 			o = text ? cJSON_Parse(text) : NULL;
 			if (o && owner) {
 				snprintf(

@@ -9,6 +9,7 @@
 #include <crypt.h>
 #include <ctype.h>
 #include <errno.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -559,13 +560,21 @@ vd_exp_config_parse(const char *text, size_t len, const char *name,
 	struct vd_exp_config *cfg;
 	struct vd_cfg_err err = {.set = false};
 	struct vd_cfg root;
-	char msg[1200];
+	char msg[1200], *dir = NULL;
 	int r;
 
 	*out = NULL;
 	cfg = vd_xcalloc(1, sizeof(*cfg));
 	msg[0] = '\0';
+	if (strchr(name, '/')) {
+		/* relative paths in checks are the config file's folder's */
+		char *copy = vd_xstrdup(name);
+		dir = vd_xstrdup(dirname(copy));
+		free(copy);
+		opts.base_dir = dir;
+	}
 	r = vd_suite_parse(text, len, name, &opts, &cfg->suite, errbuf, errlen);
+	free(dir);
 	if (r < 0) {
 		vd_exp_config_free(cfg);
 		return r;

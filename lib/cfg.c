@@ -278,6 +278,30 @@ vd_strmap_free(char **keys, char **vals, size_t n)
 	free(vals);
 }
 
+char *
+vd_path_from(const char *base, const char *path)
+{
+	if (base == NULL || *base == '\0' || *path == '\0' || *path == '/')
+		return vd_xstrdup(path);
+	return vd_xasprintf("%s%s%s", base,
+			    base[strlen(base) - 1] == '/' ? "" : "/", path);
+}
+
+int
+vd_cfg_path(struct vd_cfg *c, const char *key, bool required, char **out)
+{
+	char *v = NULL, *j;
+	int r = vd_cfg_str(c, key, required, &v);
+
+	if (r || v == NULL)
+		return r;
+	j = vd_path_from(c->base, v);
+	free(v);
+	free(*out);
+	*out = j;
+	return 0;
+}
+
 int
 vd_cfg_strlist(struct vd_cfg *c, const char *key, char ***out, size_t *n)
 {
@@ -370,6 +394,7 @@ vd_cfg_child(struct vd_cfg *c, const char *key, struct vd_cfg *child)
 	else
 		snprintf(path, sizeof(path), "%s", key);
 	vd_cfg_init(child, it, c->file, path, c->err);
+	child->base = c->base;
 	return 1;
 }
 
@@ -408,11 +433,11 @@ vd_cfg_tls(struct vd_cfg *c, struct vd_tls_opts *opts)
 		return r;
 	r = vd_cfg_bool(&t, "verify", &opts->verify);
 	if (!r)
-		r = vd_cfg_str(&t, "ca_file", false, &opts->ca_file);
+		r = vd_cfg_path(&t, "ca_file", false, &opts->ca_file);
 	if (!r)
-		r = vd_cfg_str(&t, "cert_file", false, &opts->cert_file);
+		r = vd_cfg_path(&t, "cert_file", false, &opts->cert_file);
 	if (!r)
-		r = vd_cfg_str(&t, "key_file", false, &opts->key_file);
+		r = vd_cfg_path(&t, "key_file", false, &opts->key_file);
 	if (!r)
 		r = vd_cfg_str(&t, "server_name", false, &opts->server_name);
 	/* "" is unset (the default store, no client certificate, the

@@ -31,6 +31,9 @@ struct vd_cfg {
 	bool *taken; /* one per member of obj */
 	size_t nmembers;
 	const cJSON *own; /* if set, only leftovers present here are refused */
+	/* the folder relative paths are taken from (the suite file's);
+	 * NULL: the current directory. Not owned; children inherit it. */
+	const char *base;
 };
 
 /* Starts reading obj (must be an object) at path. */
@@ -61,6 +64,12 @@ int vd_cfg_int(struct vd_cfg *c, const char *key, long min, long max,
 	       long *out);
 int vd_cfg_duration(struct vd_cfg *c, const char *key, double *out);
 int vd_cfg_size(struct vd_cfg *c, const char *key, size_t *out);
+/* A file path, as vd_cfg_str; a relative one is joined to c->base (an
+ * absolute or empty path is left as it is). */
+int vd_cfg_path(struct vd_cfg *c, const char *key, bool required, char **out);
+/* path joined to base when it is relative and base is set, else a copy
+ * (never NULL; aborts on OOM). */
+char *vd_path_from(const char *base, const char *path);
 /* A list of strings (a single string is accepted as a list of one). */
 int vd_cfg_strlist(struct vd_cfg *c, const char *key, char ***out, size_t *n);
 /* A JSON object of string values: header maps and the like. */

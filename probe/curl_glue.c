@@ -9,7 +9,7 @@
 
 #include "../lib/curl_ev.h"
 #include "../lib/trust.h"
-#include "probe_int.h"
+#include "http_int.h"
 #include "../lib/util.h"
 
 struct vd_curl {

@@ -184,7 +184,9 @@ vd_prober_free(struct vd_prober *p)
 	if (p == NULL)
 		return;
 	p->freeing = true;
+	/* vd_probe_cancel() unlinks the probe: the analyzer loses that */
 	while (!LIST_EMPTY(&p->all))
+		/* NOLINTNEXTLINE(clang-analyzer-unix.Malloc) */
 		vd_probe_cancel(LIST_FIRST(&p->all));
 	LIST_REMOVE(p, plink);
 	/* Shared state is destroyed newest first: later states may use
@@ -311,7 +313,8 @@ reap_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		pr->att_res.timings[VD_PHASE_TOTAL] = end - pr->att.start;
 
 	if (pr->att_res.status != VD_STATUS_PASS &&
-	    pr->attempts <= pr->check->retries) {
+	    pr->attempts <= pr->check->retries &&
+	    vd_retry_wanted(pr->check, &pr->att_res)) {
 		pr->state = PROBE_WAITING;
 		ev_timer_set(&pr->retry, pr->check->interval, 0.);
 		ev_timer_start(loop, &pr->retry);

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "probe_int.h"
+#include "http_int.h"
 
 struct vd_fetch {
 	struct vd_check chk; /* a private type; never in the registry */

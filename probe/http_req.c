@@ -29,12 +29,12 @@
 #include <openssl/ssl.h>
 
 #include "certfacts.h"
-#include "probe_int.h"
+#include "http_int.h"
 #include "../lib/trust.h"
 #include "../lib/util.h"
 
 /* Bytes of response headers per hop (1xx responses included). */
-#define MAX_HEADER_BYTES (64 * 1024)
+#define MAX_HEADER_BYTES ((size_t)64 * 1024)
 /* Addresses of one hop's host kept at most. */
 #define MAX_ADDRS 16
 
@@ -329,7 +329,8 @@ header_cb(char *ptr, size_t size, size_t nmemb, void *userp)
 	    strncasecmp(ptr, "Content-Length", 14) == 0) {
 		char v[24];
 		bool same = clen_value(colon + 1, len - 15, v, sizeof(v));
-		if (!same || (v[0] && req->clen[0] && strcmp(v, req->clen))) {
+		if (!same ||
+		    (v[0] && req->clen[0] && strcmp(v, req->clen) != 0)) {
 			const char *val = colon + 1, *vend = ptr + len;
 			while (val < vend && (*val == ' ' || *val == '\t'))
 				val++;
@@ -910,7 +911,7 @@ done_cb(CURL *easy, CURLcode code, void *udata)
 		return;
 	case STOP_HEADERS:
 		req_finish(req, VD_STATUS_ERROR, VD_REASON_PROTOCOL,
-			   "response headers larger than %d KiB",
+			   "response headers larger than %zu KiB",
 			   MAX_HEADER_BYTES / 1024);
 		return;
 	case STOP_CONTENT_LENGTH:

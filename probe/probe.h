@@ -185,6 +185,13 @@ struct vd_check {
 	double timeout;	 /* seconds, per attempt */
 	int retries;	 /* extra attempts after the first */
 	double interval; /* seconds between attempts */
+	/* which failed attempts are retried ("retry_on"); when retry_on_set
+	 * is false, what can heal (vd_retry_wanted) */
+	bool retry_on_set;
+	unsigned retry_kinds;  /* bit 1 << enum vd_reason */
+	unsigned retry_status; /* bit 1 << N: HTTP status Nxx (N 1-5) */
+	bool retry_handshake;  /* an error of kind tls before a certificate
+				* was judged (reset, closed, alert) */
 	double every; /* seconds between scheduled runs (serve); 0: default */
 	size_t max_body; /* bytes read from a peer at most */
 	struct vd_tls_opts tls;
@@ -298,6 +305,22 @@ const char *vd_check_type_target_key(const struct vd_check_type *t);
 bool vd_check_type_has_key(const struct vd_check_type *t, const char *key);
 
 #define VD_TYPE_TLS 0x1 /* accepts the "tls" object */
+
+/*
+ * True if an attempt that ended with res is worth another one under chk's
+ * retry_on. By default only what can heal is: timeout, dns, refused,
+ * connect, protocol, unavailable, auth, value (a command, query or reply
+ * not ready yet), a status 5xx (or a status failure without an HTTP
+ * code) and a TLS handshake that broke before a certificate was judged
+ * (an error of kind tls without a tls_verify_error fact); a certificate
+ * that does not verify or fails the tls check's expectations, a 4xx, a
+ * body, header, redirect or policy finding are final.
+ */
+bool vd_retry_wanted(const struct vd_check *chk, const struct vd_result *res);
+/* Sets chk's retry_on from a name: a reason kind ("timeout", ...), an
+ * HTTP status class ("4xx", "5xx"), "handshake" (see above), "default"
+ * (what can heal) or "any". Returns false for an unknown name. */
+bool vd_retry_on_add(struct vd_check *chk, const char *name);
 
 /* Returns the registered type called name, or NULL. */
 const struct vd_check_type *vd_check_type_find(const char *name);

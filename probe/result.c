@@ -55,6 +55,79 @@ vd_reason_name(enum vd_reason r)
 	return reason_names[r];
 }
 
+#define KIND(k) (1u << (k))
+/* What can heal by waiting: the target not up yet, or not ready. */
+#define HEAL_KINDS                                                             \
+	(KIND(VD_REASON_TIMEOUT) | KIND(VD_REASON_DNS) |                       \
+	 KIND(VD_REASON_REFUSED) | KIND(VD_REASON_CONNECT) |                   \
+	 KIND(VD_REASON_PROTOCOL) | KIND(VD_REASON_UNAVAILABLE) |              \
+	 KIND(VD_REASON_AUTH) | KIND(VD_REASON_VALUE))
+#define HEAL_STATUS (1u << 5) /* 5xx */
+
+bool
+vd_retry_wanted(const struct vd_check *chk, const struct vd_result *res)
+{
+	unsigned kinds = chk->retry_on_set ? chk->retry_kinds : HEAL_KINDS;
+	unsigned status = chk->retry_on_set ? chk->retry_status : HEAL_STATUS;
+	bool handshake = chk->retry_on_set ? chk->retry_handshake : true;
+	const struct vd_fact *f;
+
+	if (res->status == VD_STATUS_PASS ||
+	    (unsigned)res->reason_kind >= VD_REASON_COUNT)
+		return false;
+	if (kinds & KIND(res->reason_kind))
+		return true;
+	if (res->reason_kind == VD_REASON_TLS)
+		return handshake && res->status == VD_STATUS_ERROR &&
+		       vd_result_fact(res, "tls_verify_error") == NULL;
+	if (res->reason_kind != VD_REASON_STATUS)
+		return false;
+	f = vd_result_fact(res, "http_status");
+	if (f == NULL || f->kind != VD_FACT_NUM)
+		return status != 0; /* no HTTP code to judge by */
+	return f->num >= 100 && f->num < 600 &&
+	       (status & (1u << (unsigned)(f->num / 100)));
+}
+
+bool
+vd_retry_on_add(struct vd_check *chk, const char *name)
+{
+	unsigned k;
+
+	if (!chk->retry_on_set) {
+		chk->retry_on_set = true;
+		chk->retry_kinds = chk->retry_status = 0;
+		chk->retry_handshake = false;
+	}
+	if (strcmp(name, "any") == 0) {
+		chk->retry_kinds = ~0u;
+		chk->retry_status = 0x3e;
+		chk->retry_handshake = true;
+		return true;
+	}
+	if (strcmp(name, "default") == 0 || strcmp(name, "handshake") == 0) {
+		if (name[0] == 'd') {
+			chk->retry_kinds |= HEAL_KINDS;
+			chk->retry_status |= HEAL_STATUS;
+		}
+		chk->retry_handshake = true;
+		return true;
+	}
+	if (name[0] >= '1' && name[0] <= '5' && strcmp(name + 1, "xx") == 0) {
+		chk->retry_status |= 1u << (unsigned)(name[0] - '0');
+		return true;
+	}
+	for (k = VD_REASON_NONE + 1; k < VD_REASON_COUNT; k++) {
+		if (k == VD_REASON_SKIPPED)
+			continue;
+		if (strcmp(name, reason_names[k]) == 0) {
+			chk->retry_kinds |= KIND(k);
+			return true;
+		}
+	}
+	return false;
+}
+
 const char *
 vd_phase_name(enum vd_phase ph)
 {

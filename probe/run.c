@@ -193,6 +193,7 @@ vd_run_start(struct vd_prober *p, const struct vd_check *const *checks,
 	run->progress = progress;
 	run->udata = udata;
 	run->results = vd_xcalloc(n ? n : 1, sizeof(*run->results));
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression) */
 	run->probes = vd_xcalloc(n ? n : 1, sizeof(*run->probes));
 	run->slots = vd_xcalloc(n ? n : 1, sizeof(*run->slots));
 	for (i = 0; i < n; i++) {

@@ -17,7 +17,7 @@
 #include "../lib/cfg.h"
 #include "../lib/util.h"
 
-#define MAX_SUITE_BYTES (16 * 1024 * 1024)
+#define MAX_SUITE_BYTES ((size_t)16 * 1024 * 1024)
 
 int
 vd_json_strip_comments(char *t, size_t len)
@@ -374,6 +374,33 @@ table_keys(const struct vd_check_type *t, struct vd_cfg *c, const cJSON *own)
 	return 0;
 }
 
+/* "retry_on": what a failed attempt must be to be retried (a name or a
+ * list of names; see vd_retry_on_add). */
+static int
+parse_retry_on(struct vd_cfg *c, struct vd_check *chk)
+{
+	char **names = NULL;
+	size_t n = 0, i;
+	int r = vd_cfg_strlist(c, "retry_on", &names, &n);
+
+	for (i = 0; !r && i < n; i++)
+		if (!vd_retry_on_add(chk, names[i]))
+			r = vd_cfg_error(
+				c, "retry_on",
+				"unknown \"%s\" (expected a reason kind such "
+				"as timeout, refused, unavailable, tls, "
+				"status, "
+				"body; a status class 4xx or 5xx; handshake; "
+				"default; or any)",
+				names[i]);
+	if (!r && vd_cfg_has(c, "retry_on") && n == 0)
+		r = vd_cfg_error(c, "retry_on",
+				 "the list is empty (use retries: 0 for no "
+				 "retries)");
+	vd_strlist_free(names, n);
+	return r;
+}
+
 static int
 parse_check(struct vd_suite *s, const cJSON *own, const cJSON *defaults,
 	    size_t idx, const char *file, struct vd_cfg_err *err,
@@ -395,12 +422,13 @@ parse_check(struct vd_suite *s, const cJSON *own, const cJSON *defaults,
 		merge_defaults(merged, defaults);
 	vd_cfg_init(&c, merged, file, path, err);
 	c.own = own;
+	c.base = s->dir;
 
 	chk = vd_xcalloc(1, sizeof(*chk));
 	chk->critical = true;
 	chk->timeout = 5.0;
 	chk->interval = 1.0;
-	chk->max_body = 1024 * 1024;
+	chk->max_body = (size_t)1024 * 1024;
 	chk->tls.verify = true;
 
 	r = vd_cfg_str(&c, "name", true, &chk->name);
@@ -463,6 +491,8 @@ parse_check(struct vd_suite *s, const cJSON *own, const cJSON *defaults,
 	if (!r)
 		r = vd_cfg_int(&c, "retries", 0, 10000, &retries);
 	chk->retries = (int)retries;
+	if (!r)
+		r = parse_retry_on(&c, chk);
 	if (!r)
 		r = vd_cfg_duration(&c, "interval", &chk->interval);
 	if (!r)
@@ -601,6 +631,8 @@ vd_suite_parse(const char *text, size_t len, const char *name,
 		return VD_ERR_CONFIG;
 	}
 	s = vd_xcalloc(1, sizeof(*s));
+	if (opts && opts->base_dir)
+		s->dir = vd_xstrdup(opts->base_dir);
 	s->root = cJSON_ParseWithOpts(copy, &end, 1);
 	if (s->root == NULL) {
 		int line, col;
@@ -675,6 +707,7 @@ vd_suite_parse(const char *text, size_t len, const char *name,
 		size_t n = (size_t)cJSON_GetArraySize(checks);
 		struct name_set names;
 
+		/* NOLINTNEXTLINE(bugprone-sizeof-expression) */
 		s->checks = vd_xcalloc(n ? n : 1, sizeof(*s->checks));
 		if (defaults)
 			dused = vd_xcalloc(
@@ -721,13 +754,25 @@ int
 vd_suite_load(const char *path, const struct vd_suite_load_opts *opts,
 	      struct vd_suite **out, char *err, size_t errlen)
 {
+	struct vd_suite_load_opts o = {0};
 	struct vd_buf b;
+	char *dir = NULL;
 	int r;
 
 	*out = NULL;
+	if (opts)
+		o = *opts;
+	if (o.base_dir == NULL && strchr(path, '/')) {
+		/* relative paths in the suite are the suite folder's */
+		char *copy = vd_xstrdup(path);
+		dir = vd_xstrdup(dirname(copy));
+		free(copy);
+		o.base_dir = dir;
+	}
 	r = vd_read_file(path, MAX_SUITE_BYTES, &b, err, errlen);
 	if (r == 0)
-		r = vd_suite_parse(b.data, b.len, path, opts, out, err, errlen);
+		r = vd_suite_parse(b.data, b.len, path, &o, out, err, errlen);
+	free(dir);
 	vd_buf_free(&b);
 	if (r == 0) {
 		(*out)->path = vd_xstrdup(path);
@@ -747,6 +792,7 @@ vd_suite_free(struct vd_suite *s)
 	vd_strlist_free(s->stages, s->nstages);
 	free(s->name);
 	free(s->path);
+	free(s->dir);
 	cJSON_Delete(s->root);
 	free(s);
 }

@@ -16,6 +16,8 @@
 struct vd_suite {
 	char *name;
 	char *path; /* as given */
+	char *dir;  /* relative paths of checks are taken from here; NULL:
+		     * the current directory */
 	struct vd_check **checks;
 	size_t nchecks;
 	char **stages; /* in order of first use */
@@ -34,6 +36,10 @@ struct vd_suite_load_opts {
 	 * takes before the environment: values the caller knows better
 	 * than the environment does (the deploy gate's ${VERSION}) */
 	const char *const *vars;
+	/* the folder relative paths in checks (files, tls.ca_file, an exec
+	 * check's cwd and argv) are taken from; NULL: the current directory.
+	 * vd_suite_load() sets it to the suite file's folder. */
+	const char *base_dir;
 };
 
 /*

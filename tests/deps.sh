@@ -13,7 +13,9 @@ time
 docker-registry skopeo apache2-utils
 libxml2-utils
 zsh fish man-db groff-base python3-yaml tmux
-libcrypt-dev wrk libpcre2-dev dnsmasq-base"
+libcrypt-dev wrk libpcre2-dev dnsmasq-base
+python3-django python3-djangorestframework python3-django-cors-headers
+gunicorn python3-celery python3-redis python3-psycopg2"
 
 missing=""
 for p in $PKGS; do

@@ -15,30 +15,30 @@
  * at all - as long as the default loop is not running in another thread of
  * the same process (its SIGCHLD handler would steal the status).
  */
+/*
+ * exec.c - the "exec" check: runs a command (argv, never a shell unless the
+ * user writes one) under the supervisor (lib/proc.h: its own process group,
+ * output read on the loop into a capped buffer) and judges the exit code
+ * and the output. When the attempt ends, at its deadline or after the
+ * judgement, the whole process group gets SIGTERM then SIGKILL and the
+ * command is reaped: nothing is left behind. Knows nothing of suites,
+ * reports or exporters.
+ */
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/queue.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../../lib/cfg.h"
+#include "../../lib/proc.h"
 #include "../probe_int.h"
 #include "../../lib/util.h"
 #include "checks.h"
 
-extern char **environ;
-
-#define DEFAULT_MAX_OUTPUT (64 * 1024)
-#define KILL_GRACE	   1.0	/* seconds between SIGTERM and SIGKILL */
-#define DRAIN_WAIT	   0.25 /* seconds to wait for EOF after exit */
-#define TAIL		   512	/* bytes of stdout/stderr kept for the reason */
-#define REAPER_KEY	   "exec.reaper"
+#define DEFAULT_MAX_OUTPUT ((size_t)64 * 1024)
+#define KILL_GRACE	   1.0 /* seconds between SIGTERM and SIGKILL */
+#define TAIL		   512 /* bytes of stdout/stderr kept for the reason */
+#define PROCS_KEY	   "exec.procs"
 
 struct exec_conf {
 	char **argv; /* NULL-terminated */
@@ -54,36 +54,6 @@ struct exec_conf {
 	struct vd_regex *regex; /* output_regex, or NULL */
 };
 
-struct exec_run;
-struct reaper;
-
-/*
- * A child process and its process group (pgid == pid). It lives in the
- * reaper's list from spawn until it is reaped and its group is gone, so a
- * prober being freed kills and reaps whatever is still running.
- */
-struct xproc {
-	struct reaper *rp;
-	pid_t pid;
-	int pidfd; /* -1 when watched with ev_child (default loop) */
-	ev_io pidw;
-	ev_child childw;
-	ev_timer killw;	      /* SIGKILL when the grace is over */
-	bool exited;	      /* the leader's status is known */
-	bool reaped;	      /* the leader is reaped (its pid may be reused) */
-	bool retired;	      /* the attempt is over: being terminated */
-	bool killed;	      /* SIGKILL sent to the group */
-	int wstatus;	      /* as from waitpid() */
-	bool status_lost;     /* reaped by someone else: wstatus unknown */
-	struct exec_run *run; /* the attempt, NULL once retired */
-	LIST_ENTRY(xproc) link;
-};
-
-struct reaper {
-	struct ev_loop *loop;
-	LIST_HEAD(xproc_list, xproc) procs;
-};
-
 struct tail {
 	char b[TAIL];
 	size_t len;
@@ -91,211 +61,27 @@ struct tail {
 
 struct exec_run {
 	struct vd_attempt *att;
-	struct xproc *proc;
-	int fd[2]; /* stdout, stderr read ends; -1 at EOF */
-	ev_io iow[2];
-	ev_timer drainw;
-	struct vd_buf out; /* stdout and stderr as they arrive, capped */
-	size_t out_bytes;  /* bytes read in all */
+	struct vd_proc *proc; /* freed (and its group ended) by cancel */
 	struct tail tails[2];
-	bool drain_expired;
 	bool judging;		  /* exec_judge() ran: later calls do nothing */
 	struct vd_search *search; /* output_regex, off the loop */
 	int code;		  /* exit code, while the search runs */
+	size_t out_len;		  /* bytes of output kept */
+	bool truncated;		  /* output cut at max_output */
 };
 
-/* --- the reaper: children outliving their attempt --- */
-
-static void proc_free(struct xproc *pr);
-
+/* The prober's supervisor: created with the first exec attempt, and its
+ * children killed and reaped when the prober is freed. */
 static void *
-reaper_create(struct vd_prober *p)
+procs_create(struct vd_prober *p)
 {
-	struct reaper *rp = vd_xcalloc(1, sizeof(*rp));
-	rp->loop = vd_prober_loop(p);
-	LIST_INIT(&rp->procs);
-	return rp;
-}
-
-/* Shutdown: SIGKILL every group left and reap its leader, waiting at most
- * two seconds per child (a process stuck in the kernel cannot be waited
- * for; it is left to init). */
-static void
-reaper_destroy(void *state)
-{
-	struct reaper *rp = state;
-	struct xproc *pr;
-
-	while ((pr = LIST_FIRST(&rp->procs)) != NULL) {
-		kill(-pr->pid, SIGKILL);
-		if (!pr->reaped && pr->pidfd >= 0) {
-			struct pollfd pfd = {.fd = pr->pidfd, .events = POLLIN};
-			siginfo_t si;
-			if (poll(&pfd, 1, 2000) > 0)
-				waitid((idtype_t)P_PIDFD, (id_t)pr->pidfd, &si,
-				       WEXITED | WNOHANG);
-		} else if (!pr->reaped) {
-			int i, st;
-			for (i = 0; i < 200; i++) {
-				pid_t w = waitpid(pr->pid, &st, WNOHANG);
-				if (w != 0)
-					break;
-				usleep(10000);
-			}
-		}
-		proc_free(pr);
-	}
-	free(rp);
+	return vd_procs_new(vd_prober_loop(p));
 }
 
 static void
-proc_free(struct xproc *pr)
+procs_destroy(void *state)
 {
-	struct ev_loop *loop = pr->rp->loop;
-	ev_io_stop(loop, &pr->pidw);
-	if (pr->pidfd < 0)
-		ev_child_stop(loop, &pr->childw);
-	ev_timer_stop(loop, &pr->killw);
-	if (pr->pidfd >= 0)
-		close(pr->pidfd);
-	LIST_REMOVE(pr, link);
-	free(pr);
-}
-
-/* Reaps the leader on the pidfd path (the status was taken with WNOWAIT:
- * the zombie kept the group's id reserved until now). */
-static void
-proc_reap(struct xproc *pr)
-{
-	siginfo_t si;
-	if (pr->reaped)
-		return;
-	if (pr->pidfd >= 0)
-		waitid((idtype_t)P_PIDFD, (id_t)pr->pidfd, &si,
-		       WEXITED | WNOHANG);
-	pr->reaped = true;
-}
-
-/* A retired child is done once its leader exited and the grace is over
- * (SIGKILL sent to whatever was left in the group). */
-static void
-proc_retire_step(struct xproc *pr)
-{
-	if (pr->exited && pr->killed) {
-		proc_reap(pr);
-		proc_free(pr);
-	}
-}
-
-static void exec_exited(struct exec_run *run);
-
-static void
-proc_exited(struct xproc *pr, int wstatus)
-{
-	pr->exited = true;
-	pr->wstatus = wstatus;
-	if (pr->run)
-		exec_exited(pr->run);
-	else if (pr->retired)
-		proc_retire_step(pr);
-}
-
-static void
-pidfd_cb(struct ev_loop *loop, ev_io *w, int revents)
-{
-	struct xproc *pr = w->data;
-	siginfo_t si;
-	int wstatus;
-	(void)revents;
-
-	memset(&si, 0, sizeof(si));
-	ev_io_stop(loop, w);
-	/* WNOWAIT: the zombie keeps the process group id from being reused
-	 * while the group is still signalled. */
-	if (waitid((idtype_t)P_PIDFD, (id_t)pr->pidfd, &si,
-		   WEXITED | WNOHANG | WNOWAIT) < 0 ||
-	    si.si_pid == 0) {
-		/* someone else reaped it: see the top of this file */
-		pr->reaped = true;
-		pr->status_lost = true;
-		wstatus = 0;
-	} else if (si.si_code == CLD_EXITED) {
-		wstatus = (si.si_status & 0xff) << 8;
-	} else {
-		wstatus = si.si_status & 0x7f; /* killed or dumped */
-	}
-	proc_exited(pr, wstatus);
-}
-
-static void
-child_cb(struct ev_loop *loop, ev_child *w, int revents)
-{
-	struct xproc *pr = w->data;
-	(void)revents;
-	ev_child_stop(loop, w);
-	pr->reaped = true; /* libev's SIGCHLD handler reaped it */
-	proc_exited(pr, w->rstatus);
-}
-
-static void
-kill_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	struct xproc *pr = w->data;
-	(void)loop;
-	(void)revents;
-	kill(-pr->pid, SIGKILL);
-	pr->killed = true;
-	proc_retire_step(pr);
-}
-
-/*
- * The attempt is over: the group gets SIGTERM now and SIGKILL after the
- * grace; the leader is reaped when it is gone. If the leader was reaped
- * (ev_child path) and nothing is left in its group, it is done at once.
- */
-static void
-proc_retire(struct xproc *pr)
-{
-	pr->run = NULL;
-	pr->retired = true;
-	if (pr->reaped && kill(-pr->pid, 0) < 0 && errno == ESRCH) {
-		proc_free(pr);
-		return;
-	}
-	kill(-pr->pid, SIGTERM);
-	ev_timer_set(&pr->killw, KILL_GRACE, 0.);
-	ev_timer_start(pr->rp->loop, &pr->killw);
-}
-
-/* Starts watching pid; returns NULL (errno set) if it cannot be watched. */
-static struct xproc *
-proc_watch(struct reaper *rp, pid_t pid)
-{
-	struct xproc *pr = vd_xcalloc(1, sizeof(*pr));
-
-	pr->rp = rp;
-	pr->pid = pid;
-	pr->pidfd = -1;
-	ev_io_init(&pr->pidw, pidfd_cb, -1, EV_READ);
-	pr->pidw.data = pr;
-	ev_timer_init(&pr->killw, kill_cb, KILL_GRACE, 0.);
-	pr->killw.data = pr;
-	if (ev_is_default_loop(rp->loop)) {
-		ev_child_init(&pr->childw, child_cb, pid, 0);
-		pr->childw.data = pr;
-		ev_child_start(rp->loop, &pr->childw);
-	} else {
-		pr->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-		if (pr->pidfd < 0) {
-			free(pr);
-			return NULL;
-		}
-		fcntl(pr->pidfd, F_SETFD, FD_CLOEXEC);
-		ev_io_set(&pr->pidw, pr->pidfd, EV_READ);
-		ev_io_start(rp->loop, &pr->pidw);
-	}
-	LIST_INSERT_HEAD(&rp->procs, pr, link);
-	return pr;
+	vd_procs_free(state);
 }
 
 /* --- one attempt --- */
@@ -367,8 +153,6 @@ exit_wanted(const struct exec_conf *ec, char *out, size_t len)
 					ec->exit_codes[i]);
 }
 
-/* Everything is in: the command exited and its output ended (or stayed
- * open past the drain wait). */
 /* The end of exec_judge(), once output_regex has been searched. */
 static void
 output_searched(enum vd_match m, const char *limit, void *udata)
@@ -376,16 +160,16 @@ output_searched(enum vd_match m, const char *limit, void *udata)
 	struct exec_run *run = udata;
 	struct vd_attempt *att = run->att;
 	const struct exec_conf *ec = att->check->conf;
-	const char *trunc = run->out.truncated ? " (output truncated at "
-						 "max_output)"
-					       : "";
+	const char *trunc = run->truncated ? " (output truncated at "
+					     "max_output)"
+					   : "";
 
 	if (m == VD_MATCH_LIMIT) {
 		vd_attempt_finish(att, VD_STATUS_ERROR, VD_REASON_LIMIT,
 				  "output_regex /%.80s/: the search hit the "
 				  "%s (%zu bytes of output)",
 				  vd_regex_source(ec->regex), limit,
-				  run->out.len);
+				  run->out_len);
 		return;
 	}
 	if (m == VD_MATCH_NO) {
@@ -396,60 +180,62 @@ output_searched(enum vd_match m, const char *limit, void *udata)
 	}
 	vd_attempt_finish(att, VD_STATUS_PASS, VD_REASON_NONE, "exit %d%s",
 			  run->code,
-			  run->out.truncated ? ", output truncated at "
-					       "max_output"
-					     : "");
+			  run->truncated ? ", output truncated at "
+					   "max_output"
+					 : "");
 }
 
+/* Everything is in: the command exited and its output ended (or stayed
+ * open past the supervisor's drain wait). */
 static void
-exec_judge(struct exec_run *run)
+exec_judge(struct exec_run *run, const struct vd_proc_result *res)
 {
 	struct vd_attempt *att = run->att;
 	const struct exec_conf *ec = att->check->conf;
-	int st = run->proc->wstatus, code;
-	const char *trunc = run->out.truncated ? " (output truncated at "
-						 "max_output)"
-					       : "";
+	const struct vd_buf *out = res->output;
+	const char *trunc = out->truncated ? " (output truncated at "
+					     "max_output)"
+					   : "";
 	char line[200], want[128];
 	size_t i;
 
-	if (run->judging)
+	if (run->judging || att->finished)
 		return;
 	run->judging = true;
-	ev_timer_stop(att->loop, &run->drainw);
-	vd_result_fact_num(att->result, "output_bytes", (double)run->out_bytes);
-	vd_result_fact_bool(att->result, "output_truncated",
-			    run->out.truncated);
-	if (run->drain_expired)
+	run->out_len = out->len;
+	run->truncated = out->truncated;
+	vd_result_fact_num(att->result, "output_bytes",
+			   (double)res->output_bytes);
+	vd_result_fact_bool(att->result, "output_truncated", out->truncated);
+	if (res->output_open)
 		vd_result_fact_bool(att->result, "output_open_after_exit",
 				    true);
 	last_line(run, line, sizeof(line));
-	if (run->proc->status_lost) {
+	if (res->status_lost) {
 		vd_attempt_finish(att, VD_STATUS_ERROR, VD_REASON_INTERNAL,
 				  "exit status lost: another SIGCHLD handler "
 				  "reaped the command");
 		return;
 	}
-	if (WIFSIGNALED(st)) {
-		const char *name = sigabbrev_np(WTERMSIG(st));
-		vd_result_fact_num(att->result, "signal", WTERMSIG(st));
+	if (res->signal) {
+		const char *name = sigabbrev_np(res->signal);
+		vd_result_fact_num(att->result, "signal", res->signal);
 		vd_attempt_finish(att, VD_STATUS_FAIL, VD_REASON_VALUE,
 				  "killed by signal %d (SIG%s)%s%s",
-				  WTERMSIG(st), name ? name : "?",
+				  res->signal, name ? name : "?",
 				  *line ? ": " : "", line);
 		return;
 	}
-	code = WEXITSTATUS(st);
-	vd_result_fact_num(att->result, "exit_code", code);
-	if (!exit_ok(ec, code)) {
+	vd_result_fact_num(att->result, "exit_code", res->exit_code);
+	if (!exit_ok(ec, res->exit_code)) {
 		exit_wanted(ec, want, sizeof(want));
 		vd_attempt_finish(att, VD_STATUS_FAIL, VD_REASON_VALUE,
-				  "exit %d, expected %s%s%s", code, want,
-				  *line ? ": " : "", line);
+				  "exit %d, expected %s%s%s", res->exit_code,
+				  want, *line ? ": " : "", line);
 		return;
 	}
 	for (i = 0; i < ec->ncontains; i++) {
-		if (memmem(run->out.data, run->out.len, ec->contains[i],
+		if (memmem(out->data, out->len, ec->contains[i],
 			   strlen(ec->contains[i])) == NULL) {
 			vd_attempt_finish(att, VD_STATUS_FAIL, VD_REASON_BODY,
 					  "output does not contain \"%.80s\"%s",
@@ -457,140 +243,28 @@ exec_judge(struct exec_run *run)
 			return;
 		}
 	}
-	run->code = code;
+	run->code = res->exit_code;
 	if (ec->regex != NULL) {
-		run->search =
-			vd_search_start(att, ec->regex, run->out.data,
-					run->out.len, output_searched, run);
+		/* the search takes a copy of the output */
+		run->search = vd_search_start(att, ec->regex,
+					      out->data ? out->data : "",
+					      out->len, output_searched, run);
 		return;
 	}
 	output_searched(VD_MATCH_YES, NULL, run);
 }
 
-static bool
-pipes_done(const struct exec_run *run)
+static void
+exec_output(void *udata, enum vd_proc_stream s, const char *p, size_t n)
 {
-	return run->fd[0] < 0 && run->fd[1] < 0;
+	struct exec_run *run = udata;
+	tail_add(&run->tails[s == VD_PROC_STDERR ? 1 : 0], p, n);
 }
 
 static void
-exec_exited(struct exec_run *run)
+exec_done(void *udata, const struct vd_proc_result *res)
 {
-	double wait;
-	if (run->att->finished)
-		return;
-	if (pipes_done(run)) {
-		exec_judge(run);
-		return;
-	}
-	/* Output written before the exit is still in the pipes and arrives
-	 * at once; only a background process holding a pipe open keeps it
-	 * from ending. Do not wait for that past a short while. */
-	wait = vd_attempt_remaining(run->att);
-	if (wait > DRAIN_WAIT)
-		wait = DRAIN_WAIT;
-	ev_timer_set(&run->drainw, wait, 0.);
-	ev_timer_start(run->att->loop, &run->drainw);
-}
-
-static void
-drain_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	struct exec_run *run = w->data;
-	(void)loop;
-	(void)revents;
-	if (run->att->finished)
-		return;
-	run->drain_expired = true;
-	exec_judge(run);
-}
-
-static void
-pipe_close(struct exec_run *run, int i)
-{
-	if (run->fd[i] < 0)
-		return;
-	ev_io_stop(run->att->loop, &run->iow[i]);
-	close(run->fd[i]);
-	run->fd[i] = -1;
-}
-
-static void
-pipe_cb(struct ev_loop *loop, ev_io *w, int revents)
-{
-	struct exec_run *run = w->data;
-	int i = w == &run->iow[0] ? 0 : 1, rounds;
-	char buf[16384];
-	ssize_t n;
-	(void)loop;
-	(void)revents;
-
-	/* A few reads per wakeup, so one chatty command cannot hog the
-	 * loop; the watcher fires again while data is left. */
-	for (rounds = 0; rounds < 8; rounds++) {
-		n = read(run->fd[i], buf, sizeof(buf));
-		if (n > 0) {
-			run->out_bytes += (size_t)n;
-			vd_buf_append(&run->out, buf, (size_t)n);
-			tail_add(&run->tails[i], buf, (size_t)n);
-			continue;
-		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return;
-		pipe_close(run, i); /* EOF, or an error that ends it alike */
-		if (pipes_done(run) && run->proc->exited && !run->att->finished)
-			exec_judge(run);
-		return;
-	}
-}
-
-/* Moves fd to 3 or above (keeping it close-on-exec), so that the spawn's
- * dup2 onto 0-2 never collides with it. Returns the fd or -1. */
-static int
-fd_high(int fd)
-{
-	int nfd;
-	if (fd < 0 || fd > 2)
-		return fd;
-	nfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-	close(fd);
-	return nfd;
-}
-
-static char **
-build_env(const struct exec_conf *ec)
-{
-	size_t n = 0, k = 0, i, j;
-	char **envp;
-
-	while (environ && environ[n])
-		n++;
-	envp = vd_xcalloc(n + ec->nenv + 1, sizeof(char *));
-	for (i = 0; i < n; i++) {
-		bool over = false;
-		for (j = 0; j < ec->nenv && !over; j++) {
-			size_t kl = strlen(ec->env_keys[j]);
-			over = strncmp(environ[i], ec->env_keys[j], kl) == 0 &&
-			       environ[i][kl] == '=';
-		}
-		if (!over)
-			envp[k++] = vd_xstrdup(environ[i]);
-	}
-	for (j = 0; j < ec->nenv; j++)
-		envp[k++] =
-			vd_xasprintf("%s=%s", ec->env_keys[j], ec->env_vals[j]);
-	return envp;
-}
-
-static void
-free_env(char **envp)
-{
-	size_t i;
-	for (i = 0; envp[i]; i++)
-		vd_free_secret(envp[i]);
-	free(envp);
+	exec_judge(udata, res);
 }
 
 /* Finishes the attempt with the reason a failed spawn deserves. */
@@ -617,107 +291,36 @@ spawn_failed(struct vd_attempt *att, const struct exec_conf *ec, int err)
 	}
 }
 
-/*
- * Spawns the command with stdin from /dev/null, stdout and stderr into
- * pipes, in a new process group, with default signal dispositions and an
- * empty signal mask (verdict ignores SIGPIPE; libev blocks signals), and
- * no descriptor of ours but 0-2. Returns 0 or an errno value.
- */
-static int
-spawn(const struct exec_conf *ec, int outw, int errw, pid_t *pid)
-{
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
-	sigset_t all, none;
-	char **envp = build_env(ec);
-	int r;
-
-	sigfillset(&all);
-	sigemptyset(&none);
-	posix_spawn_file_actions_init(&fa);
-	posix_spawnattr_init(&attr);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, outw, 1);
-	posix_spawn_file_actions_adddup2(&fa, errw, 2);
-	if (ec->cwd)
-		posix_spawn_file_actions_addchdir_np(&fa, ec->cwd);
-	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP |
-						POSIX_SPAWN_SETSIGDEF |
-						POSIX_SPAWN_SETSIGMASK);
-	posix_spawnattr_setpgroup(&attr, 0);
-	posix_spawnattr_setsigdefault(&attr, &all);
-	posix_spawnattr_setsigmask(&attr, &none);
-	r = posix_spawnp(pid, ec->argv[0], &fa, &attr, ec->argv, envp);
-	posix_spawnattr_destroy(&attr);
-	posix_spawn_file_actions_destroy(&fa);
-	free_env(envp);
-	return r;
-}
-
 static void
 exec_start(struct vd_attempt *att)
 {
 	const struct exec_conf *ec = att->check->conf;
 	struct exec_run *run = vd_xcalloc(1, sizeof(*run));
-	struct reaper *rp;
-	int po[2] = {-1, -1}, pe[2] = {-1, -1}, i, r;
-	pid_t pid;
+	struct vd_proc_spec spec;
+	struct vd_env env;
+	size_t i;
+	int r;
 
 	att->data = run;
 	run->att = att;
-	run->fd[0] = run->fd[1] = -1;
-	vd_buf_init(&run->out, ec->max_output);
-	ev_timer_init(&run->drainw, drain_cb, DRAIN_WAIT, 0.);
-	run->drainw.data = run;
-	rp = vd_prober_shared(att->prober, REAPER_KEY, reaper_create,
-			      reaper_destroy);
-
-	/* The child's ends stay blocking (programs expect that); ours are
-	 * made non-blocking below. */
-	if (pipe2(po, O_CLOEXEC) < 0 || pipe2(pe, O_CLOEXEC) < 0 ||
-	    (po[1] = fd_high(po[1])) < 0 || (pe[1] = fd_high(pe[1])) < 0) {
-		r = errno;
-		vd_attempt_finish(att, VD_STATUS_ERROR, VD_REASON_INTERNAL,
-				  "cannot create pipes: %s", strerror(r));
-		goto fail;
-	}
-	r = spawn(ec, po[1], pe[1], &pid);
-	close(po[1]);
-	close(pe[1]);
-	po[1] = pe[1] = -1;
-	if (r != 0) {
+	vd_env_init(&env, true);
+	for (i = 0; i < ec->nenv; i++)
+		vd_env_set(&env, ec->env_keys[i], ec->env_vals[i]);
+	memset(&spec, 0, sizeof(spec));
+	spec.argv = ec->argv;
+	spec.envp = env.v;
+	spec.cwd = ec->cwd;
+	spec.max_output = ec->max_output;
+	spec.grace = KILL_GRACE;
+	spec.on_output = exec_output;
+	spec.on_done = exec_done;
+	spec.udata = run;
+	r = vd_proc_spawn(vd_prober_shared(att->prober, PROCS_KEY, procs_create,
+					   procs_destroy),
+			  &spec, &run->proc);
+	vd_env_free(&env);
+	if (r != 0)
 		spawn_failed(att, ec, r);
-		goto fail;
-	}
-	run->proc = proc_watch(rp, pid);
-	if (run->proc == NULL) {
-		r = errno;
-		kill(-pid, SIGKILL);
-		waitpid(pid, NULL, 0); /* SIGKILLed just now: immediate */
-		vd_attempt_finish(att, VD_STATUS_ERROR, VD_REASON_INTERNAL,
-				  "cannot watch the child (pidfd_open: %s; "
-				  "Linux 5.3+ is needed off the default loop)",
-				  strerror(r));
-		goto fail;
-	}
-	run->proc->run = run;
-	run->fd[0] = po[0];
-	run->fd[1] = pe[0];
-	for (i = 0; i < 2; i++) {
-		vd_set_nonblock(run->fd[i]);
-		ev_io_init(&run->iow[i], pipe_cb, run->fd[i], EV_READ);
-		run->iow[i].data = run;
-		ev_io_start(att->loop, &run->iow[i]);
-	}
-	return;
-fail:
-	for (i = 0; i < 2; i++) {
-		if (po[i] >= 0)
-			close(po[i]);
-		if (pe[i] >= 0)
-			close(pe[i]);
-	}
 }
 
 static void
@@ -728,15 +331,11 @@ exec_cancel(struct vd_attempt *att)
 	if (run == NULL)
 		return;
 	vd_search_free(run->search);
-	pipe_close(run, 0);
-	pipe_close(run, 1);
-	ev_timer_stop(att->loop, &run->drainw);
 	if (run->proc) {
-		proc_retire(run->proc);
+		vd_proc_free(run->proc);
 		if (att->timed_out)
 			vd_result_fact_bool(att->result, "killed", true);
 	}
-	vd_buf_free(&run->out);
 	free(run);
 	att->data = NULL;
 }
@@ -753,11 +352,11 @@ exec_timeout_detail(struct vd_attempt *att, char *buf, size_t len)
 		return;
 	last_line(run, line, sizeof(line));
 	snprintf(buf, len, "%s%s%s",
-		 !run->proc->exited ? "process group killed"
-				    : "output held open; process group killed",
+		 !vd_proc_exited(run->proc)
+			 ? "process group killed"
+			 : "output held open; process group killed",
 		 *line ? "; last output: " : "", line);
 }
-
 static void
 exec_free(void *p)
 {
@@ -876,9 +475,12 @@ exec_parse(struct vd_check *chk, struct vd_cfg *c)
 	}
 	vd_strlist_free(argv, n);
 	if (!r)
-		r = vd_cfg_str(c, "cwd", false, &ec->cwd);
+		r = vd_cfg_path(c, "cwd", false, &ec->cwd);
 	if (!r && ec->cwd && *ec->cwd == '\0')
 		r = vd_cfg_error(c, "cwd", "must not be empty");
+	/* relative paths in argv mean the same as every path of the suite */
+	if (!r && ec->cwd == NULL && c->base)
+		ec->cwd = vd_xstrdup(c->base);
 	if (!r)
 		r = vd_cfg_strmap(c, "env", &ec->env_keys, &ec->env_vals,
 				  &ec->nenv);
@@ -895,6 +497,16 @@ exec_parse(struct vd_check *chk, struct vd_cfg *c)
 		r = vd_cfg_size(c, "max_output", &ec->max_output);
 	if (!r && ec->max_output == 0)
 		r = vd_cfg_error(c, "max_output", "must be at least 1 byte");
+	/* max_body (a common key) caps what is read from a peer; a command's
+	 * cap is max_output. Refused where the check writes it, so that it is
+	 * not mistaken for the output cap; a suite's defaults.max_body is for
+	 * the checks that read a body and leaves exec alone. */
+	if (!r && cJSON_GetObjectItemCaseSensitive(c->own ? c->own : c->obj,
+						   "max_body"))
+		r = vd_cfg_error(c, "max_body",
+				 "an exec check reads output, not a body: "
+				 "use max_output (bytes of output kept, "
+				 "default 64KiB)");
 	if (!r)
 		r = parse_expect(c, ec);
 	if (!r) {

@@ -125,7 +125,7 @@ vd_check_file_read(struct vd_attempt *att, const char *path, size_t cap,
 int
 vd_check_file_path(struct vd_cfg *c, char **path)
 {
-	int r = vd_cfg_str(c, "path", true, path);
+	int r = vd_cfg_path(c, "path", true, path);
 	if (!r && **path == '\0')
 		r = vd_cfg_error(c, "path", "must not be empty");
 	return r;

@@ -20,7 +20,7 @@
 
 #include "../../lib/cfg.h"
 #include "../../lib/util.h"
-#include "../probe_int.h"
+#include "../http_int.h"
 #include "checks.h"
 
 /* Steps of one flow at most, and captures of one step. */

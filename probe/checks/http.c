@@ -9,7 +9,7 @@
 #include <strings.h>
 
 #include "../../lib/cfg.h"
-#include "../probe_int.h"
+#include "../http_int.h"
 #include "../../lib/util.h"
 #include "checks.h"
 

@@ -32,7 +32,7 @@
 #include "checks.h"
 
 /* hiredis 0.14 reads at most this much per read event (hiredis.c). */
-#define REDIS_READ_CHUNK (16 * 1024)
+#define REDIS_READ_CHUNK ((size_t)16 * 1024)
 
 enum want { WANT_ANY, WANT_TEXT, WANT_INT, WANT_REGEX, WANT_OPS };
 
@@ -866,8 +866,9 @@ read_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 	(void)revents;
 	if (ioctl(w->fd, FIONREAD, &avail) == 0 && avail > 0)
-		run->bytes += avail > REDIS_READ_CHUNK ? REDIS_READ_CHUNK
-						       : (size_t)avail;
+		run->bytes += (size_t)avail > REDIS_READ_CHUNK
+				      ? REDIS_READ_CHUNK
+				      : (size_t)avail;
 	if (run->bytes > run->att->check->max_body) {
 		ev_io_stop(loop, w);
 		vd_attempt_finish(run->att, VD_STATUS_ERROR, VD_REASON_PROTOCOL,

@@ -26,7 +26,7 @@ const struct vd_check_type *const vd_check_types[] = {
 /* Taken by the loader (suites/suite.c) before the type's parse runs. */
 const char *const vd_check_common_keys[] = {
 	"name",	   "type",    "stage",	  "critical", "description", "tags",
-	"timeout", "retries", "interval", "every",    NULL,
+	"timeout", "retries", "retry_on", "interval", "every",	     NULL,
 };
 
 const char *

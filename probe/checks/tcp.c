@@ -22,7 +22,7 @@
 
 /* A banner is what a peer says first: patterns look at this much of it,
  * which bounds the time a search can hold the loop. */
-#define BANNER_SEARCH_MAX (64 * 1024)
+#define BANNER_SEARCH_MAX ((size_t)64 * 1024)
 /* Below this, every read is searched; above it, only when what arrived
  * has doubled since the last search, and once more before failing. */
 #define BANNER_SEARCH_EVERY 4096

@@ -7,6 +7,7 @@
  * suites or reports; trust store, client certificate and names come from
  * the prober's trust store (lib/trust.h), as for every TLS-speaking check.
  */
+#include <curl/curl.h>
 #include <arpa/inet.h>
 #include <errno.h>
 #include <math.h>

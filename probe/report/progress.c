@@ -231,6 +231,8 @@ vd_progress_event(struct vd_progress *p, const struct vd_run_event *ev)
 		p->nrunning++;
 		break;
 	case VD_RUN_RETRY:
+		if (ev->chk == NULL || ev->res == NULL)
+			break; /* the engine always gives both */
 		a = find(p, ev->chk);
 		if (a) {
 			a->attempt = ev->attempt;
@@ -246,6 +248,8 @@ vd_progress_event(struct vd_progress *p, const struct vd_run_event *ev)
 			      vd_status_name(ev->res->status), why, d);
 		break;
 	case VD_RUN_DONE:
+		if (ev->chk == NULL || ev->res == NULL)
+			break; /* the engine always gives both */
 		a = find(p, ev->chk);
 		if (a) {
 			TAILQ_REMOVE(&p->running, a, link);

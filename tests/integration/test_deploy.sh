@@ -17,7 +17,7 @@ export DEPLOY_SECRET="dep-Secret-$RANDOM$RANDOM"
 mkdir -p "$T/ng/tmp" "$T/app" "$T/rel"
 
 # releases: v1, v2 good; v3 healthy but its smoke test fails; v4 never
-# healthy (no /health)
+# healthy (no /health: a 404, which only "retry_on": "any" retries)
 for v in v1 v2 v3 v4; do
 	mkdir -p "$T/rel/$v"
 	echo "{\"status\":\"ok\",\"version\":\"$v\"}" > "$T/rel/$v/health.json"
@@ -58,7 +58,7 @@ cat > "$T/app/deploy.json" <<EOF
   },
   "health": { "name": "health", "checks": [
     { "name": "health", "type": "http", "url": "http://127.0.0.1:$PORT/health",
-      "retries": 8, "interval": "100ms", "timeout": "2s",
+      "retries": 8, "interval": "100ms", "timeout": "2s", "retry_on": "any",
       "expect": { "status": 200, "json": { "status": "ok" } } } ] },
   "smoke": { "name": "smoke", "checks": [
     { "name": "home", "type": "http", "url": "http://127.0.0.1:$PORT/",

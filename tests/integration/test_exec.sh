@@ -2,7 +2,9 @@
 # found, cwd and env, secrets in output masked, a command killed by a
 # signal, the output cap (10 MiB through a 64 KiB buffer), clean signal
 # state (SIGPIPE at its default, nothing blocked) and descriptors in the
-# child, retries; and deadlines: `sleep 60`
+# child, retries, max_body refused (defaults.max_body left alone), 300
+# commands at once each with its output;
+# and deadlines: `sleep 60`
 # with a 1s timeout ends in under 3s with its whole process group gone,
 # including a grandchild that ignores SIGTERM and holds the output pipe,
 # and a background process left by a command that exited is killed too.
@@ -101,6 +103,22 @@ expect_check background-left pass '^exit 0$'
 assert_eq "background-left: pipe held open" "$(check_field background-left .facts.output_open_after_exit)" true
 assert_eq "no process left behind (background)" "$(pgrep -f "sleep $S3" || true)" ""
 
+# Many commands at once (a busy loop): each one's output is read, none
+# judged before what it wrote was taken. (The drain wait used to start on
+# the loop's stale clock and end before the pipe was read: on a loaded
+# machine, half of such a run failed with "output does not contain".)
+{
+	printf '{ "name": "many", "checks": [\n'
+	for i in $(seq 300); do
+		[ "$i" = 1 ] || printf ',\n'
+		printf '{ "name": "m%d", "type": "exec", "timeout": "60s", "argv": ["sh", "-c", "echo ok-%d"], "expect": { "output_contains": "ok-%d" } }' "$i" "$i" "$i"
+	done
+	printf '\n]}\n'
+} > "$T/many.json"
+run_verdict run -f json "$T/many.json"
+assert_eq "many: exit code" "$RC" 0
+assert_eq "many: every output read" "$(jq '[.checks[] | select(.status == "pass")] | length' "$T/out")" 300
+
 # Deadlines: sleep 60 with a 1s timeout; a grandchild that ignores
 # SIGTERM and holds the output pipe; both end in under 3s, nothing left.
 cat > "$T/slow.json" <<EOF
@@ -133,6 +151,18 @@ bad_conf "exit code range" '{"name": "x", "type": "exec", "argv": ["true"], "exp
 bad_conf "bad regex" '{"name": "x", "type": "exec", "argv": ["true"], "expect": {"output_regex": "("}}' 'checks\[0\]\.expect\.output_regex: invalid regular expression'
 bad_conf "env not strings" '{"name": "x", "type": "exec", "argv": ["true"], "env": {"A": 1}}' 'checks\[0\]\.env\.A: expected a string'
 bad_conf "max_output zero" '{"name": "x", "type": "exec", "argv": ["true"], "max_output": 0}' 'checks\[0\]\.max_output: must be at least 1 byte'
+bad_conf "max_body on exec" '{"name": "x", "type": "exec", "argv": ["true"], "max_body": "1MiB"}' 'checks\[0\]\.max_body: an exec check reads output, not a body: use max_output'
+# a max_body in defaults is for the checks that read a body: exec takes
+# no part of it, and its own max_output holds
+cat > "$T/defaults.json" <<EOF
+{ "name": "d", "defaults": { "max_body": "10" }, "checks": [
+  { "name": "cap", "type": "exec", "argv": ["sh", "-c", "yes | head -c 100; echo END"],
+    "expect": { "output_contains": "END" } } ] }
+EOF
+run_verdict run -f json "$T/defaults.json"
+assert_eq "defaults.max_body: exec runs" "$RC" 0
+expect_check cap pass '^exit 0$'
+assert_eq "defaults.max_body: exec output not cut" "$(check_field cap .facts.output_truncated)" false
 
 # --- SIGTERM and SIGINT stop a run: exit 128 + signal, no report, and the
 # commands' process groups are killed

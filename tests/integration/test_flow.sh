@@ -94,7 +94,7 @@ cat > "$T/flow.json" <<EOF
         "capture": { "t": { "json": "token", "secret": true } },
         "expect": { "json": { "token": "not-this-one" } } } ] },
   { "name": "fresh-jar", "type": "flow", "critical": false,
-    "retries": 1, "interval": "10ms",
+    "retries": 1, "interval": "10ms", "retry_on": "any",
     "steps": [
       { "name": "empty", "url": "$A/cookies",
         "expect": { "json": { "names": { "length": 0 } } } },

@@ -6,9 +6,11 @@
 # must pass; then one thing at a time is broken and the right check must
 # fail with a reason a person can act on, secrets never shown.
 #
-# Two edits to the suite, both integers the loader cannot take from the
-# environment: the TLS port (443 in the suite; a random port here, with
-# the test CA) and, for the fast variant, the health stage's retries.
+# Edits to the suite: the https URL and CA of the tls check (this stack's
+# STAGING_URL is plain http) and, for the fast variant, the health
+# stage's retries. The copies live in the deploy directory, beside the
+# files they name (relative paths in a suite are taken from its folder).
+# test_stack.sh runs the suite unmodified against a real stack.
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
@@ -55,18 +57,23 @@ nginx_conf "$S" "
 		location = /api/system/health/ {
 			default_type application/json;
 			if (-f $S/state/health-down) { return 503 '{\"status\": \"unavailable\"}'; }
-			return 200 '{\"status\": \"ok\"}';
+			return 200 '{\"status\": \"ok\", \"checks\": {\"database\": \"ok\"}}';
 		}
 		location = /api/system/readiness/ {
 			default_type application/json;
 			return 200 '{\"ready\": true}';
 		}
 		location = /api/auth/login/ {
+			default_type application/json;
 			if (\$request_method = GET) { return 405; }
+			# (nginx does not read a body it answers with return: any
+			# JSON login passes here; test_stack.sh logs in for real)
+			if (\$http_content_type = application/json) { return 200 '{\"token\": \"tok-1\"}'; }
 			return 400;
 		}
 		location = /api/auth/profile/ {
 			default_type application/json;
+			if (\$http_authorization = 'Bearer tok-1') { return 200 '{\"username\": \"smoke\", \"roles\": [\"tester\"]}'; }
 			if (-f $S/state/profile-public) { return 200 '{\"email\": \"admin@example.com\"}'; }
 			return 401;
 		}
@@ -155,16 +162,16 @@ chmod +x "$T/bin/docker"
 # variant also waits for health once (100ms) instead of 14 times (5s),
 # and leaves out compose-config (docker-compose takes a second or two to
 # start) except where the compose file is what is broken.
-export STAGING_TLS_PORT="$TLS_PORT"
-jq --arg ca "$T/certs/ca.pem" \
-	'(.checks[] | select(.name == "tls")) |= (.tls = {ca_file: $ca})' \
-	"$SUITE" > "$T/staging.json"
+jq --arg ca "$T/certs/ca.pem" --arg url "https://127.0.0.1:$TLS_PORT" \
+	'(.checks[] | select(.name == "tls")) |= (.tls = {ca_file: $ca} | .url = $url)' \
+	"$SUITE" > "$S/staging.json"
 jq '(.checks[] | select(.stage == "health")) |= (.retries = 1 | .interval = "100ms")' \
-	"$T/staging.json" > "$T/staging-fast-compose.json"
+	"$S/staging.json" > "$S/staging-fast-compose.json"
 jq 'del(.checks[] | select(.name == "compose-config"))' \
-	"$T/staging-fast-compose.json" > "$T/staging-fast.json"
+	"$S/staging-fast-compose.json" > "$S/staging-fast.json"
 
 export STAGING_URL="http://127.0.0.1:$HTTP_PORT" STAGING_HOST=127.0.0.1
+export SMOKE_USER=smoke SMOKE_PASSWORD=smoke-pw
 export DATABASE_URL="$DB_URL" REDIS_URL="$RD_URL" CORS_ORIGIN="$APP_ORIGIN"
 export PATH="$T/bin:$PATH"
 unset ENV_FILE MANIFEST COMPOSE_FILE
@@ -185,9 +192,10 @@ no_secrets() { # what
 }
 
 # --- the suite as shipped ----------------------------------------------------
-run_verdict validate "$SUITE"
+# (the tls check takes STAGING_URL, which must then be https)
+STAGING_URL="https://127.0.0.1:$TLS_PORT" run_verdict validate "$SUITE"
 assert_eq "validate: exit code" "$RC" 0
-assert_match "validate: counts" "$(cat "$T/out")" 'ok \(17 checks, 2 stages\)'
+assert_match "validate: counts" "$(cat "$T/out")" 'ok \(19 checks, 2 stages\)'
 (unset STAGING_URL; "$VERDICT" validate "$SUITE") > "$T/out" 2> "$T/err" && RC=0 || RC=$?
 assert_eq "validate without STAGING_URL: exit code" "$RC" 2
 assert_match "validate without STAGING_URL: message" "$(cat "$T/err")" \
@@ -203,17 +211,17 @@ print("ok" if not errs else "%s: %s" % (list(errs[0].absolute_path), errs[0].mes
 PY
 }
 assert_eq "schema: staging.json" "$(schema_check "$SUITE")" ok
-assert_eq "schema: the test's variant" "$(schema_check "$T/staging-fast-compose.json")" ok
+assert_eq "schema: the test's variant" "$(schema_check "$S/staging-fast-compose.json")" ok
 jq '.checks[0].retry = 3' "$SUITE" > "$T/typo.json"
 assert_match "schema: a typo is refused" "$(schema_check "$T/typo.json")" "'retry' was unexpected"
 
 # --- everything healthy --------------------------------------------------------
-run_suite "$T/staging.json" -f json
+run_suite "$S/staging.json" -f json
 assert_eq "healthy: exit code" "$RC" 0
 assert_eq "healthy: verdict" "$(jq_out .verdict)" pass
 assert_eq "healthy: every check passed" \
 	"$(jq_out '[.checks[] | select(.status != "pass") | "\(.name): \(.reason)"] | join("; ")')" ""
-assert_eq "healthy: 17 checks" "$(jq_out '.checks | length')" 17
+assert_eq "healthy: 19 checks" "$(jq_out '.checks | length')" 19
 assert_eq "healthy: health stage first" \
 	"$(jq_out '[.checks[] | select(.stage == "health") | .name] | join(",")')" \
 	"backend-health,frontend,readiness"
@@ -221,7 +229,7 @@ assert_eq "healthy: tls facts" "$(check_field tls .facts.tls_verify)" true
 assert_clean_stderr "healthy"
 no_secrets "healthy json"
 for fmt in text junit tap markdown; do
-	run_suite "$T/staging-fast.json" -v -f "$fmt"
+	run_suite "$S/staging-fast.json" -v -f "$fmt"
 	assert_eq "healthy $fmt: exit code" "$RC" 0
 	assert_clean_stderr "healthy $fmt"
 	no_secrets "healthy $fmt"
@@ -234,7 +242,7 @@ done
 # skipped).
 broken() {
 	local what=$1 chk=$2 st=$3 re=$4 others
-	run_suite "${FAST:-$T/staging-fast.json}" -f json
+	run_suite "${FAST:-$S/staging-fast.json}" -f json
 	assert_eq "$what: exit code" "$RC" 1
 	assert_eq "$what: $chk status" "$(check_field "$chk" .status)" "$st"
 	assert_match "$what: $chk reason" "$(check_field "$chk" .reason)" "$re"
@@ -267,11 +275,11 @@ touch "$S/state/cors-reflect"
 broken "CORS reflects any origin" cors-foreign-origin-refused fail 'evil\.example'
 rm "$S/state/cors-reflect"
 
-jq --argjson p "$EXPIRED_PORT" '(.checks[] | select(.name == "tls")) |= (.port = $p)' \
-	"$T/staging-fast.json" > "$T/fast.tmp" && mv "$T/fast.tmp" "$T/staging-fast.json"
+jq --arg u "https://127.0.0.1:$EXPIRED_PORT" '(.checks[] | select(.name == "tls")) |= (.url = $u)' \
+	"$S/staging-fast.json" > "$T/fast.tmp" && mv "$T/fast.tmp" "$S/staging-fast.json"
 broken "certificate expired" tls fail 'expired'
-jq --argjson p "$TLS_PORT" '(.checks[] | select(.name == "tls")) |= (.port = $p)' \
-	"$T/staging-fast.json" > "$T/fast.tmp" && mv "$T/fast.tmp" "$T/staging-fast.json"
+jq --arg u "https://127.0.0.1:$TLS_PORT" '(.checks[] | select(.name == "tls")) |= (.url = $u)' \
+	"$S/staging-fast.json" > "$T/fast.tmp" && mv "$T/fast.tmp" "$S/staging-fast.json"
 
 DATABASE_URL="postgresql://$PG_USER:wrong-$PG_PASSWORD@127.0.0.1:$PG_PORT/$PG_DB" \
 	broken "database password wrong" database error 'auth'
@@ -291,7 +299,7 @@ broken "manifest incomplete" deployment-manifest fail '^images\.frontend missing
 write_manifest
 
 sed -i 's/^    image: "ghcr.io\/acme\/frontend/    imagez: "ghcr.io\/acme\/frontend/' "$S/docker-compose.staging.yml"
-FAST=$T/staging-fast-compose.json broken "compose file invalid" compose-config fail \
+FAST=$S/staging-fast-compose.json broken "compose file invalid" compose-config fail \
 	"^exit 1, expected 0: .*imagez"
 write_compose
 

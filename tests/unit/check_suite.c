@@ -197,6 +197,15 @@ static const struct {
 	 "f.json: checks[0].every: must be at least 100ms"},
 	{SUITE(CHK("a", ", \"expect\": {\"max_time\": \"fast\"}")),
 	 "f.json: checks[0].expect.max_time: invalid duration \"fast\""},
+	{SUITE(CHK("a", ", \"retry_on\": [\"timeout\", \"slowly\"]")),
+	 "f.json: checks[0].retry_on: unknown \"slowly\" (expected a reason "
+	 "kind such as timeout, refused, unavailable, tls, status, body; a "
+	 "status class 4xx or 5xx; handshake; default; or any)"},
+	{SUITE(CHK("a", ", \"retry_on\": []")),
+	 "f.json: checks[0].retry_on: the list is empty (use retries: 0 for no "
+	 "retries)"},
+	{SUITE(CHK("a", ", \"retry_on\": [5]")),
+	 "f.json: checks[0].retry_on[0]: expected a string, got a number"},
 	{SUITE(CHK("a", ", \"retries\": -1")),
 	 "f.json: checks[0].retries: must be between 0 and 10000"},
 	{SUITE(CHK("a", ", \"retries\": 10001")),
@@ -531,7 +540,11 @@ START_TEST(test_stages)
 			", \"stage\": \"smoke\"") "," CHK("d",
 							  ", \"stage\": "
 							  "\"health\"") "," CHK("e",
-										", \"stage\": \"main\"")));
+										", "
+										"\"stag"
+										"e\": "
+										"\"main"
+										"\"")));
 
 	ck_assert_uint_eq(s->nstages, 3);
 	ck_assert_str_eq(s->stages[0], "health");
@@ -830,6 +843,138 @@ START_TEST(test_strict)
 }
 END_TEST
 
+/* Which failed attempts are retried: by default what can heal; retry_on
+ * chooses. */
+static bool
+retried(const struct vd_check *chk, enum vd_status st, enum vd_reason kind,
+	int http_status)
+{
+	struct vd_result res;
+	bool r;
+
+	vd_result_init(&res);
+	res.status = st;
+	res.reason_kind = kind;
+	if (http_status > 0)
+		vd_result_fact_num(&res, "http_status", http_status);
+	if (http_status < 0) /* a certificate judged and refused */
+		vd_result_fact_str(&res, "tls_verify_error",
+				   "unable to get local issuer certificate");
+	r = vd_retry_wanted(chk, &res);
+	vd_result_clear(&res);
+	return r;
+}
+
+START_TEST(test_retry_on)
+{
+	struct vd_suite *s = load_ok(SUITE(CHK("dflt", "") "," CHK(
+		"some",
+		", \"retry_on\": [\"tls\", "
+		"\"4xx\"]") "," CHK("one",
+				    ", "
+				    "\"r"
+				    "etr"
+				    "y_"
+				    "on"
+				    "\":"
+				    " \""
+				    "bod"
+				    "y"
+				    "\"") "," CHK("any", ", \"retry_on\": "
+							 "[\"any\"]") "," CHK("more",
+									      ", \"retry_on\": "
+									      "[\"default\", "
+									      "\"body\"]")));
+	const struct vd_check *d = s->checks[0], *some = s->checks[1],
+			      *one = s->checks[2], *any = s->checks[3],
+			      *more = s->checks[4];
+	enum vd_status F = VD_STATUS_FAIL, E = VD_STATUS_ERROR;
+
+	/* the default: what can heal */
+	ck_assert(retried(d, E, VD_REASON_TIMEOUT, 0));
+	ck_assert(retried(d, E, VD_REASON_REFUSED, 0));
+	ck_assert(retried(d, E, VD_REASON_DNS, 0));
+	ck_assert(retried(d, F, VD_REASON_UNAVAILABLE, 0));
+	ck_assert(retried(d, F, VD_REASON_STATUS, 503));
+	ck_assert(retried(d, F, VD_REASON_STATUS, 0)); /* no HTTP code */
+	ck_assert(retried(d, F, VD_REASON_VALUE, 0));  /* exec, queries */
+	/* a TLS handshake that broke before a certificate was judged */
+	ck_assert(retried(d, E, VD_REASON_TLS, 0));
+	/* and what cannot: a certificate refused, a tls check's finding */
+	ck_assert(!retried(d, E, VD_REASON_TLS, -1));
+	ck_assert(!retried(d, F, VD_REASON_TLS, 0));
+	ck_assert(!retried(d, F, VD_REASON_STATUS, 404));
+	ck_assert(!retried(d, F, VD_REASON_BODY, 0));
+	ck_assert(!retried(d, F, VD_REASON_HEADER, 0));
+	ck_assert(!retried(d, F, VD_REASON_POLICY, 0));
+	ck_assert(!retried(d, VD_STATUS_PASS, VD_REASON_NONE, 200));
+	/* a list replaces the default */
+	ck_assert(retried(some, E, VD_REASON_TLS, -1));
+	ck_assert(!retried(one, E, VD_REASON_TLS, 0));
+	ck_assert(retried(some, F, VD_REASON_STATUS, 401));
+	ck_assert(!retried(some, F, VD_REASON_STATUS, 502));
+	ck_assert(!retried(some, E, VD_REASON_TIMEOUT, 0));
+	ck_assert(retried(one, F, VD_REASON_BODY, 0));
+	ck_assert(!retried(one, E, VD_REASON_REFUSED, 0));
+	ck_assert(retried(any, E, VD_REASON_TLS, 0));
+	ck_assert(retried(any, F, VD_REASON_STATUS, 404));
+	ck_assert(retried(any, F, VD_REASON_BODY, 0));
+	ck_assert(retried(more, F, VD_REASON_BODY, 0));
+	ck_assert(retried(more, E, VD_REASON_TIMEOUT, 0));
+	ck_assert(retried(more, F, VD_REASON_STATUS, 500));
+	ck_assert(!retried(more, E, VD_REASON_TLS, -1));
+	ck_assert(retried(more, E, VD_REASON_TLS, 0));
+	ck_assert(retried(any, E, VD_REASON_TLS, -1));
+	vd_suite_free(s);
+}
+END_TEST
+
+/* Relative paths in a suite file are its folder's; absolute ones and
+ * suites parsed from memory are left as they are; an empty ca_file is
+ * the default trust store. */
+START_TEST(test_relative_paths)
+{
+	char dir[] = "/tmp/vd-suite-XXXXXX", path[300], want[400];
+	const char *text = "{\"checks\": ["
+			   "{\"name\": \"env\", \"type\": \"env_file\", "
+			   "\"path\": \".env\"},"
+			   "{\"name\": \"abs\", \"type\": \"env_file\", "
+			   "\"path\": \"/etc/x.env\"},"
+			   "{\"name\": \"up\", \"type\": \"json_file\", "
+			   "\"path\": \"../m.json\"},"
+			   "{\"name\": \"h\", \"type\": \"http\", " U ", "
+			   " \"tls\": {\"ca_file\": \"certs/ca.pem\"}},"
+			   "{\"name\": \"d\", \"type\": \"http\", " U ", "
+			   " \"tls\": {\"ca_file\": \"${VD_T_UNSET:-}\"}}]}";
+	struct vd_suite *s = NULL;
+	FILE *f;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/staging.json", dir);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+	ck_assert_msg(vd_suite_load(path, NULL, &s, err, sizeof(err)) == 0,
+		      "%s", err);
+	snprintf(want, sizeof(want), "%s/.env", dir);
+	ck_assert_str_eq(s->checks[0]->target, want);
+	ck_assert_str_eq(s->checks[1]->target, "/etc/x.env");
+	snprintf(want, sizeof(want), "%s/../m.json", dir);
+	ck_assert_str_eq(s->checks[2]->target, want);
+	snprintf(want, sizeof(want), "%s/certs/ca.pem", dir);
+	ck_assert_str_eq(s->checks[3]->tls.ca_file, want);
+	ck_assert_ptr_null(s->checks[4]->tls.ca_file);
+	vd_suite_free(s);
+	s = load_ok(text);
+	ck_assert_str_eq(s->checks[0]->target, ".env");
+	ck_assert_str_eq(s->checks[3]->tls.ca_file, "certs/ca.pem");
+	vd_suite_free(s);
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
 /* A suite path that is not a regular file is refused at once: a FIFO
  * with no writer must not block the loader. */
 START_TEST(test_not_regular)
@@ -956,6 +1101,8 @@ suite_suite(void)
 	tcase_add_loop_test(tc, test_strict, 0,
 			    (int)(sizeof(strict) / sizeof(strict[0])));
 	tcase_add_test(tc, test_not_regular);
+	tcase_add_test(tc, test_retry_on);
+	tcase_add_test(tc, test_relative_paths);
 	tcase_add_loop_test(tc, test_hostile, 0,
 			    (int)(sizeof(hostile) / sizeof(hostile[0])));
 	tcase_add_test(tc, test_deep_nesting);

@@ -23,6 +23,7 @@ main(void)
 	srunner_add_suite(sr, schema_suite());
 	srunner_add_suite(sr, trust_suite());
 	srunner_add_suite(sr, flow_suite());
+	srunner_add_suite(sr, proc_suite());
 	/* Forked (Check's default, unless CK_FORK=no): each test runs in
 	 * its own process, so tcase_set_timeout() holds and a failed
 	 * assertion leaves nothing (watchers, memory) to the next test. */

@@ -20,5 +20,6 @@ Suite *peer_suite(void);
 Suite *schema_suite(void);
 Suite *trust_suite(void);
 Suite *flow_suite(void);
+Suite *proc_suite(void);
 
 #endif

@@ -1,0 +1,7 @@
+# wsgi.py - what gunicorn serves.
+import os
+
+from django.core.wsgi import get_wsgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "stackapp.settings")
+application = get_wsgi_application()

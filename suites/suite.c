@@ -499,9 +499,10 @@ parse_check(struct vd_suite *s, const cJSON *own, const cJSON *defaults,
 		r = vd_cfg_duration(&c, "every", &chk->every);
 	if (!r && vd_cfg_has(&c, "every") && chk->every < 0.1)
 		r = vd_cfg_error(&c, "every", "must be at least 100ms");
-	/* only where the type reads a peer's bytes or a file (its table
-	 * entry lists it): exec has max_output, tls and dns read nothing */
-	if (!r && vd_check_type_has_key(chk->type, "max_body"))
+	/* taken for every type, so that a defaults.max_body is never
+	 * "unused"; a check that writes it on a type whose table entry does
+	 * not list it (exec: max_output; tls, dns: no body) is refused */
+	if (!r)
 		r = vd_cfg_size(&c, "max_body", &chk->max_body);
 	if (!r && (chk->type->flags & VD_TYPE_TLS))
 		r = vd_cfg_tls(&c, &chk->tls);

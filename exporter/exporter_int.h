@@ -462,6 +462,10 @@ struct vd_exp_routes {
 	void *ctx;
 };
 
+/* (serve.c) The routes of the running exporter ex: its /metrics page
+ * cache and its reload. */
+struct vd_exp_routes vd_exp_routes(struct vd_exp *ex);
+
 /*
  * Starts serving on the listening socket fd (taken over); routes is
  * copied. Returns NULL after logging when it cannot.

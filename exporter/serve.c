@@ -168,6 +168,17 @@ reload_route(void *ctx, char *err, size_t errlen)
 	return reload(ctx, err, errlen);
 }
 
+struct vd_exp_routes
+vd_exp_routes(struct vd_exp *ex)
+{
+	struct vd_exp_routes r = {
+		.metrics = metrics_page,
+		.reload = reload_route,
+		.ctx = ex,
+	};
+	return r;
+}
+
 /* SIGHUP reloads; SIGTERM and SIGINT stop (the app watches them). */
 static void
 on_signal(struct vd_app *app, int signum)
@@ -248,11 +259,7 @@ vd_cmd_serve(struct vd_app *app, int argc, char **argv)
 	ex->prober = new_prober(ex->loop, ex->cfg->suite->concurrency);
 	ex->pprober = new_prober(ex->loop, ex->cfg->probe_concurrency);
 	{
-		const struct vd_exp_routes routes = {
-			.metrics = metrics_page,
-			.reload = reload_route,
-			.ctx = ex,
-		};
+		const struct vd_exp_routes routes = vd_exp_routes(ex);
 		ex->http = vd_exp_http_start(ex, fd, &routes);
 	}
 	if (ex->http == NULL) {

@@ -157,7 +157,10 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	ex->reload_ok = true;
 	ex->prober = vd_prober_new(ex->loop, NULL);
 	ex->pprober = vd_prober_new(ex->loop, NULL);
-	ex->http = vd_exp_http_start(ex, fd);
+	{
+		const struct vd_exp_routes routes = vd_exp_routes(ex);
+		ex->http = vd_exp_http_start(ex, fd, &routes);
+	}
 	if (ex->http == NULL)
 		abort();
 	ex->sched = vd_exp_sched_new(ex->loop, ex->prober, ex->cfg, NULL, NULL,

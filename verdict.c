@@ -402,19 +402,21 @@ cmd_types(struct vd_app *app, int argc, char **argv)
 struct command {
 	const char *name;
 	int (*fn)(struct vd_app *app, int argc, char **argv);
+	bool loop; /* runs the loop: gets the signal watchers (the others
+		    * keep the default actions, so ^C ends them at once) */
 };
 
 static const struct command commands[] = {
-	{"run", cmd_run},
-	{"validate", cmd_validate},
-	{"types", cmd_types},
-	{"init", vd_cmd_init},
-	{"deploy", vd_cmd_deploy},
-	{"rollback", vd_cmd_rollback},
-	{"history", vd_cmd_history},
-	{"status", vd_cmd_status},
-	{"serve", vd_cmd_serve},
-	{NULL, NULL},
+	{"run", cmd_run, true},
+	{"validate", cmd_validate, false},
+	{"types", cmd_types, false},
+	{"init", vd_cmd_init, true},
+	{"deploy", vd_cmd_deploy, true},
+	{"rollback", vd_cmd_rollback, true},
+	{"history", vd_cmd_history, false},
+	{"status", vd_cmd_status, false},
+	{"serve", vd_cmd_serve, true},
+	{NULL, NULL, false},
 };
 
 /* SIGINT, SIGTERM, SIGHUP: the command's on_signal, else SIGINT and
@@ -442,6 +444,8 @@ run_command(const struct command *c, int argc, char **argv)
 	size_t i;
 	int r;
 
+	if (!c->loop)
+		return c->fn(&app, argc, argv);
 	for (i = 0; i < 3; i++) {
 		ev_signal_init(&w[i], app_signal, signums[i]);
 		w[i].data = &app;

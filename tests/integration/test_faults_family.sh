@@ -2,7 +2,8 @@
 # given to each other type that reads a peer: security_headers and cors
 # (never answers, slow headers, trickles, resets mid-body, a malformed
 # status line, two Content-Length headers, 80 KiB of headers, closes
-# without answering) and tcp (never answers, trickles, resets, closes).
+# without answering), flow (the same faults at its second step, after a
+# first that passed) and tcp (never answers, trickles, resets, closes).
 # Each must end with its own verdict, kind and words, within its 1s
 # deadline (the engine's timer; nothing here measures wall time).
 here=$(cd "$(dirname "$0")" && pwd)
@@ -24,6 +25,10 @@ for t in ["security_headers", "cors"]:
         if t == "cors":
             c["origin"] = "https://app.example.com"
         checks.append(c)
+for k, v in faults.items():
+    checks.append({"name": f"flow-{k}", "type": "flow", "timeout": "1s",
+                   "steps": [{"name": "first", "url": F + "/ok"},
+                             {"name": "second", "url": F + v}]})
 for k, v in [("hang", "/hang"), ("trickle", "/trickle?bytes=100&ms=50"),
              ("reset", "/reset"), ("close", "/close")]:
     checks.append({"name": f"tcp-{k}", "type": "tcp", "host": "127.0.0.1",
@@ -45,10 +50,19 @@ for t in security_headers cors; do
 	expect "$t-close" error protocol '^server closed the connection without answering$'
 	expect "$t-bigheaders" error protocol '^response headers larger than 64 KiB$'
 done
+# a flow names the step that met the fault, with the http reason after it
+expect flow-hang error timeout '^step second: timeout after 1s \(waiting for the response\)$'
+expect flow-slowheaders error timeout '^step second: timeout after 1s \(reading the response headers\)$'
+expect flow-trickle error timeout '^step second: timeout after 1s \(reading the body, [0-9]+ bytes received\)$'
+expect flow-reset error protocol '^step second: connection broken after status 200 and [0-9]+ body bytes'
+expect flow-malformed error protocol '^step second: malformed response'
+expect flow-length error protocol '^step second: conflicting Content-Length headers \(2 and 5\)$'
+expect flow-close error protocol '^step second: server closed the connection without answering$'
+expect flow-bigheaders error protocol '^step second: response headers larger than 64 KiB$'
 expect tcp-hang error timeout '^timeout after 1s$'
 expect tcp-trickle fail body '^banner mismatch: no match before the deadline; got "HTTP/1\.1 200 OK'
 expect tcp-reset fail body '^banner mismatch: connection reset; got "HTTP/1\.1 200 OK'
 expect tcp-close error protocol '^peer closed the connection without sending anything$'
 # every check has exactly one result, none lost to a fault
-assert_eq "family: one result per check" "$(jq '.checks | length' < "$T/out")" 20
+assert_eq "family: one result per check" "$(jq '.checks | length' < "$T/out")" 28
 finish

@@ -1,8 +1,9 @@
 # test_soak.sh - flat memory and descriptors for every check type: one
 # `verdict serve` runs a check of each type (http, https, tls with a
 # ca_file, tls on the system trust store, tcp, security_headers, cors,
-# postgres, redis, exec, env_file, json_file) against nginx, PostgreSQL
-# and Redis started here, while /probe is asked, as often, for a module of
+# postgres, redis, exec, env_file, json_file, dns (localhost through the
+# resolver), a two-step flow with a captured token and a cookie) against
+# nginx, PostgreSQL and Redis started here, while /probe is asked, as often, for a module of
 # each kind (http, https, tls with a ca_file and on the system store, tcp,
 # security_headers, cors). One check and one probe at a time at most
 # (concurrency 1, probe_concurrency 1): the peak of memory in use is then
@@ -34,6 +35,14 @@ sh "$here/certs.sh" "$C"
 read -r HP SP <<< "$(ports 2)"
 LOCATIONS="
 	location = /ok { return 200 \"ok\n\"; }
+	location = /login {
+		add_header Set-Cookie \"sid=soak-session-1; Path=/; HttpOnly\" always;
+		default_type application/json;
+		return 200 '{\"token\": \"soak-token-123456\"}'; }
+	location = /whoami {
+		if (\$http_x_token != soak-token-123456) { return 401; }
+		if (\$cookie_sid != soak-session-1) { return 403; }
+		return 200 ok; }
 	location = /headers {
 		add_header Strict-Transport-Security \"max-age=31536000; includeSubDomains\" always;
 		add_header X-Content-Type-Options nosniff always;
@@ -102,10 +111,15 @@ cat > "$T/serve.json" <<EOF
     { "name": "env_file", "type": "env_file", "path": "$T/files/app.env",
       "require": ["SECRET_KEY", "DATABASE_URL"] },
     { "name": "json_file", "type": "json_file", "path": "$T/files/manifest.json",
-      "require": ["images.api"], "equals": { "environment": "staging" } }
+      "require": ["images.api"], "equals": { "environment": "staging" } },
+    { "name": "dns", "type": "dns", "host": "localhost",
+      "expect": { "addresses": { "contains": "127.0.0.1" } } },
+    { "name": "flow", "type": "flow", "steps": [
+      { "name": "login", "url": "$H/login", "capture": { "t": { "json": "token" } } },
+      { "name": "whoami", "url": "$H/whoami", "headers": { "X-Token": "{{t}}" } } ] }
   ] }
 EOF
-CHECKS="http https tls-ca tls-system tcp headers cors postgres redis exec env_file json_file"
+CHECKS="http https tls-ca tls-system tcp headers cors postgres redis exec env_file json_file dns flow"
 # module and target of each /probe, one per line
 cat > "$T/probes.txt" <<EOF
 http $H/ok

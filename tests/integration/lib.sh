@@ -437,3 +437,26 @@ finish() {
 	fi
 	echo "$TEST_NAME: all assertions passed"
 }
+
+# --- a terminal: tmux ---------------------------------------------------------
+# tmux_start CMD: runs CMD (a shell command line) in a detached 120x40
+# tmux session of this test's own; stopped at the end of the test.
+tmux_stop() { tmux -S "$T/tmux.sock" kill-server 2> /dev/null || true; }
+tmux_start() {
+	CLEANUPS="tmux_stop $CLEANUPS"
+	tmux -S "$T/tmux.sock" new-session -d -x 120 -y 40 "$1"
+}
+# tmux_wait GLOB TRIES: the screen (stdout) once it matches the shell
+# pattern GLOB, or as it is after TRIES readings 0.1 s apart.
+tmux_wait() {
+	local screen i
+	for ((i = 0; i < $2; i++)); do
+		screen=$(tmux -S "$T/tmux.sock" capture-pane -p)
+		# shellcheck disable=SC2254
+		case $screen in $1) break ;; esac
+		sleep 0.1
+	done
+	printf '%s\n' "$screen"
+}
+# tmux_keys KEYS...: types into the session
+tmux_keys() { tmux -S "$T/tmux.sock" send-keys "$@"; }

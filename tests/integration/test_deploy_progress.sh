@@ -59,17 +59,8 @@ run_verdict rollback --config "$CFG" --progress tty -q --format json
 assert_eq "rollback takes it too" "$RC" 0
 
 # --- on a terminal: a live view under the scrolling lines, then erased
-SOCK="$T/tmux.sock"
-CLEANUPS="tmux_stop $CLEANUPS"
-tmux_stop() { tmux -S "$SOCK" kill-server 2> /dev/null || true; }
-tmux -S "$SOCK" new-session -d -x 120 -y 40 \
-	"cd '$T'; TERM=xterm FAIL=8 '$VERDICT' deploy --config '$CFG' --version t1; echo EXIT=\$?; read x; seq 1 60; sleep 60"
-seen=""
-for _ in $(seq 1 100); do
-	screen=$(tmux -S "$SOCK" capture-pane -p)
-	case $screen in *"backend-health: attempt "*"/10, "*) seen=$screen; break ;; esac
-	sleep 0.1
-done
+tmux_start "cd '$T'; TERM=xterm FAIL=8 '$VERDICT' deploy --config '$CFG' --version t1; echo EXIT=\$?; read x; seq 1 60; sleep 60"
+seen=$(tmux_wait '*backend-health: attempt */10, *' 100)
 assert_match "tty: the view counts attempts" "$seen" \
 	'^  backend-health: attempt [0-9]+/10, (next in [0-9.]+m?s \(status 503, expected 2xx\)|running)'
 assert_match "tty: the view names the deployment, its gate and the time" "$seen" \
@@ -78,23 +69,15 @@ assert_match "tty: step and hook lines scroll above it" "$seen" '\[deploy\] depl
 assert_eq "tty: the view is in the bottom rows" \
 	"$(printf '%s\n' "$seen" | awk '/^verdict: deploy t1 to staging: health gate/ { print NR }')" 35
 assert_no_match "tty: no retry lines in the log" "$seen" 'attempt [0-9]+/10 failed'
-for _ in $(seq 1 300); do
-	screen=$(tmux -S "$SOCK" capture-pane -p)
-	case $screen in *EXIT=*) break ;; esac
-	sleep 0.1
-done
+screen=$(tmux_wait '*EXIT=*' 300)
 assert_match "tty: the deployment ended" "$screen" 'EXIT=0'
 assert_match "tty: the report is there" "$screen" 'staging: deploy t1: promoted \(exit 0\)'
 assert_match "tty: the gate's end stays in the log" "$screen" 'health: backend-health pass \(9 attempts'
 assert_no_match "tty: the view was erased" "$screen" 'health gate, |to staging: (before|after) the'
 assert_no_match "tty: no attempt lines left" "$screen" 'attempt [0-9]+/10'
 # the whole screen scrolls again: what is printed next reaches the last row
-tmux -S "$SOCK" send-keys Enter
-for _ in $(seq 1 50); do
-	screen=$(tmux -S "$SOCK" capture-pane -p)
-	case $screen in *60*) break ;; esac
-	sleep 0.1
-done
+tmux_keys Enter
+screen=$(tmux_wait '*60*' 50)
 # (row 40 holds the cursor; with the region still set, 60 would be on row 33)
 assert_eq "tty: the scroll region was given back" "$(printf '%s\n' "$screen" | sed -n 39p)" 60
 

@@ -49,24 +49,11 @@ assert_match "bad mode: message" "$(cat "$T/err")" '--progress: expected auto, t
 # --- on a terminal: a live view, erased before the report
 KEY=$$-$RANDOM
 sed -i "s/key=[^&]*&/key=$KEY\&/; s/fail=2/fail=8/; s/\"retries\": 5/\"retries\": 9/" "$T/p.json"
-SOCK="$T/tmux.sock"
-CLEANUPS="tmux_stop $CLEANUPS"
-tmux_stop() { tmux -S "$SOCK" kill-server 2> /dev/null || true; }
-tmux -S "$SOCK" new-session -d -x 120 -y 40 \
-	"TERM=xterm '$VERDICT' run '$T/p.json'; echo EXIT=\$?; sleep 60"
-seen=""
-for _ in $(seq 1 100); do
-	screen=$(tmux -S "$SOCK" capture-pane -p)
-	case $screen in *"backend-health: attempt "*"/10, "*) seen=$screen; break ;; esac
-	sleep 0.1
-done
+tmux_start "TERM=xterm '$VERDICT' run '$T/p.json'; echo EXIT=\$?; sleep 60"
+seen=$(tmux_wait '*backend-health: attempt */10, *' 100)
 assert_match "tty: the view counts attempts" "$seen" 'backend-health: attempt [0-9]+/10, (next in|running)'
 assert_match "tty: the view has a header" "$seen" 'verdict: 0/3 done, 1 running, '
-for _ in $(seq 1 100); do
-	screen=$(tmux -S "$SOCK" capture-pane -p)
-	case $screen in *EXIT=*) break ;; esac
-	sleep 0.1
-done
+screen=$(tmux_wait '*EXIT=*' 100)
 assert_match "tty: the run ended" "$screen" 'EXIT=0'
 assert_match "tty: the report is there" "$screen" 'PASS   backend-health'
 assert_no_match "tty: the view was erased" "$screen" 'verdict: [0-9]+/3 done'

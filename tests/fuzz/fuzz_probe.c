@@ -171,6 +171,9 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	/* closed with a reset: thousands of connections a second would
+	 * otherwise fill the ephemeral ports with TIME_WAIT */
+	const struct linger rst = {.l_onoff = 1, .l_linger = 0};
 	struct client c;
 
 	memset(&c, 0, sizeof(c));
@@ -178,9 +181,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	c.len = size;
 	c.fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (c.fd < 0 ||
+	    setsockopt(c.fd, SOL_SOCKET, SO_LINGER, &rst, sizeof(rst)) < 0 ||
 	    connect(c.fd, (struct sockaddr *)&server, sizeof(server)) < 0 ||
-	    vd_set_nonblock(c.fd) < 0)
+	    vd_set_nonblock(c.fd) < 0) {
+		fprintf(stderr, "fuzz_probe: client socket: %s\n",
+			strerror(errno));
 		abort();
+	}
 	if (size == 0)
 		shutdown(c.fd, SHUT_WR);
 	ev_io_init(&c.io, client_cb, c.fd, size ? EV_WRITE : EV_READ);
